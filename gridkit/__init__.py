@@ -1,0 +1,3 @@
+"""gridkit: check, measure and score community-grid service management (网格化服务管理)."""
+
+__version__ = "0.1.0"

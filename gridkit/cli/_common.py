@@ -1,0 +1,141 @@
+"""Options and output helpers shared by the commands."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gridkit.errors import InputError
+from gridkit.i18n import DEFAULT_LANG, LANGS
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+    help="Output format on stdout.",
+)
+lang_option = click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    default=DEFAULT_LANG,
+    show_default=True,
+    help="Language of messages, tables and maps (zh: 中文, en: English).",
+)
+force_option = click.option("--force", is_flag=True, help="Overwrite existing output files.")
+crs_option = click.option(
+    "--crs",
+    "crs_spec",
+    default=None,
+    help="Coordinate system of the input when missing or wrong in the file: an EPSG code "
+    "(4490, 4326, 4547, ...) or wgs84, cgcs2000, gcj02, bd09.",
+)
+metric_crs_option = click.option(
+    "--metric-crs",
+    default="EPSG:4547",
+    show_default=True,
+    help="Metric CRS for areas and distances (EPSG:4547: CGCS2000 3-degree GK CM 114E, Guangzhou).",
+)
+column_option = click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="CANONICAL=SOURCE",
+    help="Map a source column to a canonical one, e.g. --column grid_code=WGBM (repeatable).",
+)
+
+
+def parse_column_overrides(values: Iterable[str]) -> dict[str, str]:
+    """Turn ``("grid_code=WGBM", ...)`` into ``{"grid_code": "WGBM"}``."""
+    out: dict[str, str] = {}
+    for value in values:
+        canonical, sep, source = value.partition("=")
+        if not sep or not canonical.strip() or not source.strip():
+            raise InputError(f"--column expects CANONICAL=SOURCE, got {value!r}")
+        out[canonical.strip()] = source.strip()
+    return out
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, (datetime, date)):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "item"):  # numpy / pandas scalars
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _clean(obj: Any) -> Any:
+    """Replace NaN/inf by None so the JSON is standard (json.dumps would write NaN)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Mapping):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def to_json(obj: Any) -> str:
+    """Serialise a result to the stable JSON form (UTF-8, Chinese unescaped)."""
+    return json.dumps(_clean(obj), ensure_ascii=False, indent=2, default=_json_default)
+
+
+def display_width(text: str) -> int:
+    """Terminal width of ``text``: CJK characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _fmt_cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:.0f}"
+    return str(value)
+
+
+def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
+                 headers: Sequence[str] | None = None) -> str:
+    """Render rows as an aligned text table (CJK-aware widths)."""
+    headers = list(headers or columns)
+    cells = [[_fmt_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [display_width(h) for h in headers]
+    for row in cells:
+        widths = [max(w, display_width(c)) for w, c in zip(widths, row)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v + " " * (w - display_width(v)) for v, w in zip(values, widths)).rstrip()
+
+    out = [line(headers), "  ".join("-" * w for w in widths)]
+    out.extend(line(r) for r in cells)
+    return "\n".join(out)
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
+    """Rows as CSV text with the given columns."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore",
+                            lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: _clean(row.get(c)) for c in columns})
+    return buf.getvalue()
+
+
+def progress_enabled() -> bool:
+    """Progress bars only on an interactive terminal, never when piped."""
+    return sys.stderr.isatty()

@@ -1,0 +1,53 @@
+"""Safe output: never overwrite without ``force``, never leave a half-written file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from gridkit.errors import InputError
+
+
+def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
+    """Refuse to overwrite an existing ``path`` unless ``force`` is set.
+
+    Call it for every output before any work starts, so a run that would
+    clobber a file stops before it has written anything.
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise InputError("output exists; use --force to overwrite it", path=path)
+    if path.parent and not path.parent.exists():
+        raise InputError("output folder does not exist", path=path.parent)
+    return path
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it into place only on success.
+
+    Works for files and for folders (whatever the caller creates at the
+    temporary path is moved). On an exception the temporary output is removed
+    and ``path`` is untouched.
+
+    Examples
+    --------
+    >>> with atomic_output("findings.gpkg", force=True) as tmp:  # doctest: +SKIP
+    ...     gdf.to_file(tmp, layer="overlap")
+    """
+    path = check_writable(path, force)
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp = tmpdir / path.name
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise RuntimeError(f"nothing was written to {tmp}")
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
