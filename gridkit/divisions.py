@@ -1,0 +1,77 @@
+"""The official administrative code list (统计用区划代码) and the code hierarchy.
+
+Codes: district 6 digits (440104), street/town 9 (440104001), community or
+village 12 (440104001001); a grid code is the community code + a 3-digit serial.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from gridkit.errors import InputError
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_CODES = DATA_DIR / "guangzhou-divisions-2023.csv"
+DISTRICT_OUTLINES = DATA_DIR / "guangzhou-districts.geojson"
+
+#: Length of each level's code, from the grid code down to the district.
+CODE_LENGTHS = {"district": 6, "street": 9, "community": 12, "grid": 15}
+LEVELS = ("district", "street", "community")
+
+
+def load_divisions(path: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Read a code list with columns ``code, level, name, parent_code``.
+
+    Parameters
+    ----------
+    path : the CSV; default the Guangzhou 2023 list shipped in ``data/``.
+
+    Returns
+    -------
+    DataFrame indexed by nothing, codes as ``str``.
+
+    Examples
+    --------
+    >>> d = load_divisions()
+    >>> d.loc[d.code == "440104", "name"].item()
+    '越秀区'
+    """
+    path = Path(path) if path is not None else DEFAULT_CODES
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("code list not found", path=path) from None
+    except UnicodeDecodeError:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
+    missing = [c for c in ("code", "level", "name", "parent_code") if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"missing column(s) {', '.join(missing)}; the file has {', '.join(table.columns)}",
+            path=path,
+        )
+    table["code"] = table["code"].str.strip()
+    bad = ~table["code"].str.fullmatch(r"\d{6}|\d{9}|\d{12}")
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0]) + 1
+        raise InputError(
+            f"code {table['code'].iloc[row - 1]!r} is not 6, 9 or 12 digits",
+            path=path, column="code", row=row,
+        )
+    return table
+
+
+def code_names(divisions: pd.DataFrame) -> dict[str, str]:
+    """Map every code of the list to its name."""
+    return dict(zip(divisions["code"], divisions["name"]))
+
+
+def parent_code(codes: pd.Series, level: str) -> pd.Series:
+    """Truncate grid or community codes to the code of ``level`` (district/street/community).
+
+    >>> parent_code(pd.Series(["440104001001001"]), "street").tolist()
+    ['440104001']
+    """
+    return codes.astype(str).str.slice(0, CODE_LENGTHS[level])
