@@ -57,7 +57,9 @@ class LazyGroup(click.Group):
             ctx.exit(2)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    name="gridkit", cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="gridkit")
 def cli() -> None:
     """gridkit: community-grid service management (网格化服务管理) toolkit.
@@ -65,7 +67,8 @@ def cli() -> None:
     \b
     Example:
       gridkit demo                      # whole pipeline on data/sample
-      gridkit validate grids.gpkg --communities communities.gpkg --codes data/guangzhou-divisions-2023.csv
+      gridkit validate grids.gpkg --communities communities.gpkg \
+        --reference reference.gpkg
     """
 
 
