@@ -47,6 +47,9 @@ metric_crs_option = click.option(
     show_default=True,
     help="Metric CRS for areas and distances (EPSG:4547: CGCS2000 3-degree GK CM 114E, Guangzhou).",
 )
+layer_option = click.option(
+    "--layer", default=None, help="Layer to read from a multi-layer GeoPackage."
+)
 column_option = click.option(
     "--column",
     "columns",

@@ -1,5 +1,26 @@
-"""Reading and writing gridkit's inputs and outputs."""
+"""Reading and writing gridkit's inputs and outputs.
 
+Loaders (:func:`read_layer`, :func:`read_table`, :func:`read_events_chunks`)
+rename columns to the canonical names through :data:`ALIASES`
+(``docs/aliases.md``) and type the values (:func:`parse_datetimes`, ...).
+"""
+
+from gridkit.io.aliases import ALIASES, REQUIRED, resolve_columns
+from gridkit.io.read import read_events_chunks, read_layer, read_table
+from gridkit.io.values import normalise_codes, parse_bools, parse_datetimes, parse_numbers
 from gridkit.io.write import atomic_output, check_writable
 
-__all__ = ["atomic_output", "check_writable"]
+__all__ = [
+    "ALIASES",
+    "REQUIRED",
+    "atomic_output",
+    "check_writable",
+    "normalise_codes",
+    "parse_bools",
+    "parse_datetimes",
+    "parse_numbers",
+    "read_events_chunks",
+    "read_layer",
+    "read_table",
+    "resolve_columns",
+]

@@ -1,0 +1,410 @@
+"""Loaders: layers (GeoPackage, Shapefile, GeoJSON, GeoParquet) and tables (CSV,
+Excel, Parquet), renamed to canonical columns and typed (docs/architecture.md).
+
+Input files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import zipfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pyproj
+from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
+
+from gridkit.crs import CrsSpec, assign_crs
+from gridkit.errors import InputError
+from gridkit.io.aliases import LAYER_KINDS, TABLE_KINDS, resolve_columns
+from gridkit.io.values import convert_columns
+
+LAYER_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet")
+TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".parquet")
+#: Tried in order for text without a declared encoding (UTF-8 with or without BOM, then
+#: GB18030, the superset of GBK and GB2312 used by Chinese Windows).
+TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
+#: Encodings read as GB18030 (its superset) so rare characters do not fail.
+_GB_FAMILY = {"gbk", "gb2312", "cp936", "gb18030"}
+_ENCODING_NAMES = {"utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030"}
+_SNIFF_BYTES = 1 << 20
+_NO_CRS = ("has no coordinate reference system; pass --crs 4490 (CGCS2000), 4326, 4547 "
+           "or gcj02/bd09")
+
+
+def _existing(path: str | os.PathLike, suffixes: tuple[str, ...], what: str) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=path)
+    if path.is_dir():
+        raise InputError(f"is a folder, not a {what} file", path=path)
+    if path.suffix.lower() not in suffixes:
+        raise InputError(
+            f"unsupported file type {path.suffix or '(none)'!r} for a {what}; "
+            f"use one of {', '.join(suffixes)}", path=path)
+    return path
+
+
+def _check_kind(kind: str, kinds: tuple[str, ...]) -> None:
+    if kind not in kinds:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(kinds)}")
+
+
+# --------------------------------------------------------------------------------------
+# Encodings
+# --------------------------------------------------------------------------------------
+
+
+def _codec(name: str) -> str | None:
+    """Python codec for an encoding name as found in a .cpg (``936``, ``GBK``, ``UTF-8``)."""
+    name = name.strip()
+    digits = re.fullmatch(r"(?:ANSI\s*|CP)?(\d{3,5})", name, flags=re.IGNORECASE)
+    if digits:
+        name = f"cp{digits.group(1)}"
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return None
+    return "gb18030" if codec in _GB_FAMILY else codec
+
+
+def _declared_encoding(shp: Path) -> str | None:
+    """The encoding named by the shapefile's .cpg, if any and known."""
+    cpg = next((p for p in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")) if p.exists()),
+               None)
+    if cpg is None:
+        return None
+    return _codec(cpg.read_bytes().decode("ascii", errors="ignore"))
+
+
+def sniff_text_encoding(path: str | os.PathLike) -> str:
+    """Guess a text file's encoding from its first megabyte.
+
+    Returns ``"utf-8-sig"`` for UTF-8 (with or without BOM), ``"gb18030"``
+    otherwise (GBK/GB2312 files from Chinese Windows).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as f:
+    ...     _ = f.write("网格编码\\n".encode("gbk"))
+    >>> sniff_text_encoding(f.name)
+    'gb18030'
+    """
+    with open(path, "rb") as f:
+        head = f.read(_SNIFF_BYTES)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < _SNIFF_BYTES)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8-sig"
+
+
+# --------------------------------------------------------------------------------------
+# Layers
+# --------------------------------------------------------------------------------------
+
+
+def _choose_layer(path: Path, layer: str | int | None) -> str | int | None:
+    if layer is not None or path.suffix.lower() in (".shp", ".parquet", ".geoparquet"):
+        return layer
+    layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    if len(layers) > 1:
+        raise InputError(
+            f"has {len(layers)} layers ({', '.join(layers)}); choose one with --layer",
+            path=path)
+    return None
+
+
+def _read_features(path: Path, layer: str | int | None) -> gpd.GeoDataFrame:
+    """Read the file as it is (no renaming), honouring shapefile encodings."""
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        try:
+            return gpd.read_parquet(path)
+        except (ValueError, OSError) as exc:
+            raise InputError(f"cannot read as GeoParquet: {exc}", path=path) from None
+
+    # Shapefile text: the .cpg's encoding, else UTF-8, else GB18030 (pyogrio decodes);
+    # other formats are UTF-8 by definition (GDAL decides).
+    encodings: list[str | None] = [None]
+    if path.suffix.lower() == ".shp":
+        encodings = [e for e in dict.fromkeys([_declared_encoding(path), "utf-8", "gb18030"]) if e]
+    try:
+        layer = _choose_layer(path, layer)
+        for encoding in encodings:
+            try:
+                return gpd.read_file(path, layer=layer, encoding=encoding, engine="pyogrio")
+            except UnicodeDecodeError:
+                continue
+    except (DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
+        raise InputError(f"cannot read: {exc}", path=path) from None
+    tried = " nor ".join((e or "utf-8").upper() for e in encodings)
+    raise InputError(f"text is neither {tried}; add a .cpg file naming the encoding", path=path)
+
+
+def read_layer(
+    path: str | os.PathLike,
+    kind: str = "grids",
+    *,
+    columns: Mapping[str, str] | None = None,
+    crs: str | int | pyproj.CRS | CrsSpec | None = None,
+    layer: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a grid, community or reference layer with canonical columns.
+
+    Parameters
+    ----------
+    path : GeoPackage (``.gpkg``), Shapefile (``.shp``; encoding from ``.cpg``,
+        else UTF-8, else GBK/GB18030), GeoJSON (``.geojson``/``.json``) or
+        GeoParquet (``.parquet``/``.geoparquet``).
+    kind : ``grids``, ``communities`` or ``reference`` (decides the aliases and
+        the required columns, see ``docs/aliases.md``).
+    columns : overrides ``{canonical: source}`` (``--column grid_code=WGBM``).
+    crs : ``--crs`` spec (``gridkit.crs.parse_crs``). Required when the file has
+        none; ``gcj02``/``bd09`` convert the geometries to WGS84 (labelled
+        EPSG:4326); anything else overrides the file's label.
+    layer : the layer of a multi-layer GeoPackage (required when it has several).
+
+    Returns
+    -------
+    GeoDataFrame with a RangeIndex in file order (empty and null geometries
+    kept), canonical columns typed (codes ``str``, households/population
+    float64), the geometry column named ``geometry``, other columns unchanged;
+    ``attrs["source_path"]`` and ``attrs["source_crs"]`` (the CRS spec name).
+
+    Raises
+    ------
+    InputError
+        File missing, unreadable or of an unknown type; missing or ambiguous
+        columns; bad codes; no CRS; implausible coordinates.
+
+    Examples
+    --------
+    >>> grids = read_layer("grids.gpkg", crs="4490")  # doctest: +SKIP
+    >>> grids[["grid_code", "grid_name", "community_code"]].dtypes.tolist()  # doctest: +SKIP
+    [<StringDtype(na_value=nan)>, <StringDtype(na_value=nan)>, <StringDtype(na_value=nan)>]
+    """
+    _check_kind(kind, LAYER_KINDS)
+    path = _existing(path, LAYER_SUFFIXES, "layer")
+    gdf = _read_features(path, layer)
+    if getattr(gdf, "active_geometry_name", None) is None:
+        raise InputError("has no geometry column; a layer of polygons is expected", path=path)
+    gdf = gdf.reset_index(drop=True)
+    if gdf.geometry.name != "geometry":
+        if "geometry" in gdf.columns:
+            raise InputError(
+                f"has a non-geometry column named 'geometry' besides the geometry "
+                f"{gdf.geometry.name!r}", path=path)
+        gdf = gdf.rename_geometry("geometry")
+    mapping = resolve_columns(gdf.columns, kind, columns, path=path, ignore=["geometry"],
+                              dbf=path.suffix.lower() == ".shp")
+    gdf = convert_columns(gdf.rename(columns=mapping), kind, path=path)
+    if crs is None and gdf.crs is None:
+        raise InputError(_NO_CRS, path=path)
+    gdf = assign_crs(gdf, crs, path=path)
+    gdf.attrs["source_path"] = str(path)
+    return gdf
+
+
+# --------------------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------------------
+
+
+def _csv_options(path: Path) -> dict:
+    return {"sep": "\t" if path.suffix.lower() == ".tsv" else ",", "dtype": str}
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    encoding = sniff_text_encoding(path)
+    for candidate in dict.fromkeys([encoding, *TEXT_ENCODINGS]):
+        try:
+            return pd.read_csv(path, encoding=candidate, **_csv_options(path))
+        except UnicodeDecodeError:
+            continue
+    raise InputError("text is neither UTF-8 nor GBK/GB18030; save it as UTF-8", path=path)
+
+
+def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            names = book.sheet_names
+            if isinstance(sheet, str) and sheet not in names:
+                raise InputError(f"has no sheet {sheet!r}; its sheets are {', '.join(names)}",
+                                 path=path)
+            if isinstance(sheet, int) and not 0 <= sheet < len(names):
+                raise InputError(f"has no sheet number {sheet}; its sheets are "
+                                 f"{', '.join(names)}", path=path)
+            return pd.read_excel(book, sheet_name=0 if sheet is None else sheet, dtype=str)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:
+        raise InputError(f"cannot read as an Excel workbook: {exc}", path=path) from None
+
+
+def _read_raw_table(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        if suffix in (".xlsx", ".xlsm"):
+            return _read_excel(path, sheet)
+        return _read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise InputError("file is empty", path=path) from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"cannot read as CSV: {exc}", path=path) from None
+    except (OSError, ValueError) as exc:
+        # pyarrow.ArrowInvalid is a ValueError: not a Parquet file.
+        raise InputError(f"cannot read: {exc}", path=path) from None
+
+
+def _canonical_table(frame: pd.DataFrame, kind: str, columns: Mapping[str, str] | None,
+                     path: Path) -> pd.DataFrame:
+    mapping = resolve_columns(frame.columns, kind, columns, path=path)
+    frame = frame.rename(columns=mapping).reset_index(drop=True)  # index = record number
+    out = convert_columns(frame, kind, path=path)
+    out.attrs["source_path"] = str(path)
+    return out
+
+
+def read_table(
+    path: str | os.PathLike,
+    kind: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    sheet: str | int | None = None,
+) -> pd.DataFrame:
+    """Read a roster or work-order table with canonical columns.
+
+    Parameters
+    ----------
+    path : CSV (``.csv``; ``.tsv`` tab-separated; UTF-8 with or without BOM,
+        else GBK/GB18030), Excel (``.xlsx``/``.xlsm``; all cells read as text so
+        codes keep their digits) or Parquet.
+    kind : ``filings``, ``party``, ``cadres``, ``workers`` or ``events``
+        (decides the aliases and the required columns, see ``docs/aliases.md``).
+    columns : overrides ``{canonical: source}`` (``--column grid_code=WGBM``).
+    sheet : Excel sheet name or 0-based number; default the first.
+
+    Returns
+    -------
+    DataFrame with a RangeIndex (0-based record number), canonical columns typed:
+    codes ``str``; ``filed_on``, ``reported_at``, ``dispatched_at``,
+    ``closed_at`` ``datetime64[ns]`` (see :func:`gridkit.io.parse_datetimes`);
+    ``lon``/``lat`` float64; ``valid_complaint`` bool; ``status``
+    filed/pending/rejected; ``kind`` full_time/part_time; ``org_type``
+    党支部/党小组 (other values kept). Other columns unchanged.
+    ``attrs["source_path"]`` is the path.
+
+    Raises
+    ------
+    InputError
+        File missing, unreadable or of an unknown type; missing or ambiguous
+        columns; a bad value (naming column and row).
+
+    Examples
+    --------
+    >>> workers = read_table("workers.xlsx", "workers", sheet="网格员")  # doctest: +SKIP
+    >>> workers["kind"].unique().tolist()  # doctest: +SKIP
+    ['full_time', 'part_time']
+    """
+    _check_kind(kind, TABLE_KINDS)
+    path = _existing(path, TABLE_SUFFIXES, "table")
+    return _canonical_table(_read_raw_table(path, sheet), kind, columns, path)
+
+
+def _parquet_chunks(path: Path, columns: Mapping[str, str] | None,
+                    chunk_rows: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read as Parquet: {exc}", path=path) from None
+    with parquet:
+        mapping = resolve_columns(parquet.schema_arrow.names, "events", columns, path=path)
+        batches = parquet.iter_batches(batch_size=chunk_rows)
+        if parquet.metadata.num_rows == 0:
+            batches = [parquet.schema_arrow.empty_table()]
+        start = 0
+        for batch in batches:
+            frame = batch.to_pandas()
+            frame.index = pd.RangeIndex(start, start + len(frame))
+            start += len(frame)
+            out = convert_columns(frame.rename(columns=mapping), "events", path=path)
+            out.attrs["source_path"] = str(path)
+            yield out
+
+
+def _csv_chunks(path: Path, columns: Mapping[str, str] | None,
+                chunk_rows: int) -> Iterator[pd.DataFrame]:
+    encoding = sniff_text_encoding(path)
+    options = {**_csv_options(path), "encoding": encoding}
+    try:
+        header = pd.read_csv(path, nrows=0, **options)
+        mapping = resolve_columns(header.columns, "events", columns, path=path)
+        with pd.read_csv(path, chunksize=chunk_rows, **options) as reader:
+            for frame in reader:  # the index runs on across chunks: global record numbers
+                out = convert_columns(frame.rename(columns=mapping), "events", path=path)
+                out.attrs["source_path"] = str(path)
+                yield out
+    except pd.errors.EmptyDataError:
+        raise InputError("file is empty", path=path) from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"cannot read as CSV: {exc}", path=path) from None
+    except UnicodeDecodeError:
+        raise InputError(
+            f"text is not valid {_ENCODING_NAMES[encoding]} throughout (the start of the file "
+            "is); save the whole file in one encoding, preferably UTF-8", path=path) from None
+
+
+def read_events_chunks(
+    path: str | os.PathLike,
+    *,
+    columns: Mapping[str, str] | None = None,
+    chunk_rows: int = 1_000_000,
+) -> Iterator[pd.DataFrame]:
+    """Read a work-order table in chunks of at most ``chunk_rows`` rows.
+
+    For 10-million-row files in bounded memory: Parquet is read batch by batch
+    (``pyarrow.parquet.ParquetFile.iter_batches``), CSV with pandas'
+    ``chunksize``; Excel (at most about a million rows anyway) is read whole
+    and sliced. The header is checked before any rows are read, so a missing
+    column fails at once.
+
+    Parameters
+    ----------
+    path : as :func:`read_table`.
+    columns : overrides ``{canonical: source}``.
+    chunk_rows : rows per chunk.
+
+    Yields
+    ------
+    DataFrame
+        Canonical and typed as ``read_table(path, "events")``; the index holds
+        the global 0-based record number (so chunk 2 starts at ``chunk_rows``)
+        and error messages name global rows. A file without rows yields one
+        empty (typed) chunk.
+
+    Examples
+    --------
+    >>> total = sum(len(c) for c in read_events_chunks("events.parquet"))  # doctest: +SKIP
+    """
+    if chunk_rows < 1:
+        raise ValueError("chunk_rows must be at least 1")
+    path = _existing(path, TABLE_SUFFIXES, "table")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        yield from _parquet_chunks(path, columns, chunk_rows)
+    elif suffix in (".csv", ".tsv"):
+        yield from _csv_chunks(path, columns, chunk_rows)
+    else:
+        table = read_table(path, "events", columns=columns)
+        for start in range(0, max(len(table), 1), chunk_rows):
+            yield table.iloc[start:start + chunk_rows]
