@@ -1,0 +1,346 @@
+"""``validate()``: run every rule on a grid layer and collect the findings.
+
+JSON schema of :meth:`ValidationResult.to_dict` (SPEC §7, stable)::
+
+    {"grids": 20000,                      # grids in the layer
+     "errors": 31, "warnings": 4,         # findings by severity
+     "by_rule": {"overlap": 12, ...},     # every rule that ran, 0 when nothing found
+     "findings": [
+        {"rule": "overlap", "severity": "error",
+         "grid_codes": ["440104001001001", "440104001001002"],   # sorted; [] for layer_offset
+         "area_m2": 12.3,                 # area of the finding's polygon, null when not areal
+         "message": "…",                  # plain text, --lang
+         "wkt": "POLYGON ((…))",          # EPSG:4490 lon/lat, 7 decimals; null when none
+         # geometry_mismatch only: IoU with the published grid, Hausdorff distance (m)
+         "iou": 0.82, "hausdorff_m": 35.2,
+         # layer_offset only: median shift (m, east/north, layer minus reference) and the
+         # --crs value that fixes it ("gcj02", "bd09"; null when neither explains it)
+         "shift_m": 615.0, "dx_m": 540.1, "dy_m": -295.3, "offset_crs": "gcj02"}],
+     "repaired_geometries": 2,            # invalid grids repaired with make_valid
+     "skipped": {"outside_community": "no communities layer (--communities)"},
+     "notes": ["…"],                      # what was assumed or corrected
+     "metric_crs": "EPSG:4547"}
+
+Findings are ordered by rule (SPEC §7 order), then grid codes, then position.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from gridkit.crs import DEFAULT_METRIC_CRS, to_metric
+from gridkit.divisions import load_divisions
+from gridkit.errors import InputError
+from gridkit.i18n import pick
+from gridkit.io.write import atomic_output
+from gridkit.validate import coding, division, geometry, publication
+from gridkit.validate.base import Context, Skipped, make_findings, text_column
+from gridkit.validate.config import RULES, RuleConfig
+
+#: Per-finding keys beyond the SPEC's, present in the findings of these rules only.
+RULE_EXTRAS = {
+    "geometry_mismatch": ("iou", "hausdorff_m"),
+    "layer_offset": ("shift_m", "dx_m", "dy_m", "offset_crs"),
+}
+EXTRA_KEYS = tuple(k for keys in RULE_EXTRAS.values() for k in keys)
+COLUMNS = ("rule", "severity", "grid_codes", "area_m2", "message", *EXTRA_KEYS)
+
+_RULE_FUNCTIONS: dict[str, Callable[[Context], pd.DataFrame]] = {
+    **geometry.RULES, **division.RULES, **coding.RULES, **publication.RULES,
+}
+_GEOMETRY_RULES = ("invalid_geometry", "empty_geometry")
+#: Grid codes starting with this get the shipped Guangzhou code list when --codes is not given.
+_GUANGZHOU = "4401"
+_WGS = "EPSG:4490"
+
+
+@dataclass
+class ValidationResult:
+    """Findings of :func:`validate` (GeoDataFrame in the metric CRS) and what the run did.
+
+    Attributes
+    ----------
+    findings : columns ``rule``, ``severity``, ``grid_codes`` (list of str),
+        ``area_m2``, ``message``, the extra keys (``iou``, ...) and geometry.
+    grids : number of grids in the layer.
+    rules : rules that ran, in SPEC order.
+    skipped : rule → why it did not run (in the user's language).
+    notes : what was assumed or corrected (repairs, layer offset, code list).
+    repaired : number of grid geometries repaired with ``make_valid``.
+    """
+
+    findings: gpd.GeoDataFrame
+    grids: int
+    rules: tuple[str, ...]
+    skipped: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    repaired: int = 0
+
+    @property
+    def errors(self) -> int:
+        """Number of findings of severity ``error``."""
+        return int((self.findings["severity"] == "error").sum())
+
+    @property
+    def warnings(self) -> int:
+        """Number of findings of severity ``warning``."""
+        return int((self.findings["severity"] == "warning").sum())
+
+    @property
+    def by_rule(self) -> dict[str, int]:
+        """Findings per rule that ran (0 when nothing was found), in SPEC order."""
+        counts = self.findings["rule"].value_counts()
+        return {rule: int(counts.get(rule, 0)) for rule in self.rules}
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no errors were found, 1 otherwise."""
+        return 1 if self.errors else 0
+
+    def records(self) -> list[dict[str, Any]]:
+        """Findings as JSON-ready dicts (``wkt`` in EPSG:4490 lon/lat, extra keys per rule)."""
+        wkt = _wkt(self.findings)
+        out = []
+        for row, text in zip(self.findings.itertuples(index=False), wkt):
+            item = {
+                "rule": row.rule,
+                "severity": row.severity,
+                "grid_codes": list(row.grid_codes),
+                "area_m2": None if pd.isna(row.area_m2) else round(float(row.area_m2), 2),
+                "message": row.message,
+                "wkt": text,
+            }
+            item.update({k: _plain(getattr(row, k)) for k in RULE_EXTRAS.get(row.rule, ())})
+            out.append(item)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON form (see the module docstring)."""
+        return {
+            "grids": self.grids,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "by_rule": self.by_rule,
+            "findings": self.records(),
+            "repaired_geometries": self.repaired,
+            "skipped": dict(self.skipped),
+            "notes": list(self.notes),
+            "metric_crs": self.findings.crs.to_string(),
+        }
+
+    def write_gpkg(self, path: str | os.PathLike, force: bool = False) -> None:
+        """Write the findings to a GeoPackage that opens in QGIS (EPSG:4490).
+
+        One layer per rule with findings (columns ``rule``, ``severity``,
+        ``grid_codes`` joined with ``;``, ``area_m2``, ``message``, the extra
+        keys the rule uses), and a ``summary`` table of every rule that ran or
+        was skipped. Written atomically (:func:`gridkit.io.write.atomic_output`).
+        """
+        summary = pd.DataFrame(
+            [{"rule": r, "findings": n, "skipped": ""} for r, n in self.by_rule.items()]
+            + [{"rule": r, "findings": 0, "skipped": why} for r, why in self.skipped.items()]
+        )
+        frame = self.findings.to_crs(_WGS)
+        frame["grid_codes"] = frame["grid_codes"].map(";".join)
+        with atomic_output(path, force=force) as tmp:
+            pyogrio.write_dataframe(summary, tmp, layer="summary", driver="GPKG")
+            for rule in self.rules:
+                layer = frame[frame["rule"] == rule]
+                if layer.empty:
+                    continue
+                layer = layer.dropna(axis=1, how="all")
+                if "geometry" not in layer.columns or layer.geometry.isna().all():
+                    table = pd.DataFrame(layer.drop(columns="geometry", errors="ignore"))
+                    pyogrio.write_dataframe(table, tmp, layer=rule, driver="GPKG")
+                else:
+                    layer.to_file(tmp, layer=rule, driver="GPKG", promote_to_multi=True)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value; NaN as ``None``."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return None if isinstance(value, float) and np.isnan(value) else value
+
+
+def _wkt(findings: gpd.GeoDataFrame) -> list[str | None]:
+    lonlat = findings.geometry.to_crs(_WGS).to_numpy()
+    text = shapely.to_wkt(lonlat, rounding_precision=7)
+    return [None if t is None else str(t) for t in text]
+
+
+def _require(layer: gpd.GeoDataFrame, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in layer.columns]
+    if missing:
+        raise InputError(
+            f"the {what} layer lacks column(s) {', '.join(missing)}; it has "
+            f"{', '.join(map(str, layer.columns))}",
+            path=layer.attrs.get("source_path"),
+        )
+
+
+def _metric(layer: gpd.GeoDataFrame, metric_crs: str) -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
+    """The layer in the metric CRS with repaired geometry, its geometry as delivered, repairs."""
+    metric = to_metric(layer, metric_crs)
+    original = metric.geometry.to_numpy()
+    fixed, broken = geometry.repair(original)
+    fixed = gpd.GeoSeries(fixed, index=metric.index, crs=metric.crs)
+    return metric.set_geometry(fixed), original, int(broken.sum())
+
+
+def _default_codes(grids: gpd.GeoDataFrame, lang: str) -> tuple[pd.DataFrame | None, str]:
+    """The shipped Guangzhou code list when every grid code is a Guangzhou code (4401...)."""
+    codes = text_column(grids["grid_code"])
+    codes = codes[codes != ""]
+    if len(codes) and all(c.startswith(_GUANGZHOU) for c in codes):
+        return load_divisions(), pick(
+            lang,
+            zh="未提供 --codes：使用随附的广州市 2023 年区划代码表",
+            en="no --codes given: used the shipped Guangzhou 2023 code list",
+        )
+    return None, ""
+
+
+def validate(
+    grids: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame | None = None,
+    reference: gpd.GeoDataFrame | None = None,
+    codes: pd.DataFrame | None = None,
+    config: RuleConfig | None = None,
+    lang: str = "zh",
+    *,
+    metric_crs: str = DEFAULT_METRIC_CRS,
+    progress: Callable[[str], None] | None = None,
+) -> ValidationResult:
+    """Check a grid layer's division, coding and publication.
+
+    Parameters
+    ----------
+    grids : the grid layer with the canonical columns (``grid_code``,
+        ``grid_name``, ``community_code``; ``households`` optional), any CRS.
+    communities : the communities layer (``community_code``), optional:
+        gaps are then holes inside communities, and ``outside_community``
+        and the location check of ``code_community_mismatch`` run.
+    reference : the published layer (``grid_code``, optional ``grid_name``,
+        ``community_code``), optional: the publication rules run.
+    codes : the official code list (:func:`gridkit.divisions.load_divisions`);
+        when ``None`` and every grid code starts with 4401, the shipped
+        Guangzhou 2023 list is used, otherwise ``code_unknown_community`` is skipped.
+    config : tolerances, bounds and severities (:class:`RuleConfig`).
+    lang : ``"zh"`` (default) or ``"en"`` for the messages.
+    metric_crs : CRS for areas and distances.
+    progress : called with each rule id before it runs.
+
+    Returns
+    -------
+    ValidationResult
+
+    Raises
+    ------
+    InputError
+        A layer without a CRS or without a required column, or a communities
+        layer without any polygon.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> g = gpd.GeoDataFrame({"grid_code": ["440104001001001", "440104001001002"],
+    ...                       "grid_name": ["a", "b"], "community_code": ["440104001001"] * 2},
+    ...                      geometry=[box(0, 0, 100, 100), box(90, 0, 190, 100)], crs=4547)
+    >>> validate(g, lang="en").by_rule["overlap"]
+    1
+    """
+    config = config or RuleConfig()
+    _require(grids, tuple(dict.fromkeys(
+        ("grid_code", "grid_name", "community_code", *config.required_attributes))), "grid")
+    notes: list[str] = []
+    metric, original, repaired = _metric(grids, metric_crs)
+    if repaired:
+        notes.append(pick(lang, zh=f"{repaired} 个无效几何已用 make_valid 修复后参与其他规则",
+                          en=f"{repaired} invalid geometries were repaired with make_valid for "
+                             "the other rules"))
+    layers: dict[str, gpd.GeoDataFrame | None] = {"communities": None, "reference": None}
+    for name, layer, column, title in (
+        ("communities", communities, "community_code", "社区"),
+        ("reference", reference, "grid_code", "参考"),
+    ):
+        if layer is None:
+            continue
+        _require(layer, (column,), name)
+        layers[name], _, count = _metric(layer, metric_crs)
+        if count:
+            notes.append(pick(lang, zh=f"{title}图层中 {count} 个无效几何已修复",
+                              en=f"{count} invalid geometries of the {name} layer were repaired"))
+    comm = layers["communities"]
+    if comm is not None and not (comm.geometry.notna() & ~comm.geometry.is_empty).any():
+        raise InputError("the communities layer has no polygon", path=communities.attrs.get(
+            "source_path"))
+    if codes is None:
+        codes, note = _default_codes(grids, lang)
+        if note:
+            notes.append(note)
+    ctx = Context(metric, config, lang, comm, layers["reference"], codes)
+    frames = [geometry.geometry_findings(ctx, original)]
+    if ctx.reference is not None:
+        offset = publication.find_offset(ctx)
+        if offset is not None:
+            ctx = Context(publication.undo_offset(metric, offset), config, lang, comm,
+                          ctx.reference, codes, offset)
+            notes.append(pick(lang, zh="图层存在整体偏移，其他规则在校正后的图层上检查",
+                              en="the layer is offset; the other rules ran on the corrected layer"))
+    ran, skipped = list(_GEOMETRY_RULES), {}
+    for rule, function in _RULE_FUNCTIONS.items():
+        if config.severity[rule] == "off":
+            continue
+        if progress:
+            progress(rule)
+        try:
+            frames.append(function(ctx))
+            ran.append(rule)
+        except Skipped as why:
+            skipped[rule] = str(why)
+    rules = tuple(r for r in RULES if r in ran and config.severity[r] != "off")
+    findings = _assemble(frames, config, rules, metric.crs)
+    return ValidationResult(findings, len(grids), rules, skipped, notes, repaired)
+
+
+def _assemble(frames: list[pd.DataFrame], config: RuleConfig, rules: tuple[str, ...],
+              crs: Any) -> gpd.GeoDataFrame:
+    """Concatenate, set severities, drop rules turned off and sort deterministically."""
+    frames = [f for f in frames if len(f)] or [make_findings("", [], [])]  # the columns
+    table = pd.concat(frames, ignore_index=True)
+    table = table[table["rule"].isin(rules)]
+    for key in EXTRA_KEYS:
+        if key not in table.columns:
+            table[key] = None
+    table["severity"] = table["rule"].map(config.severity)
+    point = _anchor(table["geometry"].to_numpy())
+    keys = pd.DataFrame({
+        "rule": table["rule"].map({r: k for k, r in enumerate(RULES)}).to_numpy(),
+        "codes": table["grid_codes"].map("\x1f".join).to_numpy(),
+        "x": point[:, 0], "y": point[:, 1],
+        "message": table["message"].to_numpy(),
+    })
+    order = keys.sort_values(["rule", "codes", "x", "y", "message"], kind="stable",
+                             na_position="first").index
+    table = table.iloc[order].reset_index(drop=True)
+    columns = [*COLUMNS, "geometry"]
+    return gpd.GeoDataFrame(table[columns], geometry="geometry", crs=crs)
+
+
+def _anchor(geoms: np.ndarray) -> np.ndarray:
+    """A representative x, y of each geometry (NaN when none), for ordering."""
+    out = np.full((len(geoms), 2), np.nan)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if present.any():
+        b = shapely.bounds(geoms[present])
+        out[present] = np.column_stack([b[:, 0], -b[:, 3]])
+    return out

@@ -1,0 +1,166 @@
+"""``gridkit validate`` on files: exit codes, table/JSON/CSV, --out GeoPackage, --force, --lang."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from test_validate_rules import A, B, cell, code, communities, grids, reference
+
+from gridkit.cli import cli
+from gridkit.crs import convert_geometries
+from gridkit.validate import RULES
+
+
+def write(layer, path):
+    layer.to_crs(4490).to_file(path, driver="GPKG")
+    return str(path)
+
+
+@pytest.fixture
+def files(tmp_path):
+    """A clean grid layer with its communities and reference, as GeoPackages in EPSG:4490."""
+    return {
+        "grids": write(grids(), tmp_path / "grids.gpkg"),
+        "communities": write(communities(), tmp_path / "communities.gpkg"),
+        "reference": write(reference(), tmp_path / "reference.gpkg"),
+    }
+
+
+@pytest.fixture
+def defective(tmp_path):
+    """An overlap (A001/A002) and a serial-order warning."""
+    layer = grids()
+    layer.loc[0, "geometry"] = cell(0, 0, grow=(0, 0, 10, 0))
+    layer.loc[[4, 5], "geometry"] = layer.loc[[5, 4], "geometry"].to_numpy()
+    return write(layer, tmp_path / "defective.gpkg")
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, ["validate", *args])
+
+
+def test_clean_layer_exits_0_with_a_chinese_table(files):
+    result = invoke(files["grids"], "--communities", files["communities"],
+                    "--reference", files["reference"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("网格 8 个：错误 0 个，警告 0 个")
+
+
+def test_errors_exit_1_and_the_table_groups_by_rule(files, defective):
+    result = invoke(defective, "--communities", files["communities"], "--lang", "en")
+    assert result.exit_code == 1
+    assert result.output.startswith("8 grids: 1 errors, 1 warnings")
+    assert "overlap" in result.output and "code_serial_order" in result.output
+    assert f"{code(A, 1)}, {code(A, 2)}" in result.output
+    assert "not checked not_published: no published reference layer (--reference)" in result.output
+
+
+def test_json_has_the_spec_shape(files, defective):
+    result = invoke(defective, "--communities", files["communities"], "--reference",
+                    files["reference"], "--format", "json")
+    assert result.exit_code == 1
+    doc = json.loads(result.output)
+    assert {"grids", "errors", "warnings", "by_rule", "findings"} <= set(doc)
+    assert doc["grids"] == 8 and doc["errors"] == 4 and doc["warnings"] == 1
+    assert list(doc["by_rule"]) == list(RULES)
+    # A001 grew; B001 and B002 swapped places against the reference
+    assert doc["by_rule"]["overlap"] == 1 and doc["by_rule"]["geometry_mismatch"] == 3
+    mismatch = [f for f in doc["findings"] if f["rule"] == "geometry_mismatch"]
+    assert [f["grid_codes"] for f in mismatch] == [[code(A, 1)], [code(B, 1)], [code(B, 2)]]
+    assert mismatch[1]["iou"] == 0 and mismatch[1]["hausdorff_m"] == pytest.approx(100)
+    overlap = doc["findings"][0]
+    assert overlap["rule"] == "overlap" and overlap["severity"] == "error"
+    assert overlap["grid_codes"] == [code(A, 1), code(A, 2)]
+    assert overlap["area_m2"] == pytest.approx(1200, rel=1e-3)
+    assert overlap["wkt"].startswith("MULTIPOLYGON (((114.")
+    assert "重叠" in overlap["message"]
+
+
+def test_csv_one_row_per_finding(files, defective):
+    result = invoke(defective, "--communities", files["communities"], "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["rule"] for r in rows] == ["overlap", "code_serial_order"]
+    assert rows[0]["grid_codes"] == f"{code(A, 1)};{code(A, 2)}"
+    assert rows[0]["wkt"].startswith("MULTIPOLYGON")
+    assert rows[1]["grid_codes"] == f"{code(B, 1)};{code(B, 2)}"
+
+
+def test_out_writes_one_layer_per_rule_and_refuses_to_overwrite(files, defective, tmp_path):
+    out = tmp_path / "findings.gpkg"
+    result = invoke(defective, "--communities", files["communities"], "--reference",
+                    files["reference"], "--out", str(out))
+    assert result.exit_code == 1
+    layers = dict(pyogrio.list_layers(out))
+    assert layers == {"summary": None, "overlap": "MultiPolygon",
+                      "code_serial_order": "MultiPolygon", "geometry_mismatch": "MultiPolygon"}
+    overlap = pyogrio.read_dataframe(out, layer="overlap")
+    assert overlap.crs.to_epsg() == 4490
+    assert overlap["grid_codes"].tolist() == [f"{code(A, 1)};{code(A, 2)}"]
+    assert {"rule", "severity", "area_m2", "message"} <= set(overlap.columns)
+    mismatch = pyogrio.read_dataframe(out, layer="geometry_mismatch")
+    assert {"iou", "hausdorff_m"} <= set(mismatch.columns)
+    summary = pyogrio.read_dataframe(out, layer="summary")
+    assert summary.set_index("rule")["findings"].to_dict()["overlap"] == 1
+
+    before = out.read_bytes()
+    again = invoke(defective, "--out", str(out))
+    assert again.exit_code == 2 and "--force" in again.output
+    assert out.read_bytes() == before
+    forced = invoke(files["grids"], "--out", str(out), "--force")
+    assert forced.exit_code == 0
+    assert dict(pyogrio.list_layers(out)) == {"summary": None}
+
+
+def test_out_is_checked_before_any_work(files, tmp_path):
+    result = invoke(str(tmp_path / "missing.gpkg"), "--out", str(tmp_path / "no" / "f.gpkg"))
+    assert result.exit_code == 2 and "output folder does not exist" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing.gpkg"], "file not found"),
+    (["GRIDS", "--config", "CONFIG"], "unknown configuration key 'tolerance'"),
+    (["GRIDS", "--communities", "GRIDS"], "community_name"),
+    (["GRIDS", "--crs", "nonsense"], "unknown CRS"),
+])
+def test_unusable_input_exits_2_with_one_line(files, tmp_path, args, message):
+    config = tmp_path / "rules.yaml"
+    config.write_text("tolerance: 1\n", encoding="utf-8")
+    args = [a.replace("GRIDS", files["grids"]).replace("CONFIG", str(config)) for a in args]
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert message in result.output and result.output.count("\n") == 1
+
+
+def test_config_and_column_options(files, tmp_path, defective):
+    config = tmp_path / "rules.yaml"
+    config.write_text("severity:\n  overlap: warning\n  code_serial_order: off\n", encoding="utf-8")
+    result = invoke(defective, "--config", str(config), "--format", "json")
+    assert result.exit_code == 0
+    doc = json.loads(result.output)
+    assert doc["warnings"] == 1 and "code_serial_order" not in doc["by_rule"]
+
+    layer = grids().rename(columns={"grid_code": "WG_ID"})
+    renamed = write(layer, tmp_path / "renamed.gpkg")
+    assert invoke(renamed, "--column", "grid_code=WG_ID").exit_code == 0
+
+
+def test_gcj02_layer_against_wgs84_reference_names_gcj02(files, tmp_path):
+    layer = grids().to_crs(4490)
+    layer["geometry"] = convert_geometries(layer.geometry, "wgs84", "gcj02")
+    path = tmp_path / "grids-gcj02.gpkg"
+    layer.to_file(path, driver="GPKG")  # labelled EPSG:4490, coordinates in GCJ-02
+    result = invoke(str(path), "--communities", files["communities"], "--reference",
+                    files["reference"], "--format", "json", "--lang", "en")
+    assert result.exit_code == 1
+    doc = json.loads(result.output)
+    assert [f["rule"] for f in doc["findings"]] == ["layer_offset"]
+    offset = doc["findings"][0]
+    assert offset["offset_crs"] == "gcj02" and "--crs gcj02" in offset["message"]
+    fixed = invoke(str(path), "--crs", "gcj02", "--communities", files["communities"],
+                   "--reference", files["reference"])
+    assert fixed.exit_code == 0, fixed.output
