@@ -1,0 +1,156 @@
+"""Roll per-grid counts up the code hierarchy: grid → community → street → district → city.
+
+Shared by :mod:`gridkit.coverage` and :mod:`gridkit.events`: both compute
+additive counts per grid (numerators and denominators), sum them per unit with
+:func:`rollup` and only then divide with :func:`ratio`, so a rate of a unit is
+always its own numerator over its own denominator (never a mean of rates).
+
+The unit of a grid comes from its ``community_code`` (a grid whose community
+code is missing or malformed falls back to the first 12 digits of its grid
+code); street and district codes are its 9- and 6-digit prefixes, the city is
+the 4-digit prefix. Names come from the official code list
+(:func:`gridkit.divisions.load_divisions`), grid names from the layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from gridkit.divisions import CODE_LENGTHS, parent_code
+from gridkit.i18n import pick
+
+#: Values of ``--by``, finest first.
+BY_LEVELS = ("grid", "community", "street", "district", "city")
+CITY_CODE_LENGTH = 4
+
+
+def unit_codes(grids: pd.DataFrame, by: str) -> pd.Series:
+    """Code of the unit of level ``by`` that each grid belongs to.
+
+    Parameters
+    ----------
+    grids : table with ``grid_code`` and ``community_code``.
+    by : one of :data:`BY_LEVELS`.
+
+    Returns
+    -------
+    Series of ``str`` aligned with ``grids``.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"grid_code": ["440104001001001", "440104001002001"],
+    ...                   "community_code": ["440104001001", None]})
+    >>> unit_codes(g, "community").tolist()
+    ['440104001001', '440104001002']
+    >>> unit_codes(g, "city").tolist()
+    ['4401', '4401']
+    """
+    if by not in BY_LEVELS:
+        raise ValueError(f"by must be one of {', '.join(BY_LEVELS)}, not {by!r}")
+    grid = grids["grid_code"].astype(str)
+    if by == "grid":
+        return grid
+    community = grids["community_code"].astype("str")
+    usable = community.str.fullmatch(r"\d{12}").fillna(False).astype(bool)
+    community = community.where(usable, grid.str.slice(0, CODE_LENGTHS["community"]))
+    if by == "city":
+        return community.str.slice(0, CITY_CODE_LENGTH)
+    return parent_code(community, by)
+
+
+def unit_names(codes: pd.Series, by: str, names: Mapping[str, str],
+               grid_names: pd.Series | None = None, lang: str = "zh") -> pd.Series:
+    """Name of each unit code: the grid name for grids, else from the code list.
+
+    A city code missing from the list is named 全市 / "whole city"; other
+    unknown codes get no name (``None``).
+    """
+    if by == "grid" and grid_names is not None:
+        return pd.Series(grid_names.to_numpy(), index=codes.index, dtype=object)
+    out = codes.map(lambda c: names.get(c)).astype(object)
+    if by == "city":
+        out = out.fillna(pick(lang, zh="全市", en="whole city"))
+    return out.where(out.notna(), None)
+
+
+def rollup(per_grid: pd.DataFrame, by: str, sums: Sequence[str], *,
+           names: Mapping[str, str], lang: str = "zh") -> pd.DataFrame:
+    """Sum the ``sums`` columns of a per-grid table per unit of level ``by``.
+
+    Parameters
+    ----------
+    per_grid : one row per grid with ``grid_code``, ``community_code``,
+        optionally ``grid_name`` and the count columns.
+    by : unit level (:data:`BY_LEVELS`).
+    sums : additive columns to add up (booleans count as 0/1).
+    names : code → name (:func:`gridkit.divisions.code_names`).
+
+    Returns
+    -------
+    DataFrame with ``code``, ``name``, ``grids`` (number of grids) and the
+    ``sums`` columns, one row per unit, sorted by code.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"grid_code": ["440104001001001", "440104001001002", "440105001001001"],
+    ...                   "community_code": ["440104001001", "440104001001", "440105001001"],
+    ...                   "filed": [True, False, True]})
+    >>> rollup(g, "district", ["filed"], names={"440104": "越秀区"}).to_dict("list")
+    {'code': ['440104', '440105'], 'name': ['越秀区', None], 'grids': [2, 1], 'filed': [1, 1]}
+    """
+    codes = unit_codes(per_grid, by)
+    table = group_sum(per_grid, codes, sums)
+    grid_names = None
+    if by == "grid" and "grid_name" in per_grid:
+        grid_names = per_grid.set_index(codes.to_numpy())["grid_name"]
+        grid_names = grid_names[~grid_names.index.duplicated()].reindex(table["code"])
+    table.insert(1, "name", unit_names(table["code"], by, names, grid_names, lang))
+    return table
+
+
+def group_sum(table: pd.DataFrame, units: pd.Series | np.ndarray,
+              sums: Sequence[str]) -> pd.DataFrame:
+    """Sum ``sums`` columns of ``table`` per unit code: ``code``, ``grids``, sums.
+
+    >>> group_sum(pd.DataFrame({"x": [1, 2, 3]}), pd.Series(["b", "a", "b"]), ["x"]).to_dict("list")
+    {'code': ['a', 'b'], 'grids': [1, 2], 'x': [2, 4]}
+    """
+    values = table[list(sums)].astype("int64")
+    grouped = values.groupby(np.asarray(units), sort=True)
+    out = grouped.sum()
+    out.insert(0, "grids", grouped.size().astype("int64"))
+    out.index.name = "code"
+    out = out.reset_index()
+    out["code"] = out["code"].astype(str)
+    return out
+
+
+def finding(kind: str, message: str, count: int, examples: Sequence[Mapping] = (), *,
+            table: str | None = None, path: str | None = None,
+            max_examples: int = 5) -> dict:
+    """One entry of the ``findings`` list of the coverage and events JSON.
+
+    >>> finding("unknown_grid_code", "…", 3, [{"row": 2}], table="party")["count"]
+    3
+    """
+    return {"kind": kind, "table": table, "path": None if path is None else str(path),
+            "count": int(count), "examples": [dict(e) for e in list(examples)[:max_examples]],
+            "message": message}
+
+
+def ratio(numerator, denominator) -> pd.Series | float | None:
+    """``numerator / denominator``, NaN (``None`` for scalars) where the denominator is 0.
+
+    >>> ratio(pd.Series([1, 0]), pd.Series([2, 0])).tolist()
+    [0.5, nan]
+    >>> ratio(3, 0) is None
+    True
+    """
+    if np.isscalar(numerator) and np.isscalar(denominator):
+        return float(numerator) / float(denominator) if denominator else None
+    num = pd.Series(numerator, dtype="float64")
+    den = pd.Series(denominator, dtype="float64")
+    return (num / den.where(den != 0)).astype("float64")
