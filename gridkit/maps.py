@@ -48,6 +48,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 from branca.element import Element
 from folium.elements import JSCSSMixin
@@ -78,8 +79,11 @@ LEVELS = ("grid", "community", "street", "district")
 DEFAULT_TOLERANCE_M = 5.0
 #: Coordinates are written as integers in units of 1e-5 degree (about 1.1 m).
 COORD_SCALE = 100_000
-#: Side of the square bins of the event heat map, metres.
+#: Side of the square bins of the event heat map, metres (doubled until at most
+#: :data:`HEAT_MAX_POINTS` bins are occupied: a city's 10 million work orders in 250 m
+#: bins are some 130,000 points, 4 MB of the page).
 HEAT_BIN_M = 250.0
+HEAT_MAX_POINTS = 20_000
 #: Zoom from which the outlines of individual grids are drawn (a grid is ~20 px wide there).
 GRID_OUTLINE_ZOOM = 12
 #: Grids around validation findings drawn as context, metres.
@@ -273,10 +277,27 @@ def names_lookup(divisions: pd.DataFrame | None = None,
     return names
 
 
-def _escaped(values: pd.Series | Sequence[Any]) -> list[str | None]:
-    """HTML-escape text values for tooltips; missing stays ``None`` (shown as "-")."""
-    return [None if v is None or (isinstance(v, float) and math.isnan(v))
-            else html.escape(str(v)) for v in values]
+def _escaped(values: pd.Series | pd.Index | Sequence[Any]) -> np.ndarray:
+    """HTML-escaped text of values for tooltips, by position; missing stays ``None`` ("-").
+
+    Escapes as :func:`html.escape` does, with vectorised string replacements
+    (20,000 grids have as many names).
+
+    Examples
+    --------
+    >>> _escaped(["<b>", None, 3]).tolist()
+    ['&lt;b&gt;', None, '3']
+    """
+    series = pd.Series(np.asarray(values, dtype=object), dtype=object)
+    missing = series.isna().to_numpy()
+    text = series.where(~missing, "").astype(str)
+    # "&" first: the entities written for the other characters start with "&".
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"),
+                         ("'", "&#x27;")):
+        text = text.str.replace(char, entity, regex=False)
+    out = text.to_numpy(dtype=object)
+    out[missing] = None
+    return out
 
 
 def simplify_grids(grids: gpd.GeoDataFrame, tolerance_m: float = DEFAULT_TOLERANCE_M,
@@ -334,30 +355,82 @@ def _grid_tooltip(table: gpd.GeoDataFrame, lang: str) -> tuple[gpd.GeoDataFrame,
 
 
 def _format(values: pd.Series, scheme: str) -> pd.Series:
-    """Tooltip text of metric values: ``95.0%``, ``1,234`` or ``412.5``; missing → None."""
+    """Tooltip text of metric values: ``95.0%``, ``1,234`` or ``412.5``; missing → None.
+
+    Each distinct value is formatted once (rates of single grids are mostly 0 or
+    1, counts repeat): the Python-level work follows the number of distinct
+    values, not of grids.
+
+    Examples
+    --------
+    >>> _format(pd.Series([1.0, 0.5, None, 1.0]), "rate").tolist()
+    ['100.0%', '50.0%', None, '100.0%']
+    """
     v = pd.to_numeric(values, errors="coerce").astype(float)
     fmt = {"rate": "{:.1%}", "count": "{:,.0f}", "load": "{:,.1f}"}[scheme]
-    return pd.Series([None if math.isnan(x) else fmt.format(x) for x in v], index=values.index,
-                     dtype=object)
+    codes, uniques = pd.factorize(v, use_na_sentinel=True)
+    texts = np.array([fmt.format(x) for x in uniques] + [None], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype=object)
 
 
-def _units(display: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
+def _units(display: gpd.GeoDataFrame, level: str,
+           finer: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Dissolve display grids to communities, streets or districts (``code``, geometry).
 
-    A coverage union (fast, exact for a partition); where the layer is not a
-    clean coverage (overlapping grids, say) a full union instead.
+    ``finer``: units of a finer level already dissolved (``code`` and
+    ``parent``, the code of the unit of ``level`` each lies in); dissolving
+    them instead of the grids is much quicker (a district of 2,000 grids is
+    some 20 streets). Grids without a unit code are left out.
     """
-    keyed = gpd.GeoDataFrame({"code": display[f"{level}_code"].to_numpy()},
-                             geometry=display.geometry.values, crs=display.crs)
+    if finer is not None:
+        codes, geoms = finer["parent"].to_numpy(dtype=object), finer.geometry.values
+    else:
+        codes = display[f"{level}_code"].to_numpy(dtype=object)
+        geoms = display.geometry.values
+    known = pd.notna(codes)
+    codes, geoms = codes[known].astype(str), np.asarray(geoms[known])
+    order = np.argsort(codes, kind="stable")
+    unique, starts = np.unique(codes[order], return_index=True)
+    merged = np.array([_union(part) for part in np.split(geoms[order], starts[1:])]
+                      if len(unique) else [], dtype=object)
+    return gpd.GeoDataFrame({"code": unique}, geometry=_polygonal(merged), crs=display.crs)
+
+
+def _union(geoms: np.ndarray) -> Any:
+    """Union of one unit's polygons, a coverage union when they form a clean partition.
+
+    A coverage union takes linear time; on overlapping or invalid polygons it
+    gives an invalid result (or raises), and only then is the full union run,
+    so a layer with a few defects pays for them in the units that have them.
+    """
     try:
-        units = keyed.dissolve("code", sort=True, method="coverage")
-        if shapely.is_valid(units.geometry.values).all():
-            return units.reset_index()
+        merged = shapely.coverage_union_all(geoms)
+        if shapely.is_valid(merged):
+            return merged
     except shapely.errors.GEOSException:
         pass
-    keyed = keyed.set_geometry(shapely.make_valid(keyed.geometry.values))
-    units = keyed.dissolve("code", sort=True).reset_index()
-    return units.set_geometry(_polygonal(units.geometry.values))
+    return shapely.union_all(shapely.make_valid(geoms))
+
+
+def _unit_layers(display: gpd.GeoDataFrame, levels: Sequence[str]) -> dict[str, gpd.GeoDataFrame]:
+    """Units of several levels, each coarser level dissolved from the finer one when it nests.
+
+    A finer unit nests when all its grids carry one code of the coarser level
+    (always true for codes derived from the grid code; not for messy layers,
+    which are then dissolved from the grids).
+    """
+    out: dict[str, gpd.GeoDataFrame] = {}
+    previous = None
+    for level in sorted(levels, key=LEVELS.index):
+        finer = None
+        if previous is not None:
+            pairs = display[[f"{previous}_code", f"{level}_code"]].dropna().drop_duplicates()
+            parents = pairs.set_index(f"{previous}_code")[f"{level}_code"]
+            if parents.index.is_unique:
+                finer = out[previous].assign(parent=out[previous]["code"].map(parents))
+        out[level] = _units(display, level, finer)
+        previous = level
+    return out
 
 
 def _polygonal(geoms: np.ndarray) -> np.ndarray:
@@ -374,12 +447,20 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 
 
 def _outline_themes(sources: dict[str, gpd.GeoDataFrame], display: gpd.GeoDataFrame,
-                    lang: str, levels: Sequence[str] = ("district",)) -> list[Theme]:
-    """District (and street) boundaries without fill, above the coloured layers."""
+                    lang: str, levels: Sequence[str] = ("district",),
+                    units: Mapping[str, gpd.GeoDataFrame] | None = None) -> list[Theme]:
+    """District (and street) boundaries without fill, above the coloured layers.
+
+    ``units``: units already dissolved (by :func:`_unit_layers`), reused.
+    """
+    units = dict(units or {})
+    missing = [level for level in levels if level not in units]
+    if missing:
+        units.update(_unit_layers(display, missing))
     themes = []
     for level in levels:
         key = f"{level}_outline"
-        sources[key] = _units(display, level)[["geometry"]]
+        sources[key] = units[level][["geometry"]]
         themes.append(Theme(
             name=pick(lang, f"{_LEVEL_NAMES[level][0]}界", f"{level} boundaries"), source=key,
             palette=("#333333",), stroke=None, weight=2.0 if level == "district" else 1.0,
@@ -651,7 +732,7 @@ def findings_map(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | Mapping[s
         color = _RULE_COLORS[i % len(_RULE_COLORS)]
         themes.append(Theme(
             name=f"{title} ({len(group)})", source=key, palette=(color,),
-            labels=(f"{title} · {severity} · {len(group)}",), tooltip=labels, stroke=None,
+            labels=(severity,), tooltip=labels, stroke=None,
             weight=2.0, fill_opacity=0.35))
     if not len(found):
         notes.append(pick(lang, "未发现问题", "no findings"))
@@ -671,19 +752,25 @@ def _rows(result: Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
 
 
 def _metric_source(display: gpd.GeoDataFrame, rows: pd.DataFrame, level: str,
-                   names: Mapping[str, str], lang: str) -> tuple[gpd.GeoDataFrame, tuple]:
-    """Grid or unit geometries joined to metric rows, with code/name tooltip columns."""
+                   names: Mapping[str, str], lang: str,
+                   units: Mapping[str, gpd.GeoDataFrame] | None = None,
+                   ) -> tuple[gpd.GeoDataFrame, tuple]:
+    """Grid or unit geometries joined to metric rows, with code/name tooltip columns.
+
+    Unit names: the rows' ``name``, else ``names``, else the code.
+    """
     if level == "grid":
         shown, tooltip = _grid_tooltip(display, lang)
         shown.index = display["grid_code"]
         return shown, tooltip[:3]
-    units = _units(display, level).set_index("code")
+    units = (units or _unit_layers(display, [level]))[level].set_index("code")
     unit_names = rows["name"] if "name" in rows.columns else pd.Series(dtype=object)
+    fallback = pd.Series(units.index, index=units.index)
     label = pick(lang, *_LEVEL_NAMES[level])
     shown = units[["geometry"]].copy()
     shown["t_code"] = _escaped(units.index)
     shown["t_name"] = _escaped(unit_names.reindex(units.index).fillna(
-        pd.Series(units.index.map(lambda c: names.get(c, c)), index=units.index)))
+        fallback.map(names)).fillna(fallback))
     return shown, (("t_code", pick(lang, f"{label}编码", f"{label} code")),
                    ("t_name", pick(lang, f"{label}名称", f"{label} name")))
 
@@ -755,14 +842,15 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
     if not metrics:
         raise InputError("no coverage metric to map: give the roster files (--filings, --party, "
                          "--cadres, --workers) or a coverage JSON with rates")
-    shown, tooltip = _metric_source(display, rows, level, names, lang)
+    outlines = ("street", "district") if level in ("grid", "community") else ("district",)
+    # Every level drawn is dissolved once, the coarser from the finer.
+    units = _unit_layers(display, sorted({level, *outlines} - {"grid"}, key=LEVELS.index))
+    shown, tooltip = _metric_source(display, rows, level, names, lang, units)
     missing = {"households_per_fulltime_worker": pick(lang, "无专职网格员", "no full-time worker")}
     shown, themes = _metric_themes(shown, rows, list(metrics), tooltip, lang, missing,
                                    GRID_OUTLINE_ZOOM if level == "grid" else 0)
     sources: dict[str, gpd.GeoDataFrame] = {"units": shown}
-    themes += _outline_themes(sources, display, lang,
-                              ("street", "district") if level in ("grid", "community")
-                              else ("district",))
+    themes += _outline_themes(sources, display, lang, outlines, units)
     if level != "grid":
         notes.append(pick(lang, f"按{_LEVEL_NAMES[level][0]}汇总", f"rolled up by {level}"))
     return GridMap(kind="coverage", title=pick(lang, "网格覆盖情况图", "Coverage"), lang=lang,
@@ -771,19 +859,25 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
 
 
 def heat_points(x: np.ndarray, y: np.ndarray, crs: str = "wgs84", *, bin_m: float = HEAT_BIN_M,
-                metric_crs: str = DEFAULT_METRIC_CRS) -> pd.DataFrame:
+                metric_crs: str = DEFAULT_METRIC_CRS,
+                max_points: int | None = HEAT_MAX_POINTS) -> pd.DataFrame:
     """Bin event coordinates on a square grid of ``bin_m`` metres for a heat map.
 
-    Millions of work orders become at most a few tens of thousands of weighted
-    points (WGS84 bin centres, weight = count ÷ largest count). Coordinates
-    are in ``crs`` (a ``--crs`` spec: GCJ-02/BD-09 are converted); missing or
-    impossible ones (:func:`gridkit.crs.valid_coordinate_mask`) are left out.
+    Millions of work orders become at most ``max_points`` weighted points
+    (WGS84 bin centres, weight = count ÷ largest count): when more bins are
+    occupied, the bin side is doubled until they are few enough. The side used
+    is ``result.attrs["bin_m"]``. Coordinates are in ``crs`` (a ``--crs``
+    spec: GCJ-02/BD-09 are converted); missing or impossible ones
+    (:func:`gridkit.crs.valid_coordinate_mask`) are left out.
 
     Examples
     --------
     >>> p = heat_points(np.array([113.3, 113.3, 113.5, 0]), np.array([23.1, 23.1, 23.2, 0]))
-    >>> sorted(p.weight.tolist())
-    [0.5, 1.0]
+    >>> sorted(p.weight.tolist()), p.attrs["bin_m"]
+    ([0.5, 1.0], 250.0)
+    >>> p = heat_points(np.array([113.3, 113.31]), np.array([23.1, 23.1]), max_points=1)
+    >>> len(p), p.attrs["bin_m"] > 250
+    (1, True)
     """
     spec = parse_crs(crs)
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -791,14 +885,40 @@ def heat_points(x: np.ndarray, y: np.ndarray, crs: str = "wgs84", *, bin_m: floa
     x, y = x[ok], y[ok]
     if spec.offset:
         x, y = convert_coordinates(x, y, spec.offset, "wgs84")
-    pts = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=spec.crs).to_crs(metric_crs)
-    cells = pd.DataFrame({"i": np.floor(pts.x / bin_m), "j": np.floor(pts.y / bin_m)})
-    counts = cells.value_counts().sort_index().reset_index(name="n")
-    centres = gpd.GeoSeries(gpd.points_from_xy((counts["i"] + 0.5) * bin_m,
-                                               (counts["j"] + 0.5) * bin_m),
-                            crs=metric_crs).to_crs(4326)
-    return pd.DataFrame({"lon": centres.x.to_numpy(), "lat": centres.y.to_numpy(),
-                         "weight": (counts["n"] / max(counts["n"].max(), 1)).to_numpy()})
+    # Plain coordinate arrays through pyproj, one integer key per cell: ten million
+    # work orders never become shapely points.
+    mx, my = pyproj.Transformer.from_crs(spec.crs, metric_crs, always_xy=True).transform(x, y)
+    i, j = np.floor(mx / bin_m).astype(np.int64), np.floor(my / bin_m).astype(np.int64)
+    i, j, counts = _cells(i, j)
+    while max_points and len(i) > max_points:
+        # floor(v / 2b) == floor(floor(v / b) / 2): coarser cells from the occupied ones only.
+        bin_m *= 2
+        i, j, counts = _cells(i // 2, j // 2, counts)
+    lon, lat = pyproj.Transformer.from_crs(metric_crs, 4326, always_xy=True).transform(
+        (i + 0.5) * bin_m, (j + 0.5) * bin_m)
+    heat = pd.DataFrame({"lon": lon, "lat": lat,
+                         "weight": counts / counts.max() if len(counts) else counts})
+    heat.attrs["bin_m"] = float(bin_m)
+    return heat
+
+
+def _cells(i: np.ndarray, j: np.ndarray, weights: np.ndarray | None = None,
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct cells ``(i, j)`` sorted by ``i`` then ``j``, with their summed weights.
+
+    ``weights=None``: each entry counts 1 (the first pass over millions of points
+    then skips the inverse index).
+    """
+    if not len(i):
+        return i, j, np.zeros(0)
+    rows = j.max() - j.min() + 1
+    key = (i - i.min()) * rows + (j - j.min())
+    if weights is None:
+        keys, sums = np.unique(key, return_counts=True)
+    else:
+        keys, inverse = np.unique(key, return_inverse=True)
+        sums = np.bincount(inverse, weights=weights, minlength=len(keys))
+    return keys // rows + i.min(), keys % rows + j.min(), sums.astype(float)
 
 
 def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame, *,
@@ -839,8 +959,9 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
                            metric_crs=metric_crs)
         themes.append(HeatTheme(name=pick(lang, "工单热力图", "Work-order heat map"),
                                 points=heat))
-        notes.append(pick(lang, f"热力图：{HEAT_BIN_M:.0f} m 方格汇总",
-                          f"heat map binned on {HEAT_BIN_M:.0f} m squares"))
+        side = heat.attrs["bin_m"]
+        notes.append(pick(lang, f"热力图：{side:.0f} m 方格汇总",
+                          f"heat map binned on {side:.0f} m squares"))
     return GridMap(kind="events", title=pick(lang, "工单分布图", "Work orders"), lang=lang,
                    sources=sources, themes=themes, tolerance_m=tolerance_m,
                    features=len(shown), notes=notes)
@@ -967,19 +1088,22 @@ def encode_source(gdf: gpd.GeoDataFrame, columns: Sequence[str], system: str = "
                   ) -> tuple[str, dict[str, str]]:
     """The JavaScript literal of a source and the short key of each column.
 
-    ``{"scale": 100000, "alphabet": ..., "dicts": {key: [text, ...]},
-    "features": [[{key: value}, family, geometry], ...]}`` (see
-    :func:`encode_geometries`). A text column with many repeated values
-    (community names, formatted rates) is written once in ``dicts`` and
-    referenced by position. ``gk.decode`` in the page turns it into GeoJSON.
+    ``{"scale": 100000, "alphabet": ..., "keys": [key, ...], "dicts": {key:
+    [text, ...]}, "features": [[[value, ...], family, geometry], ...]}`` (see
+    :func:`encode_geometries`). Properties are positional, in the order of
+    ``keys`` (``null``: missing), so that 20,000 features do not each repeat
+    every key. A text column with many repeated values (community names,
+    formatted rates) is written once in ``dicts`` and referenced by position.
+    ``gk.decode`` in the page turns it into GeoJSON.
 
     Examples
     --------
     >>> from shapely import Point
     >>> g = gpd.GeoDataFrame({"name": ["a", "a", "b", None]}, geometry=[Point(0, 0)] * 4)
     >>> text, keys = encode_source(g, ["name"])
-    >>> keys, json.loads(text)["dicts"], json.loads(text)["features"][1][0]
-    ({'name': 'a'}, {'a': ['a', 'b']}, {'a': 0})
+    >>> data = json.loads(text)
+    >>> keys, data["dicts"], data["features"][2][0], data["features"][3][0]
+    ({'name': 'a'}, {'a': ['a', 'b']}, [1], [None])
     """
     geoms = gdf.geometry.values
     if system != "wgs84":
@@ -992,14 +1116,17 @@ def encode_source(gdf: gpd.GeoDataFrame, columns: Sequence[str], system: str = "
         if not pd.api.types.is_numeric_dtype(col) and col.nunique() * 2 <= len(col):
             positions, uniques = pd.factorize(col)
             dicts[keys[column]] = list(uniques)
-            values.append([None if k < 0 else k for k in positions.tolist()])
+            refs = positions.astype(object)
+            refs[positions < 0] = None
+            values.append(refs.tolist())
         else:
             values.append(col.astype(object).where(col.notna(), None).tolist())
     encoded = encode_geometries(np.asarray(geoms))
-    features = [[{keys[c]: v[i] for c, v in zip(columns, values) if v[i] is not None}, *g]
-                for i, g in enumerate(encoded)]
+    rows = zip(*values) if columns else ([] for _ in encoded)
+    features = [(row, *g) for row, g in zip(rows, encoded)]
     return _script_json({"scale": COORD_SCALE, "alphabet": ALPHABET.decode("ascii"),
-                         "dicts": dicts, "features": features}), keys
+                         "keys": list(keys.values()), "dicts": dicts,
+                         "features": features}), keys
 
 
 # --------------------------------------------------------------------------- folium elements
@@ -1028,10 +1155,13 @@ var gk = {
       L: function (g) { return {type: 'MultiLineString', coordinates: g.map(line)}; },
       X: function (g) { return {type: 'MultiPoint', coordinates: line(g)}; }
     };
-    var keys = Object.keys(src.dicts);
     src.fc = {type: 'FeatureCollection', features: src.features.map(function (f) {
-      keys.forEach(function (k) { if (k in f[0]) { f[0][k] = src.dicts[k][f[0][k]]; } });
-      return {type: 'Feature', properties: f[0], geometry: geometry[f[1]](f[2])};
+      var p = {};
+      src.keys.forEach(function (k, j) {
+        var v = f[0][j];
+        if (v !== null) { p[k] = k in src.dicts ? src.dicts[k][v] : v; }
+      });
+      return {type: 'Feature', properties: p, geometry: geometry[f[1]](f[2])};
     })};
     return src.fc;
   },
@@ -1279,7 +1409,7 @@ def _footer(gmap: GridMap, basemap: str) -> str:
              pick(lang, f"文件大小 {SIZE_PLACEHOLDER}", f"file size {SIZE_PLACEHOLDER}"),
              pick(lang, f"底图：{_BASEMAP_NAMES[basemap][0]}",
                   f"basemap: {_BASEMAP_NAMES[basemap][1]}")]
-    if BASEMAP_TILES.get(basemap, Basemap("", "", "", "wgs84")).system == "gcj02":
+    if basemap in BASEMAP_TILES and BASEMAP_TILES[basemap].system == "gcj02":
         parts.append(pick(lang, "叠加图层已转为 GCJ-02", "overlays shifted to GCJ-02"))
     parts += gmap.notes
     parts.append(f"gridkit {__version__}")
@@ -1413,17 +1543,22 @@ def render_png(gmap: GridMap, path: str | os.PathLike, *, dpi: int = 150) -> Non
             gdf = gmap.sources[theme.source]
             classes = (np.zeros(len(gdf), int) if theme.classes is None
                        else gdf[theme.classes].to_numpy(dtype=int))
-            fill = [to_rgba(theme.palette[k], theme.fill_opacity) for k in classes]
-            edge = [to_rgba(theme.stroke or theme.palette[k], 0.9) for k in classes]
+            # RGBA per class, then per feature by indexing: no Python loop over features.
+            fill = np.array([to_rgba(c, theme.fill_opacity) for c in theme.palette])
+            edge = np.array([to_rgba(theme.stroke or c, 0.9) for c in theme.palette])
             thin = theme.outline_zoom and len(gdf) > _PNG_OUTLINE_LIMIT
-            gdf.plot(ax=ax, color=fill, edgecolor=edge, markersize=12,
+            gdf.plot(ax=ax, color=fill[classes], edgecolor=edge[classes], markersize=12,
                      linewidth=0 if thin else theme.weight * 0.75)
-            if theme.labels:
+            if len(theme.labels) == 1:  # a findings rule: one line, "rule (n) · severity"
+                handles.append(Patch(facecolor=theme.palette[0], edgecolor="#777777",
+                                     label=f"{theme.name} · {theme.labels[0]}"))
+            elif theme.labels:
                 handles.append(Patch(color="none", label=theme.name))
                 handles += [Patch(facecolor=c, edgecolor="#777777", label=t)
                             for c, t in zip(theme.palette, theme.labels)]
-        if handles:
-            ax.legend(handles=handles, loc="best", fontsize=8, framealpha=0.9)
+        if handles:  # beside the map, never over it
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
+                      framealpha=0.9)
         ax.set_title(gmap.title, fontsize=14)
         ax.set_axis_off()
         footer = _footer(gmap, "none").split(" · ")

@@ -53,7 +53,7 @@ from gridkit import __version__
 from gridkit.cli._metrics import HEADERS
 from gridkit.coverage import ROSTERS, CoverageResult, compute_coverage
 from gridkit.crs import DEFAULT_METRIC_CRS
-from gridkit.divisions import code_names, load_divisions
+from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
 from gridkit.events import (
     DEFAULT_SLA_HOURS,
@@ -77,6 +77,7 @@ from gridkit.maps import (
     findings_map,
     grids_map,
     human_size,
+    names_lookup,
     render_html,
     resolve_basemap,
     write_map,
@@ -155,8 +156,15 @@ def load_project(path: str | os.PathLike) -> Project:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("project file not found", path=path) from None
+    except yaml.MarkedYAMLError as exc:
+        # PyYAML's message spans several lines (with a snippet); the CLI prints one line.
+        mark = exc.problem_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise InputError(f"not a YAML project file: {exc.problem or exc.context}{where}",
+                         path=path) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read the project file: {exc}", path=path) from None
+        raise InputError(f"cannot read the project file: {' '.join(str(exc).split())}",
+                         path=path) from None
     if not isinstance(data, dict):
         raise InputError("a project file must be a YAML mapping (key: value)", path=path)
     unknown = [k for k in data if k not in INPUTS and k not in SETTINGS]
@@ -181,7 +189,7 @@ def load_project(path: str | os.PathLike) -> Project:
             raise InputError(f"{key} must be a number, got {data[key]!r}", path=path) from None
     return Project(path=path.resolve(), title=str(data.get("title") or path.stem),
                    period=None if data.get("period") is None else str(data["period"]),
-                   inputs=inputs, crs=data.get("crs"),
+                   inputs=inputs, crs=None if data.get("crs") is None else str(data["crs"]),
                    events_crs=str(data.get("events_crs") or "wgs84"),
                    period_end=data.get("period_end"),
                    metric_crs=str(data.get("metric_crs") or DEFAULT_METRIC_CRS), **numbers)
@@ -211,15 +219,12 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
     """
     inputs = project.inputs
     divisions = load_divisions(inputs.get("codes"))
-    names = code_names(divisions)
     grids = read_layer(inputs["grids"], "grids", crs=project.crs)
     layers = {k: read_layer(inputs[k], k) for k in ("communities", "reference") if k in inputs}
     tables = {k: read_table(inputs[k], k) for k in (*ROSTERS, "events") if k in inputs}
     records = {"grids": len(grids), **{k: len(v) for k, v in (layers | tables).items()},
                "codes": len(divisions)}
-    if "communities" in layers:
-        names.update(zip(layers["communities"]["community_code"].astype(str),
-                         layers["communities"]["community_name"].astype(str)))
+    names = names_lookup(divisions, layers.get("communities"))
     validation = validate(grids, layers.get("communities"), layers.get("reference"),
                           divisions if "codes" in inputs else None,
                           load_rules(inputs.get("validation")), lang,
@@ -283,8 +288,13 @@ def _number(value: Any, kind: str) -> str:
     return str(value)
 
 
+#: Report columns that are numbers but not metrics (formatted and right-aligned).
+_NUMBER_COLUMNS = {"grids": "count", "outside": "count", "unlocatable": "count",
+                   "count": "count", "records": "count", "area_m2": "load"}
+
+
 def _kind(column: str) -> str:
-    return METRICS.get(column, "count" if column == "grids" else "text")
+    return METRICS.get(column) or _NUMBER_COLUMNS.get(column, "text")
 
 
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], lang: str, *,
@@ -329,9 +339,21 @@ def _paragraph(text: str, cls: str = "note") -> Markup:
 
 
 def figure(map_html: str, caption: str) -> Markup:
-    """A map in an ``<iframe srcdoc>``: its page escaped into the attribute, scripts isolated."""
-    return Markup('<figure><iframe title="{}" srcdoc="{}"></iframe>'
-                  '<figcaption>{}</figcaption></figure>').format(caption, map_html, caption)
+    """A map in an ``<iframe srcdoc>``: its page escaped into the attribute, scripts isolated.
+
+    The attribute is single-quoted, so only ``&`` and ``'`` need escaping: a
+    map's data is JSON, full of double quotes, and escaping each as ``&#34;``
+    made a city report a third larger. The browser decodes the attribute back
+    to the exact page (contractor strings inside it are already escaped).
+
+    Examples
+    --------
+    >>> print(figure("<b>it's &amp;</b>", "图").split("<figcaption>")[0])
+    <figure><iframe title="图" srcdoc='<b>it&#39;s &amp;amp;</b>'></iframe>
+    """
+    srcdoc = Markup(map_html.replace("&", "&amp;").replace("'", "&#39;"))
+    return Markup('<figure><iframe title="{}" srcdoc=\'{}\'></iframe>'
+                  '<figcaption>{}</figcaption></figure>').format(caption, srcdoc, caption)
 
 
 def _details(summary: str, content: Markup) -> Markup:
@@ -402,10 +424,27 @@ def _validation_section(result: ValidationResult, lang: str, maps: Mapping[str, 
     return section
 
 
+def _examples(examples: Sequence[Mapping], lang: str) -> str:
+    """``第 3 行 440104001001001；…`` from the examples of a roster or events finding."""
+    parts = []
+    for example in examples:
+        row, code = example.get("row"), example.get("grid_code") or example.get("event_id")
+        where = pick(lang, f"第 {row} 行", f"row {row}") if row is not None else ""
+        parts.append(" ".join(str(p) for p in (where, code) if p))
+    return pick(lang, "；", "; ").join(p for p in parts if p)
+
+
 def _findings_list(findings: Sequence[Mapping], lang: str) -> Markup:
-    rows = [{"message": f.get("message"), "count": f.get("count")} for f in findings]
-    labels = {"message": pick(lang, "说明", "message"), "count": pick(lang, "条数", "rows")}
-    return table(rows, ["message", "count"], lang, labels=labels) if rows else Markup("")
+    """Roster and work-order problems: which table, what, how many rows, examples."""
+    def source(name: str | None) -> str:
+        return pick(lang, *_INPUT_NAMES[name]) if name in _INPUT_NAMES else (name or "-")
+
+    rows = [{"data": source(f.get("table")), "message": f.get("message"), "count": f.get("count"),
+             "examples": _examples(f.get("examples") or [], lang)} for f in findings]
+    labels = {"data": pick(lang, "数据", "data"), "message": pick(lang, "说明", "message"),
+              "count": pick(lang, "条数", "rows"), "examples": pick(lang, "示例", "examples")}
+    return (table(rows, ["data", "message", "count", "examples"], lang, labels=labels)
+            if rows else Markup(""))
 
 
 def _level_tables(results: Mapping[str, Any], columns: Sequence[str], lang: str) -> list[Markup]:
