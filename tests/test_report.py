@@ -188,6 +188,17 @@ def test_report_is_self_contained(demo):
         assert "tileLayer(" not in doc
 
 
+def test_demo_default_folder_is_replaced_on_a_new_run(demo, tmp_path, monkeypatch):
+    """``gridkit demo`` twice just works: maps/ is the demo's own folder, not a user path."""
+    folder, _, _ = demo
+    shutil.copytree(folder, tmp_path / "maps")
+    (tmp_path / "maps" / "report.html").write_text("old", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run("demo", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "maps" / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE")
+
+
 def test_report_data_sources(demo):
     _, _, text = demo
     rows = cells(section(text, "sources"))

@@ -13,11 +13,14 @@ from gridkit.errors import InputError
 from gridkit.report import write_report
 
 SAMPLE_PROJECT = DATA_DIR / "sample" / "project.yaml"
+DEFAULT_OUT = "maps"
 
 
 @click.command(name="demo")
-@click.option("--out", type=click.Path(file_okay=False), default="maps", show_default=True,
-              help="Folder for the report and the maps (created if missing).")
+@click.option("--out", type=click.Path(file_okay=False), default=DEFAULT_OUT, show_default=True,
+              help="Folder for the report and the maps (created if missing). The default "
+                   "folder is the demo's own: a new run replaces its files; a folder you "
+                   "name is not overwritten without --force.")
 @offline_option
 @basemap_option
 @click.option("--png", is_flag=True, help="Also write a PNG of every map.")
@@ -41,6 +44,9 @@ def command(out: str, offline: bool, basemap: str | None, png: bool, lang: str, 
     if not SAMPLE_PROJECT.exists():
         raise InputError("the sample project is missing (a source checkout has it)",
                          path=SAMPLE_PROJECT)
+    # maps/ is where the demo writes by default: running it again must just work.
+    source = click.get_current_context().get_parameter_source("out")
+    force = force or source is click.core.ParameterSource.DEFAULT
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     echo_result(write_report(SAMPLE_PROJECT, folder / "report.html", offline=offline,
