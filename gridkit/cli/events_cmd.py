@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from gridkit.cli._common import (
     column_option,
@@ -18,89 +16,15 @@ from gridkit.cli._common import (
 from gridkit.cli._metrics import by_option, codes_option, column_overrides, render
 from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
-from gridkit.events import (
-    DEFAULT_SLA_HOURS,
-    JOINED_SCHEMA,
-    EventGrids,
-    EventParams,
-    accumulate,
-    resolve_period_end,
-    summarise,
-)
+from gridkit.events import CHUNK_ROWS, DEFAULT_SLA_HOURS, ENGINES, join_events_file
 from gridkit.i18n import pick
-from gridkit.io import (
-    atomic_output,
-    check_writable,
-    parse_datetimes,
-    read_events_chunks,
-    read_layer,
-    resolve_columns,
-)
+from gridkit.io import check_writable, read_layer
 
 COLUMNS = ("code", "name", "grids", "events", "located", "outside", "unlocatable",
            "dispatched", "dispatch_accuracy", "dispatch_timeliness", "closure_rate",
            "valid_complaints")
 SUMMARY = ("events", "located", "outside", "unlocatable", "dispatched", "dispatch_accuracy",
            "dispatch_timeliness", "closure_rate", "valid_complaints")
-CHUNK_ROWS = 1_000_000
-
-
-def _progress(chunks: Iterator[pd.DataFrame], lang: str) -> Iterator[pd.DataFrame]:
-    """Pass chunks through, with a progress bar on a terminal."""
-    if not progress_enabled():
-        yield from chunks
-        return
-    from tqdm import tqdm
-
-    with tqdm(unit=pick(lang, zh="条", en=" events"), unit_scale=True, leave=False) as bar:
-        for chunk in chunks:
-            yield chunk
-            bar.update(len(chunk))
-
-
-def latest_report(path: str, columns: dict[str, str], chunk_rows: int) -> pd.Timestamp | None:
-    """The latest ``reported_at`` in the file, for the default period end.
-
-    From the Parquet row-group statistics when ``reported_at`` is stored as a
-    timestamp (no data read); otherwise a first pass over the file.
-    """
-    if Path(path).suffix.lower() == ".parquet":
-        found, latest = _parquet_latest(path, columns)
-        if found:
-            return latest
-    latest = [c["reported_at"].max() for c in read_events_chunks(path, columns=columns,
-                                                                  chunk_rows=chunk_rows)]
-    latest = [t for t in latest if pd.notna(t)]
-    return max(latest) if latest else None
-
-
-def _parquet_latest(path: str, columns: dict[str, str]) -> tuple[bool, pd.Timestamp | None]:
-    """(True, max) from the statistics of a timestamp ``reported_at``; (False, None) if unusable."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        meta = pq.ParquetFile(path).metadata
-    except (OSError, ValueError):
-        return False, None  # the reader proper reports the problem
-    schema = meta.schema.to_arrow_schema()
-    mapping = resolve_columns(schema.names, "events", columns, path=path)
-    source = next((s for s, c in mapping.items() if c == "reported_at"), None)
-    if source is None or not pa.types.is_timestamp(schema.field(source).type):
-        return False, None
-    column = meta.schema.names.index(source)
-    maxima = []
-    for group in range(meta.num_row_groups):
-        chunk = meta.row_group(group).column(column)
-        stats = chunk.statistics
-        if stats is None or (not stats.has_min_max and stats.null_count != chunk.num_values):
-            return False, None
-        if stats.has_min_max:
-            maxima.append(stats.max)
-    if not maxima:
-        return True, None
-    latest = parse_datetimes(pd.Series(maxima), path=path, column="reported_at")
-    return True, latest.max()
 
 
 @click.command(name="events")
@@ -125,10 +49,24 @@ def _parquet_latest(path: str, columns: dict[str, str]) -> tuple[bool, pd.Timest
 @lang_option
 @column_option
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=CHUNK_ROWS, show_default=True,
-              help="Events read and joined per chunk (bounds memory).")
+              help="Events read and joined per chunk, or per dask partition (bounds memory).")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="local: chunked join on this machine (threads); dask: the same join on "
+                   "dask-geopandas partitions, on a local cluster or --scheduler.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --engine dask: address of a running dask scheduler "
+                   "(tcp://host:8786). Default: start a local cluster.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="With --engine dask and no --scheduler: worker processes of the local "
+                   "cluster.")
+@click.option("--spatial-shuffle/--no-spatial-shuffle", default=True, show_default=True,
+              help="With --engine dask: shuffle the events into spatial partitions (Hilbert "
+                   "curve) before the join; --no-spatial-shuffle joins them in file order "
+                   "(no shuffle; same results).")
 def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None, sla: float,
             period_end: str | None, by: str, codes: str | None, out: str | None, force: bool,
-            fmt: str, lang: str, columns: tuple[str, ...], chunk_rows: int) -> None:
+            fmt: str, lang: str, columns: tuple[str, ...], chunk_rows: int, engine: str,
+            scheduler: str | None, workers: int, spatial_shuffle: bool) -> None:
     """Join work orders to grids; dispatch accuracy, timeliness, closure (工单).
 
     GRIDS is the grid layer; EVENTS a CSV, Excel or Parquet table with lon/lat
@@ -142,25 +80,24 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
       gridkit events grids.gpkg events.parquet --crs gcj02 --period-end 2023-12-31 \\
         --by street --out joined.parquet
       gridkit events grids.gpkg events.csv --format json > events.json
+      gridkit events grids.gpkg /shared/events.parquet --engine dask \\
+        --scheduler tcp://10.0.0.5:8786 --out /shared/joined.parquet
     """
+    if engine != "dask" and scheduler is not None:
+        raise InputError("--scheduler needs --engine dask")
     if out is not None:
         if Path(out).suffix.lower() != ".parquet":
             raise InputError("--out must be a .parquet file", path=out)
         check_writable(out, force)
     names = code_names(load_divisions(codes))
-    overrides = column_overrides(columns, "events")
     layer = read_layer(grids, "grids", columns=column_overrides(columns, "grids"), crs=grids_crs)
-    prepared = EventGrids(layer, crs_spec or "wgs84")
-    latest = None if period_end is not None else latest_report(events, overrides, chunk_rows)
-    params = EventParams(prepared.crs, sla, resolve_period_end(period_end, latest))
-    chunks = _progress(read_events_chunks(events, columns=overrides, chunk_rows=chunk_rows), lang)
-    if out is None:
-        total = accumulate(chunks, prepared, params)
-    else:
-        import pyarrow.parquet as pq
-
-        with atomic_output(out, force) as tmp, pq.ParquetWriter(tmp, JOINED_SCHEMA) as writer:
-            total = accumulate(chunks, prepared, params, sink=writer.write_table)
+    dask_options = ({"scheduler": scheduler, "workers": workers, "spatial": spatial_shuffle}
+                    if engine == "dask" else {})
+    result = join_events_file(layer, events, crs=crs_spec or "wgs84", sla_hours=sla,
+                              period_end=period_end, by=by, names=names, lang=lang,
+                              columns=column_overrides(columns, "events"), out=out,
+                              force=force, chunk_rows=chunk_rows,
+                              progress=progress_enabled(), engine=engine, **dask_options)
+    if out is not None:
         click.echo(pick(lang, zh=f"已写入 {out}", en=f"Wrote {out}"), err=True)
-    result = summarise(total, prepared, params, by=by, names=names, lang=lang, path=events)
     click.echo(render(result.to_dict(), COLUMNS, fmt, lang, SUMMARY), nl=False)

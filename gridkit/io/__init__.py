@@ -6,7 +6,13 @@ rename columns to the canonical names through :data:`ALIASES`
 """
 
 from gridkit.io.aliases import ALIASES, REQUIRED, resolve_columns
-from gridkit.io.read import read_events_chunks, read_layer, read_table
+from gridkit.io.read import (
+    parquet_row_ranges,
+    read_events_chunks,
+    read_events_rows,
+    read_layer,
+    read_table,
+)
 from gridkit.io.values import normalise_codes, parse_bools, parse_datetimes, parse_numbers
 from gridkit.io.write import atomic_output, check_writable
 
@@ -18,8 +24,10 @@ __all__ = [
     "normalise_codes",
     "parse_bools",
     "parse_datetimes",
+    "parquet_row_ranges",
     "parse_numbers",
     "read_events_chunks",
+    "read_events_rows",
     "read_layer",
     "read_table",
     "resolve_columns",

@@ -13,6 +13,7 @@ import os
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pandas.api import types
 
 from gridkit.errors import InputError
@@ -62,8 +63,45 @@ def _fail(series: pd.Series, bad: np.ndarray | pd.Series, message: str, *,
 
 def _text(series: pd.Series) -> pd.Series:
     """Stripped text; empty cells become missing."""
-    text = series.astype("str").str.strip()
+    text = series.astype("str")
+    # Stripping a million clean codes costs more than reading them: skip it when a
+    # scan of the raw bytes shows plain ASCII without any whitespace.
+    if not _plain_ascii(text):
+        text = text.str.strip()
     return text.where(text != "")
+
+
+def _text_bytes(text: pd.Series) -> list[bytes] | None:
+    """The raw UTF-8 bytes of a text series (Arrow data buffers); None if unavailable.
+
+    The buffers of a sliced array may hold bytes of values outside the slice.
+    """
+    try:
+        data = pa.array(text, type=pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None
+    chunks = data.chunks if isinstance(data, pa.ChunkedArray) else [data]
+    return [b.to_pybytes() for c in chunks if (b := c.buffers()[2]) is not None]
+
+
+def _may_contain(text: pd.Series, chars: bytes) -> bool:
+    """Whether some value of a text series may contain one of the bytes ``chars``.
+
+    A scan of the raw bytes (memchr speed); False is certain, True may come from
+    bytes outside a sliced array, so callers then check the values exactly.
+    """
+    return _any_byte(_text_bytes(text), chars)
+
+
+def _any_byte(raws: list[bytes] | None, chars: bytes) -> bool:
+    return raws is None or any(raw.find(bytes([c])) >= 0 for raw in raws for c in chars)
+
+
+def _plain_ascii(text: pd.Series) -> bool:
+    """True when every value is ASCII without whitespace (nothing to strip); see above."""
+    raws = _text_bytes(text)
+    return raws is not None and all(raw.isascii() for raw in raws) \
+        and not _any_byte(raws, b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
 
 
 def normalise_codes(series: pd.Series, *, path: PathLike = None,
@@ -92,13 +130,25 @@ def normalise_codes(series: pd.Series, *, path: PathLike = None,
                         column=column)
         series = series.astype("Int64")
     text = _text(series)
-    scientific = text.str.fullmatch(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+").fillna(False)
+    # Only a value with a dot or an e/E can need repair or be scientific. Work-order
+    # files have millions of codes and usually none of those: one scan of the raw
+    # bytes rules them out before any per-value regex runs.
+    if not _may_contain(text, b".eE"):
+        return text
+    suspect = text.str.contains(r"[.eE]", regex=True, na=False).to_numpy(dtype=bool)
+    if not suspect.any():
+        return text
+    scientific = np.zeros(len(text), dtype=bool)
+    scientific[suspect] = text[suspect].str.fullmatch(
+        r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+").fillna(False).to_numpy(dtype=bool)
     if scientific.any():
         raise _fail(text, scientific,
                     "code {value!r} is in scientific notation: a spreadsheet has rounded it and "
                     "its digits are lost; format the column as text in the source and export "
                     "again", path=path, column=column)
-    return text.str.replace(r"^(\d+)\.0*$", r"\1", regex=True)
+    text = text.copy()
+    text[suspect] = text[suspect].str.replace(r"^(\d+)\.0*$", r"\1", regex=True)
+    return text
 
 
 def _excel_serial(days: pd.Series) -> pd.Series:
