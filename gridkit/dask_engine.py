@@ -72,6 +72,7 @@ from gridkit.events import (
     EventGrids,
     EventParams,
     EventsResult,
+    check_majority,
     join_chunk,
     prepare_events,
     progress_bar,
@@ -310,7 +311,8 @@ def join_events_dask(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
     True
     """
     if out is not None:
-        check_writable(out, force)
+        check_writable(out, force, inputs=(events, grids.attrs.get("source_path")),
+                       folder=False)
     prepared, params, _ = prepare_events(grids, events, crs=crs, sla_hours=sla_hours,
                                          period_end=period_end, columns=columns,
                                          chunk_rows=partition_rows, method=method)
@@ -332,6 +334,7 @@ def join_events_dask(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
         if progress:
             _show_progress(joins, lang)
         total = _tree_sum(client, [client.submit(operator.itemgetter(0), f) for f in joins])
+        check_majority(total, params.crs, str(events))
         if out is not None:
             packs = [client.submit(operator.itemgetter(1), f) for f in joins]
             del joins

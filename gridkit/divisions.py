@@ -40,12 +40,23 @@ def load_divisions(path: str | os.PathLike | None = None) -> pd.DataFrame:
     '越秀区'
     """
     path = Path(path) if path is not None else DEFAULT_CODES
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("code list not found", path=path) from None
-    except UnicodeDecodeError:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
+    if not path.is_file():
+        raise InputError("code list not found" if not path.exists() else
+                         "code list is a folder, not a CSV file", path=path)
+    table = None
+    for encoding in ("utf-8-sig", "gb18030"):  # UTF-8 with or without BOM, else GBK
+        try:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError:
+            raise InputError("code list is empty", path=path) from None
+        except pd.errors.ParserError as exc:
+            raise InputError(f"cannot read the code list as CSV: {exc}", path=path) from None
+    if table is None:
+        raise InputError("code list is neither UTF-8 nor GBK/GB18030 text; save it as UTF-8",
+                         path=path)
     missing = [c for c in ("code", "level", "name", "parent_code") if c not in table.columns]
     if missing:
         raise InputError(

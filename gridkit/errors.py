@@ -25,7 +25,8 @@ class InputError(Exception):
         column: str | None = None,
         row: int | None = None,
     ) -> None:
-        self.message = message
+        # One line always: library messages (pandas, GDAL) may carry newlines.
+        self.message = " ".join(str(message).split())
         self.path = None if path is None else str(path)
         self.column = column
         self.row = row

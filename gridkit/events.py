@@ -64,6 +64,7 @@ from gridkit.crs import (
     CrsSpec,
     check_coordinates,
     convert_coordinates,
+    guess_projected_crs,
     parse_crs,
     valid_coordinate_mask,
 )
@@ -131,7 +132,7 @@ class EventParams:
 
 
 def resolve_period_end(value: str | dt.date | None, latest_report: pd.Timestamp | None = None,
-               ) -> pd.Timestamp:
+                       *, path: str | os.PathLike | None = None) -> pd.Timestamp:
     """The inclusive end of the period.
 
     A date (``2023-12-31``, ``2023/12/31``) means the end of that day; a
@@ -148,8 +149,12 @@ def resolve_period_end(value: str | dt.date | None, latest_report: pd.Timestamp 
     day_end = pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
     if value is None:
         if latest_report is None or pd.isna(latest_report):
-            raise InputError("no event has a report time (reported_at): pass --period-end")
+            raise InputError("no event has a report time to take the period end from "
+                             "(an empty file?): pass --period-end", path=path,
+                             column="reported_at")
         return pd.Timestamp(year=latest_report.year, month=12, day=31) + day_end
+    if isinstance(value, dt.datetime) and pd.Timestamp(value) != pd.Timestamp(value).normalize():
+        return pd.Timestamp(value)  # a date with a time (e.g. YAML 2023-06-30 12:00): as is
     if isinstance(value, dt.date):
         return pd.Timestamp(value).normalize() + day_end
     stamp = parse_datetimes(pd.Series([value]), column="--period-end").iloc[0]
@@ -340,9 +345,12 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
     problems = {"outside": flags["outside"], "unlocatable": flags["unlocatable"],
                 "dispatched_without_report_time": is_dispatched & reported.isna().to_numpy(),
                 "assigned_grid_unknown": unknown_assigned}
+    problems.update(_coordinate_problems(chunk, params.crs, path))
     chunk_findings = {}
     for kind, mask in problems.items():
-        if mask.any():
+        if kind == "_coordinates":  # a count only
+            chunk_findings[kind] = (int(mask.sum()), [])
+        elif mask.any():
             candidates = np.flatnonzero(mask)  # the lowest rows, whatever the chunk's order
             picked = candidates[np.argsort(rows[candidates], kind="stable")[:MAX_EXAMPLES]]
             lon, lat = chunk["lon"].to_numpy(), chunk["lat"].to_numpy()
@@ -350,6 +358,56 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
                 {"row": int(rows[i]), "event_id": event_ids.iloc[i],
                  "lon": _number(lon[i]), "lat": _number(lat[i])} for i in picked])
     return joined, EventCounts(counts, chunk_findings)
+
+
+def _coordinate_problems(chunk: pd.DataFrame, crs: CrsSpec, path) -> dict[str, np.ndarray]:
+    """Masks of the whole-file coordinate checks of :func:`check_majority` (geographic CRS).
+
+    ``_coordinates``: finite points other than 0,0; ``_swapped``: lat/lon read backwards
+    (China: x 0–56, y 70–140); ``_projected``: out of ±180/±90 (metres, not degrees).
+    Counted per chunk and added up, so the decision does not depend on the chunking.
+    """
+    if not crs.crs.is_geographic:
+        return {}
+    lon = parse_numbers(chunk["lon"], path=path, column="lon").to_numpy()
+    lat = parse_numbers(chunk["lat"], path=path, column="lat").to_numpy()
+    usable = np.isfinite(lon) & np.isfinite(lat) & ~((lon == 0) & (lat == 0))
+    return {"_coordinates": usable,
+            "_swapped": usable & (lon >= 0) & (lon <= 56) & (lat >= 70) & (lat <= 140),
+            "_projected": usable & ((np.abs(lon) > 180) | (np.abs(lat) > 90))}
+
+
+def check_majority(total: EventCounts, crs: CrsSpec, path=None) -> None:
+    """Refuse a file whose coordinates are mostly swapped or projected (not degrees).
+
+    Such events would otherwise all be counted as unlocatable; a few of them are
+    (an outlier is not a wrong CRS). Decided on the counts of the whole file.
+
+    Raises
+    ------
+    InputError
+        Naming the first such row.
+    """
+    usable = total.findings.get("_coordinates", (0, []))[0]
+    for kind in ("_swapped", "_projected"):
+        count, examples = total.findings.get(kind, (0, []))
+        if not usable or 2 * count <= usable:
+            continue
+        first = examples[0]
+        share = f"{count} of {usable} coordinates"
+        where = "e.g. " + ", ".join(f"{axis}={first[axis]:,.0f}" if abs(first[axis]) >= 1000
+                                    else f"{axis}={first[axis]:g}" for axis in ("lon", "lat"))
+        if kind == "_swapped":
+            raise InputError(f"lon/lat look swapped ({share} have a latitude-like lon and a "
+                             f"longitude-like lat, {where}); map the columns the other way "
+                             f"round (--column lon=... --column lat=...)", path=path,
+                             row=first["row"])
+        codes = guess_projected_crs(first["lon"], first["lat"])
+        hint = (f"pass --crs {codes[0]}" if codes
+                else "pass --crs with their projected EPSG code")
+        raise InputError(f"coordinates look projected (metres), not degrees of {crs.name} "
+                         f"({share} outside ±180/±90, {where}); {hint}", path=path,
+                         row=first["row"])
 
 
 def accumulate(chunks: Iterable[pd.DataFrame], grids: EventGrids, params: EventParams,
@@ -382,6 +440,7 @@ def accumulate(chunks: Iterable[pd.DataFrame], grids: EventGrids, params: EventP
     >>> result = summarise(total, grids, params)  # doctest: +SKIP
     """
     total = EventCounts.zeros(len(grids))
+    path = None
     iterator = iter(chunks)
     pending: deque[Future] = deque()
     with ThreadPoolExecutor(1) as reader:
@@ -394,6 +453,7 @@ def accumulate(chunks: Iterable[pd.DataFrame], grids: EventGrids, params: EventP
                     break
                 joined, counts = join_chunk(chunk, grids, params, with_joined=sink is not None)
                 total = total + counts
+                path = chunk.attrs.get("source_path", path)
                 if sink is not None:
                     sink(joined)
                 if on_chunk is not None:
@@ -401,6 +461,7 @@ def accumulate(chunks: Iterable[pd.DataFrame], grids: EventGrids, params: EventP
         finally:
             for future in pending:
                 future.cancel()
+    check_majority(total, params.crs, path)  # before a sink's output is committed
     return total
 
 
@@ -513,7 +574,8 @@ def compute_events(grids, events: pd.DataFrame, *, crs: str | CrsSpec = "wgs84",
     prepared = EventGrids(grids, crs, method=method)
     reported = _times(events, "reported_at", events.attrs.get("source_path"))
     params = EventParams(prepared.crs, float(sla_hours),
-                         resolve_period_end(period_end, reported.max()))
+                         resolve_period_end(period_end, reported.max(),
+                                            path=events.attrs.get("source_path")))
     parts: list[pd.DataFrame] = []
     total = accumulate([events], prepared, params, sink=parts.append)
     result = summarise(total, prepared, params, by=by, names=names, lang=lang,
@@ -625,7 +687,8 @@ def prepare_events(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "wg
     """
     prepared = EventGrids(grids, crs, method=method)
     latest = None if period_end is not None else latest_report(events, columns, chunk_rows)
-    params = EventParams(prepared.crs, float(sla_hours), resolve_period_end(period_end, latest))
+    params = EventParams(prepared.crs, float(sla_hours),
+                         resolve_period_end(period_end, latest, path=events))
     rows = event_rows(events)
     if rows is not None:
         prepared.index.expect(rows)  # build the raster at once for a big file
@@ -714,7 +777,8 @@ def join_events_file(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
     if out is not None:
         if Path(out).suffix.lower() != ".parquet":
             raise InputError("the joined-events output must be a .parquet file", path=out)
-        check_writable(out, force)
+        check_writable(out, force, inputs=(events, grids.attrs.get("source_path")),
+                       folder=False)
     if engine == "dask":
         from gridkit.dask_engine import join_events_dask
 

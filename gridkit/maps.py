@@ -600,7 +600,10 @@ def findings_frame(findings: gpd.GeoDataFrame | Mapping[str, Any]) -> gpd.GeoDat
     """
     if isinstance(findings, gpd.GeoDataFrame):
         return findings
-    rows = list(findings.get("findings", []))
+    rows = findings.get("findings", []) if isinstance(findings, Mapping) else None
+    if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
+        raise InputError("not the JSON of gridkit validate: 'findings' must be a list of "
+                         "objects")
     table = pd.DataFrame(rows, columns=["rule", "severity", "grid_codes", "area_m2", "message",
                                         "wkt"])
     wkt = np.array([w if isinstance(w, str) else None for w in table["wkt"]], dtype=object)
@@ -627,8 +630,10 @@ def read_findings(path: str | os.PathLike) -> gpd.GeoDataFrame:
     if path.suffix.lower() == ".json":
         try:
             return findings_frame(json.loads(path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"not the JSON of gridkit validate: {exc}", path=path) from None
+        except InputError as exc:
+            raise InputError(exc.message, path=path) from None
     try:
         layers = [name for name, _ in pyogrio.list_layers(path) if name != "summary"]
     except pyogrio.errors.DataSourceError as exc:
@@ -743,7 +748,14 @@ def findings_map(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | Mapping[s
 
 def _rows(result: Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
     """The per-unit rows of a coverage/events JSON (or a table) keyed by ``code``."""
-    rows = result if isinstance(result, pd.DataFrame) else pd.DataFrame(list(result["rows"]))
+    if isinstance(result, pd.DataFrame):
+        rows = result
+    else:
+        listed = result.get("rows") if isinstance(result, Mapping) else None
+        if not isinstance(listed, list) or not all(isinstance(r, Mapping) for r in listed):
+            raise InputError("not the JSON of gridkit coverage/events: 'rows' must be a list of "
+                             "objects (one per unit, each with 'code')")
+        rows = pd.DataFrame(listed, columns=None if listed else ["code"])
     if "code" not in rows.columns:
         raise InputError(f"the per-unit rows have no 'code' column; they have "
                          f"{', '.join(map(str, rows.columns))}")

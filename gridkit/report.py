@@ -52,7 +52,7 @@ from markupsafe import Markup
 from gridkit import __version__
 from gridkit.cli._metrics import HEADERS
 from gridkit.coverage import ROSTERS, CoverageResult, compute_coverage
-from gridkit.crs import DEFAULT_METRIC_CRS
+from gridkit.crs import DEFAULT_METRIC_CRS, parse_crs
 from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
 from gridkit.events import (
@@ -162,7 +162,8 @@ def load_project(path: str | os.PathLike) -> Project:
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise InputError(f"not a YAML project file: {exc.problem or exc.context}{where}",
                          path=path) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError) as exc:
+        # ValueError: a YAML scalar that looks like a date but is none (2023-13-45)
         raise InputError(f"cannot read the project file: {' '.join(str(exc).split())}",
                          path=path) from None
     if not isinstance(data, dict):
@@ -183,16 +184,31 @@ def load_project(path: str | os.PathLike) -> Project:
             inputs[key] = target
     numbers = {}
     for key, default in (("dispatch_sla", DEFAULT_SLA_HOURS), ("tolerance_m", DEFAULT_TOLERANCE_M)):
+        value = data.get(key, default)
         try:
-            numbers[key] = float(data.get(key, default))
+            numbers[key] = float(value)
         except (TypeError, ValueError):
-            raise InputError(f"{key} must be a number, got {data[key]!r}", path=path) from None
+            numbers[key] = math.nan
+        if isinstance(value, bool) or not math.isfinite(numbers[key]) or numbers[key] < 0:
+            raise InputError(f"{key} must be a number ≥ 0, got {value!r}", path=path)
+    period_end = data.get("period_end")
+    if isinstance(period_end, dt.datetime):  # YAML's own timestamp: read as the CLI reads it
+        period_end = period_end.isoformat(sep=" ")
+    settings = {"crs": None if data.get("crs") is None else str(data["crs"]),
+                "events_crs": str(data.get("events_crs") or "wgs84"),
+                "metric_crs": str(data.get("metric_crs") or DEFAULT_METRIC_CRS)}
+    checks = {key: (parse_crs, spec) for key, spec in settings.items() if spec is not None}
+    if period_end is not None:
+        checks["period_end"] = (resolve_period_end, period_end if isinstance(
+            period_end, dt.date) else str(period_end))
+    for key, (check, value) in checks.items():
+        try:  # refused here, naming the project file and the key, not halfway through
+            check(value)
+        except InputError as exc:
+            raise InputError(f"{key}: {exc.message}", path=path) from None
     return Project(path=path.resolve(), title=str(data.get("title") or path.stem),
                    period=None if data.get("period") is None else str(data["period"]),
-                   inputs=inputs, crs=None if data.get("crs") is None else str(data["crs"]),
-                   events_crs=str(data.get("events_crs") or "wgs84"),
-                   period_end=data.get("period_end"),
-                   metric_crs=str(data.get("metric_crs") or DEFAULT_METRIC_CRS), **numbers)
+                   inputs=inputs, period_end=period_end, **settings, **numbers)
 
 
 @dataclass
@@ -238,7 +254,8 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
         orders = tables["events"]
         prepared = EventGrids(grids, project.events_crs)
         params = EventParams(prepared.crs, project.dispatch_sla,
-                             resolve_period_end(project.period_end, orders["reported_at"].max()))
+                             resolve_period_end(project.period_end, orders["reported_at"].max(),
+                                                path=inputs["events"]))
         total = accumulate([orders], prepared, params)
         analysis.events = {level: summarise(total, prepared, params, by=level, names=names,
                                             lang=lang, path=str(inputs["events"]))
@@ -619,14 +636,15 @@ def write_report(project: str | os.PathLike | Project, out: str | os.PathLike, *
     """
     project = project if isinstance(project, Project) else load_project(project)
     basemap = resolve_basemap(basemap, offline)
-    out = check_writable(out, force)
+    inputs = (project.path, *project.inputs.values())  # never overwritten, even with force
+    out = check_writable(out, force, inputs=inputs, folder=False)
     map_targets = {}
     if maps_dir is not None:
         map_targets = {kind: Path(maps_dir) / f"{kind}.html" for kind in MAP_KINDS}
         for target in map_targets.values():
-            check_writable(target, force)
+            check_writable(target, force, inputs=inputs, folder=False)
             if png:
-                check_writable(target.with_suffix(".png"), force)
+                check_writable(target.with_suffix(".png"), force, inputs=inputs, folder=False)
     analysis = analyse(project, lang)
     maps = project_maps(analysis, lang)
     pages = {kind: render_html(m, basemap=basemap, offline=offline) for kind, m in maps.items()}

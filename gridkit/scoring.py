@@ -543,6 +543,8 @@ def load_config(path: str | os.PathLike) -> EvaluationConfig:
         line = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or exc
         raise InputError(f"not valid YAML{line}: {problem}", path=path) from None
+    except (ValueError, RecursionError) as exc:  # e.g. a date that is none: 2023-13-45
+        raise InputError(f"not valid YAML: {' '.join(str(exc).split())}", path=path) from None
     return parse_config(data, path)
 
 

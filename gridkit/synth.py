@@ -839,7 +839,8 @@ class _Injector:
                     self.claim(claimed)
                     return
         raise InputError(f"--defects: the layer is too small to place a '{rule}' defect "
-                         f"apart from the others; use more --grids (about 120 or more)")
+                         f"apart from the others; use more --grids (about 120 for one district, "
+                         f"400 for the whole city)")
 
     def set(self, row: int, **values: object) -> None:
         for key, value in values.items():

@@ -239,3 +239,20 @@ def test_cli_float_codes_missing_column_bad_out(files):
     assert "no_kind.csv" in result.output and "kind" in result.output
     result = run(files / "grids.gpkg", "--out", files / "x.txt")
     assert result.exit_code == 2 and ".gpkg" in result.output
+
+
+def test_cli_out_never_overwrites_an_input_and_takes_a_layer(files):
+    """--out naming a roster (or the grid layer) is refused even with --force."""
+    before = (files / "cadres.csv").read_bytes()
+    result = run(files / "grids.gpkg", "--cadres", files / "cadres.csv",
+                 "--out", files / "cadres.csv", "--force")
+    assert result.exit_code == 2 and "would overwrite the input" in result.output
+    assert (files / "cadres.csv").read_bytes() == before
+    result = run(files / "grids.gpkg", "--out", files / "grids.gpkg", "--force")
+    assert result.exit_code == 2 and "would overwrite the input" in result.output
+    layer().iloc[:1].to_file(files / "grids.gpkg", layer="old")
+    result = run(files / "grids.gpkg", "--cadres", files / "cadres.csv", "--format", "json")
+    assert result.exit_code == 2 and "--layer" in result.output
+    result = run(files / "grids.gpkg", "--layer", "old", "--cadres", files / "cadres.csv",
+                 "--format", "json")
+    assert result.exit_code == 0 and json.loads(result.output)["grids"] == 1

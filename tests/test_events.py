@@ -318,3 +318,60 @@ def test_synth_truth(tmp_path, defects):
     got = {**json.loads(coverage.stdout), **json.loads(events_run.stdout)}
     for key, value in expected.items():
         assert got[key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
+
+
+# ---------------------------------------------------------------- hostile-input regressions
+
+
+def test_cli_out_never_overwrites_an_input(files):
+    """--out naming the events file is refused even with --force; input intact."""
+    events_file = files / "events.parquet"
+    before = events_file.read_bytes()
+    result = run(files / "grids.gpkg", events_file, "--out", events_file, "--force",
+                 "--period-end", "2023-12-31")
+    assert result.exit_code == 2, result.output
+    assert "overwrite the input" in result.output
+    assert events_file.read_bytes() == before
+
+
+@pytest.mark.parametrize("chunk_rows", ["3", "100"])
+def test_cli_swapped_or_projected_file_is_refused_whatever_the_chunks(files, chunk_rows):
+    """A file whose lon/lat are all swapped, or in metres, is bad input (exit 2 naming the
+    row), not 100 % unlocatable; one such row among good ones is still just unlocatable."""
+    table = pd.read_csv(files / "events.csv", dtype=str, keep_default_na=False)
+    swapped = table.assign(经度=table["纬度"], 纬度=table["经度"])
+    swapped.to_csv(files / "swapped.csv", index=False)
+    metres = table.assign(经度=["423220.5"] * 9, 纬度=["2557258.1"] * 9)
+    metres.to_csv(files / "metres.csv", index=False)
+    for name, needle in (("swapped.csv", "look swapped"), ("metres.csv", "pass --crs 4547")):
+        out = files / f"{name}.parquet"
+        result = run(files / "grids.gpkg", files / name, "--period-end", "2023-12-31",
+                     "--chunk-rows", chunk_rows, "--out", out)
+        assert result.exit_code == 2, (name, result.output)
+        assert f"{name}: row 1:" in result.output and needle in result.output
+        assert len(result.output.strip().splitlines()) == 1
+        assert not out.exists()
+    # the hand-built file has one lat-95 row among nine: counted, whatever the chunking
+    result = run(files / "grids.gpkg", files / "events.csv", "--period-end", "2023-12-31",
+                 "--chunk-rows", chunk_rows, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["unlocatable"] == 3
+
+
+def test_cli_header_only_file_names_the_file(files):
+    (files / "header.csv").write_text("工单编号,经度,纬度,上报时间\n", encoding="utf-8")
+    result = run(files / "grids.gpkg", files / "header.csv")
+    assert result.exit_code == 2
+    assert "header.csv: column 'reported_at'" in result.output and "--period-end" in result.output
+    result = run(files / "grids.gpkg", files / "header.csv", "--period-end", "2023-12-31",
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["events"] == 0
+
+
+def test_period_end_datetime_keeps_its_time():
+    """A datetime (YAML ``period_end: 2023-06-30 12:00``) is an instant, a date a whole day."""
+    import datetime as dt
+
+    assert resolve_period_end(dt.datetime(2023, 6, 30, 12)) == pd.Timestamp("2023-06-30 12:00")
+    assert resolve_period_end(dt.date(2023, 6, 30)) == pd.Timestamp("2023-06-30 23:59:59.999999999")

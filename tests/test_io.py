@@ -172,11 +172,12 @@ def test_geojson_and_geoparquet(tmp_path):
 
 
 def test_reference_and_communities_kinds(tmp_path):
-    ref = gpd.GeoDataFrame({"code": CODES}, geometry=[Point(113.3, 23.1)] * 3, crs=4490)
+    ref = gpd.GeoDataFrame({"code": CODES}, geometry=[box(113.3, 23.1, 113.31, 23.11)] * 3,
+                           crs=4490)
     ref.to_file(tmp_path / "ref.gpkg")
     assert read_layer(tmp_path / "ref.gpkg", "reference")["grid_code"].tolist() == CODES
     comm = gpd.GeoDataFrame({"社区编码": ["440104001001"], "社区名称": ["东山社区"]},
-                            geometry=[Point(113.3, 23.1)], crs=4490)
+                            geometry=[box(113.3, 23.1, 113.31, 23.11)], crs=4490)
     comm.to_file(tmp_path / "comm.gpkg")
     out = read_layer(tmp_path / "comm.gpkg", "communities")
     assert out[["community_code", "community_name"]].iloc[0].tolist() == ["440104001001",
@@ -557,3 +558,51 @@ def test_gbk_after_a_utf8_start(tmp_path, monkeypatch):
         "2023-05-01")
     with pytest.raises(InputError, match="text is not valid UTF-8 throughout"):
         list(read_events_chunks(tmp_path / "e.csv", chunk_rows=4))
+
+
+# ----- hostile files (review) ---------------------------------------------------------
+
+
+def test_layer_of_points_or_without_features_is_refused(tmp_path):
+    points = grid_frame()
+    points["geometry"] = [Point(113.3, 23.1), None, Point(113.31, 23.1)]
+    points.to_file(tmp_path / "points.geojson")
+    with pytest.raises(InputError, match=r"points.geojson: row 1: holds Point geometries, not "):
+        read_layer(tmp_path / "points.geojson")
+    grid_frame().iloc[:0].to_file(tmp_path / "empty.gpkg")
+    with pytest.raises(InputError, match="has no features"):
+        read_layer(tmp_path / "empty.gpkg")
+    mixed = grid_frame()
+    mixed.loc[2, "geometry"] = Point(113.3, 23.1)  # a stray point is a finding, not a refusal
+    mixed.to_file(tmp_path / "mixed.geojson")
+    assert read_layer(tmp_path / "mixed.geojson").geom_type.tolist()[2] == "Point"
+
+
+def test_geopackage_attribute_table_is_not_a_layer(tmp_path):
+    """QGIS stores styles in a ``layer_styles`` table: the only spatial layer is taken."""
+    gpkg = tmp_path / "styled.gpkg"
+    grid_frame().to_file(gpkg, layer="grids")
+    pyogrio.write_dataframe(pd.DataFrame({"f_table_name": ["grids"], "styleQML": ["<qgis/>"]}),
+                            gpkg, layer="layer_styles", driver="GPKG")
+    assert read_layer(gpkg)["grid_code"].tolist() == CODES
+
+
+def test_utf8_shapefile_with_chinese_field_names_cut_mid_character(tmp_path):
+    """GDAL/QGIS cut a UTF-8 name to 10 bytes: 网格编码 → 网格编 + a stray byte."""
+    shp = tmp_path / "utf8.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        grid_frame(community_code="社区编码").to_file(shp, encoding="utf-8")
+    assert (tmp_path / "utf8.cpg").read_text().upper().startswith("UTF")
+    out = read_layer(shp)
+    assert out["grid_code"].tolist() == CODES
+    assert out["community_code"].tolist()[0] == "440104001001"
+    assert out["grid_name"].tolist()[0] == grid_frame()["网格名称"].iloc[0]
+
+
+def test_input_errors_are_one_line(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("网格编码,状态\n440104001001001,已备案\n1,2,3,4\n", encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        read_table(bad, "filings")
+    assert "\n" not in str(error.value) and "line 3" in str(error.value)

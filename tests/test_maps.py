@@ -590,3 +590,38 @@ def test_cli_reads_validate_and_coverage_outputs(files):
     result = run_map("coverage", files / "grids.gpkg", "--coverage", files / "broken.json",
                      "--out", files / "x.html")
     assert result.exit_code == 2 and "broken.json" in result.output
+
+
+def test_cli_never_overwrites_an_input_even_with_force(files):
+    for kind, source, extra in (("grids", "grids.gpkg", []),
+                                ("events", "events.parquet", ["{d}/events.parquet"]),
+                                ("coverage", "party.csv", ["--party", "{d}/party.csv"])):
+        before = (files / source).read_bytes()
+        args = [a.format(d=files) for a in extra]
+        events = args[:1] if kind == "events" else []
+        options = [] if kind == "events" else args
+        result = run_map(kind, files / "grids.gpkg", *events, *options,
+                         "--out", files / source, "--force")
+        assert result.exit_code == 2 and "overwrite the input" in result.output, result.output
+        assert (files / source).read_bytes() == before
+
+
+@pytest.mark.parametrize(("kind", "content"), [
+    ("findings", '{"findings": "x"}'),
+    ("findings", "[1, 2]"),
+    ("findings", '{"findings": [1]}'),
+    ("coverage", "{}"),
+    ("coverage", "[]"),
+    ("coverage", '{"rows": "x"}'),
+    ("coverage", '{"rows": [1]}'),
+])
+def test_cli_malformed_json_inputs_exit_2(files, kind, content):
+    """A JSON of the wrong shape: one line naming the file, no traceback, nothing written."""
+    (files / "bad.json").write_text(content, encoding="utf-8")
+    option = "--findings" if kind == "findings" else "--coverage"
+    result = run_map(kind, files / "grids.gpkg", option, files / "bad.json",
+                     "--out", files / "x.html")
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "bad.json" in lines[0], lines
+    assert not (files / "x.html").exists()

@@ -292,6 +292,16 @@ def test_hostile_strings_are_escaped_in_the_report(small):
     ("grids: [grids.gpkg\n", "not a YAML project file"),
     ("- grids.gpkg\n", "must be a YAML mapping"),
     ("grids: grids.gpkg\ndispatch_sla: soon\n", "dispatch_sla must be a number"),
+    # hostile values: refused at once, naming the key, never a traceback
+    ("grids: grids.gpkg\ndispatch_sla: -5\n", "dispatch_sla must be a number ≥ 0"),
+    ("grids: grids.gpkg\ndispatch_sla: .nan\n", "dispatch_sla must be a number ≥ 0"),
+    ("grids: grids.gpkg\ndispatch_sla: .inf\n", "dispatch_sla must be a number ≥ 0"),
+    ("grids: grids.gpkg\ntolerance_m: -1\n", "tolerance_m must be a number ≥ 0"),
+    ("grids: grids.gpkg\nperiod_end: 2023-13-45\n", "month must be in 1..12"),
+    ("grids: grids.gpkg\nperiod_end: soon\n", "period_end: cannot read 'soon'"),
+    ("grids: grids.gpkg\nevents_crs: gcj03\n", "events_crs: unknown CRS 'gcj03'"),
+    ("grids: grids.gpkg\nmetric_crs: metres\n", "metric_crs: unknown CRS"),
+    ("grids: !!python/object/apply:os.system ['echo pwned']\n", "not a YAML project file"),
 ])
 def test_bad_project_file_exit_2(tmp_path, content, needle):
     project = tmp_path / "project.yaml"
@@ -318,6 +328,30 @@ def test_report_refuses_to_overwrite(small):
     result = run("report", folder / "project.yaml", "--out", folder / "report.html")
     assert result.exit_code == 2 and "use --force" in result.output
     assert (folder / "report.html").read_text(encoding="utf-8") == text
+
+
+def test_report_never_overwrites_an_input_even_with_force(small):
+    """--out naming the project file or one of its inputs is refused; both stay intact."""
+    folder, _, _ = small
+    for name in ("project.yaml", "grids.gpkg", "party.csv"):
+        before = (folder / name).read_bytes()
+        result = run("report", folder / "project.yaml", "--out", folder / name, "--force")
+        assert result.exit_code == 2 and "overwrite the input" in result.output, result.output
+        assert (folder / name).read_bytes() == before
+
+
+def test_project_period_end_with_a_time_is_kept(tmp_path):
+    """YAML reads ``2023-06-30 12:00:00`` as a datetime: an instant, not the whole day."""
+    (tmp_path / "grids.gpkg").write_bytes(b"")
+    project = tmp_path / "project.yaml"
+    project.write_text("grids: grids.gpkg\nperiod_end: 2023-06-30 12:00:00\n", encoding="utf-8")
+    from gridkit.events import resolve_period_end
+
+    end = resolve_period_end(load_project(project).period_end)
+    assert end == pd.Timestamp("2023-06-30 12:00")
+    project.write_text("grids: grids.gpkg\nperiod_end: 2023-06-30\n", encoding="utf-8")
+    end = resolve_period_end(load_project(project).period_end)
+    assert end == pd.Timestamp("2023-06-30 23:59:59.999999999")
 
 
 def test_load_project_resolves_paths_and_settings(tmp_path):

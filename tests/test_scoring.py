@@ -248,6 +248,31 @@ def test_cli_out_writes_file_and_refuses_to_overwrite(tmp_path):
     assert "总分 99.2" in out.read_text(encoding="utf-8")
 
 
+def test_cli_out_never_overwrites_an_input(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text("{}", encoding="utf-8")
+    for target in (config, metrics):
+        before = target.read_bytes()
+        result = run([config, "--metrics", metrics, "--out", target, "--force"])
+        assert result.exit_code == 2 and "overwrite the input" in result.output, result.output
+        assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("text", [
+    "title: 2023-13-45\nparts: []\n",       # looks like a date, is none: ValueError in PyYAML
+    "[" * 3000 + "]" * 3000 + "\n",         # nesting deeper than the recursion limit
+])
+def test_yaml_that_breaks_the_loader_is_an_input_error(tmp_path, text):
+    config = tmp_path / "bad.yaml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="bad.yaml: not valid YAML"):
+        load_config(config)
+    result = run([config])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+
+
 # --------------------------------------------------------------------------- escaping
 
 

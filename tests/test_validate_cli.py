@@ -164,3 +164,72 @@ def test_gcj02_layer_against_wgs84_reference_names_gcj02(files, tmp_path):
     fixed = invoke(str(path), "--crs", "gcj02", "--communities", files["communities"],
                    "--reference", files["reference"])
     assert fixed.exit_code == 0, fixed.output
+
+
+# ----- hostile files (review) ---------------------------------------------------------
+
+
+def test_out_never_overwrites_an_input_nor_deletes_a_folder(files, tmp_path):
+    grids_file = tmp_path / "grids.gpkg"
+    before = grids_file.read_bytes()
+    result = invoke(files["grids"], "--out", files["grids"], "--force")
+    assert result.exit_code == 2 and "would overwrite the input" in result.output
+    folder = tmp_path / "out.gpkg"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("x")
+    result = invoke(files["grids"], "--out", str(folder), "--force")
+    assert result.exit_code == 2 and "is a folder" in result.output
+    data = tmp_path / "data.gpkg"  # a folder holding the input: --force would delete it
+    data.mkdir()
+    inner = write(grids(), data / "grids.gpkg")
+    result = invoke(inner, "--out", str(data), "--force")
+    assert result.exit_code == 2 and "would overwrite the input" in result.output
+    assert (data / "grids.gpkg").exists()
+    assert grids_file.read_bytes() == before and (folder / "keep.txt").exists()
+    result = invoke(files["grids"], "--out", str(tmp_path / "findings.csv"))
+    assert result.exit_code == 2 and ".gpkg" in result.output
+    assert not (tmp_path / "findings.csv").exists()
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_layer_option_and_empty_geometry_layer_has_a_crs(tmp_path):
+    gpkg = tmp_path / "many.gpkg"
+    layer = grids()
+    layer.loc[1, "geometry"] = None
+    layer.to_crs(4490).to_file(gpkg, layer="grids")
+    grids().iloc[:2].to_crs(4490).to_file(gpkg, layer="old")
+    assert "--layer" in invoke(str(gpkg)).output
+    out = tmp_path / "findings.gpkg"
+    result = invoke(str(gpkg), "--layer", "grids", "--out", str(out), "--format", "json")
+    assert result.exit_code == 1 and json.loads(result.output)["grids"] == 8
+    empty = pyogrio.read_dataframe(out, layer="empty_geometry")
+    assert empty.crs.to_epsg() == 4490 and empty["grid_codes"].tolist() == [code(A, 2)]
+
+
+def test_layer_of_points_and_empty_layer_exit_2(tmp_path):
+    points = grids()
+    points["geometry"] = points.geometry.centroid
+    points = points.to_crs(4490)
+    points.to_file(tmp_path / "points.geojson")
+    result = invoke(str(tmp_path / "points.geojson"))
+    assert result.exit_code == 2 and "not polygons" in result.output
+    grids().iloc[:0].to_crs(4490).to_file(tmp_path / "empty.gpkg")
+    result = invoke(str(tmp_path / "empty.gpkg"))
+    assert result.exit_code == 2 and "no features" in result.output
+
+
+def test_code_list_with_bom_gbk_or_bad_rows(files, tmp_path):
+    from gridkit.divisions import load_divisions
+
+    codes = load_divisions()
+    codes.to_csv(tmp_path / "bom.csv", index=False, encoding="utf-8-sig")
+    codes.to_csv(tmp_path / "gbk.csv", index=False, encoding="gb18030")
+    for name in ("bom.csv", "gbk.csv"):
+        result = invoke(files["grids"], "--codes", str(tmp_path / name), "--format", "json")
+        assert result.exit_code == 0, result.output
+    (tmp_path / "bad.csv").write_text("code,level,name,parent_code\n440104,district,x,4401\n"
+                                      "440105,district,y,4401,9\n")
+    (tmp_path / "empty.csv").write_text("")
+    for name, why in (("bad.csv", "cannot read the code list"), ("empty.csv", "empty")):
+        result = invoke(files["grids"], "--codes", str(tmp_path / name))
+        assert result.exit_code == 2 and why in result.output

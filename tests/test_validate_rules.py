@@ -520,3 +520,15 @@ def test_unusable_layers_are_input_errors():
         validate(grids().set_crs(None, allow_override=True))
     with pytest.raises(InputError, match="no polygon"):
         validate(grids(), communities().assign(geometry=None))
+
+
+def test_layer_without_any_polygon_does_not_crash_the_gap_rule():
+    """The union of no polygons is empty: the hole search must find none (was IndexError)."""
+    layer = grids()
+    layer["geometry"] = layer.geometry.centroid
+    result = validate(layer)
+    assert len(found(result, "invalid_geometry")) == len(layer)
+    assert found(result, "gap") == []
+    nulls = grids()
+    nulls["geometry"] = None
+    assert len(found(validate(nulls), "empty_geometry")) == len(nulls)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from gridkit.cli._common import column_option, crs_option, force_option, format_option, lang_option
+from gridkit.cli._common import (
+    column_option,
+    crs_option,
+    force_option,
+    format_option,
+    lang_option,
+    layer_option,
+)
 from gridkit.cli._metrics import by_option, codes_option, column_overrides, render
 from gridkit.coverage import ROSTERS, compute_coverage
 from gridkit.divisions import code_names, load_divisions
@@ -50,6 +57,7 @@ def write_per_grid(per_grid, path: str | Path, force: bool) -> None:
 @by_option
 @codes_option
 @crs_option
+@layer_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Write the per-grid table: .csv, .parquet, or .gpkg (with geometry, for maps).")
 @force_option
@@ -58,7 +66,8 @@ def write_per_grid(per_grid, path: str | Path, force: bool) -> None:
 @column_option
 def command(grids: str, filings: str | None, party: str | None, cadres: str | None,
             workers: str | None, by: str, codes: str | None, crs_spec: str | None,
-            out: str | None, force: bool, fmt: str, lang: str, columns: tuple[str, ...]) -> None:
+            layer: str | None, out: str | None, force: bool, fmt: str, lang: str,
+            columns: tuple[str, ...]) -> None:
     """Filing rate and Party / cadre / grid-worker coverage (备案率、覆盖率) per grid.
 
     GRIDS is the grid layer; rosters are CSV, Excel or Parquet with Chinese or
@@ -77,9 +86,11 @@ def command(grids: str, filings: str | None, party: str | None, cadres: str | No
     if out is not None:
         if Path(out).suffix.lower() not in OUT_SUFFIXES:
             raise InputError(f"--out must end in {', '.join(OUT_SUFFIXES)}", path=out)
-        check_writable(out, force)
+        check_writable(out, force, inputs=(grids, filings, party, cadres, workers, codes),
+                       folder=False)
     names = code_names(load_divisions(codes))
-    layer = read_layer(grids, "grids", columns=column_overrides(columns, "grids"), crs=crs_spec)
+    layer = read_layer(grids, "grids", columns=column_overrides(columns, "grids"), crs=crs_spec,
+                       layer=layer)
     paths = dict(zip(ROSTERS, (filings, party, cadres, workers)))
     tables = {kind: read_table(path, kind, columns=column_overrides(columns, kind))
               for kind, path in paths.items() if path is not None}

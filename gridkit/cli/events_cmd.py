@@ -88,7 +88,7 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
     if out is not None:
         if Path(out).suffix.lower() != ".parquet":
             raise InputError("--out must be a .parquet file", path=out)
-        check_writable(out, force)
+        check_writable(out, force, inputs=(grids, events, codes), folder=False)
     names = code_names(load_divisions(codes))
     layer = read_layer(grids, "grids", columns=column_overrides(columns, "grids"), crs=grids_crs)
     dask_options = ({"scheduler": scheduler, "workers": workers, "spatial": spatial_shuffle}

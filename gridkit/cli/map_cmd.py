@@ -108,7 +108,15 @@ def build(kind: str, layer, names: dict, options: dict, common: dict) -> GridMap
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise InputError(f"not the JSON of gridkit coverage: {exc}",
                                  path=options["coverage_path"]) from None
-            return coverage_map(layer, coverage, metrics, level=options["by"], **common)
+            if not isinstance(coverage, dict):
+                raise InputError("not the JSON of gridkit coverage: not an object",
+                                 path=options["coverage_path"])
+            try:
+                return coverage_map(layer, coverage, metrics, level=options["by"], **common)
+            except InputError as exc:
+                if exc.path is not None:
+                    raise
+                raise InputError(exc.message, path=options["coverage_path"]) from None
         rosters = {k: read_table(options[k], k) for k in ROSTERS if options[k]}
         if not rosters:
             raise InputError("a coverage map needs --coverage or roster files "
@@ -209,9 +217,11 @@ def command(kind: str, grids: str, events: str | None, out: str | None, offline:
     target = Path(out) if out else Path("maps") / f"{kind}.html"
     if out is None:
         target.parent.mkdir(exist_ok=True)
-    check_writable(target, force)
+    inputs = (grids, events, communities, codes, *(options[k] for k in (
+        "findings_path", "reference", "rules", "coverage_path", *ROSTERS)))
+    check_writable(target, force, inputs=inputs, folder=False)
     if png:
-        check_writable(target.with_suffix(".png"), force)
+        check_writable(target.with_suffix(".png"), force, inputs=inputs, folder=False)
 
     layer = read_layer(grids, "grids", columns=parse_column_overrides(columns), crs=crs_spec)
     communities_layer = read_layer(communities, "communities") if communities else None

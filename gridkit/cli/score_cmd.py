@@ -96,7 +96,7 @@ def command(config: str, metrics_paths: tuple[str, ...], fmt: str, lang: str, ou
         --metrics coverage.json --metrics events.json --format json
     """
     if out is not None:
-        check_writable(out, force)
+        check_writable(out, force, inputs=(config, *metrics_paths), folder=False)
     result = score(load_config(config), load_metrics(metrics_paths))
     text = render(result, fmt, lang)
     if out is None:

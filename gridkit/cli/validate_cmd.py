@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -12,6 +13,7 @@ from gridkit.cli._common import (
     force_option,
     format_option,
     lang_option,
+    layer_option,
     metric_crs_option,
     parse_column_overrides,
     progress_enabled,
@@ -19,6 +21,7 @@ from gridkit.cli._common import (
     to_csv,
     to_json,
 )
+from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer
 from gridkit.validate import ValidationResult, load_config, validate
@@ -114,6 +117,7 @@ def _progress(lang: str) -> Callable[[str], None] | None:
               help="Official code list (code,level,name,parent_code). Default: the shipped "
                    "Guangzhou 2023 list when every grid code starts with 4401.")
 @crs_option
+@layer_option
 @metric_crs_option
 @click.option("--config", "config_path", metavar="rules.yaml",
               help="Tolerances, bounds and per-rule severity (error/warning/off), YAML.")
@@ -124,12 +128,12 @@ def _progress(lang: str) -> Callable[[str], None] | None:
 @lang_option
 @column_option
 def command(grids: str, communities_path: str | None, reference_path: str | None,
-            codes_path: str | None, crs_spec: str | None, metric_crs: str,
+            codes_path: str | None, crs_spec: str | None, layer: str | None, metric_crs: str,
             config_path: str | None, out: str | None, force: bool, fmt: str, lang: str,
             columns: tuple[str, ...]) -> None:
     """Check a grid layer before publication: division, coding, publication (上图).
 
-    --crs and --column apply to GRIDS; the other layers carry their own CRS.
+    --crs, --layer and --column apply to GRIDS; the other layers carry their own CRS.
     Exit status: 0 no errors, 1 errors found, 2 unusable input.
 
     \b
@@ -140,9 +144,14 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
     from gridkit.divisions import load_divisions
 
     if out:
-        check_writable(out, force)
+        if Path(out).suffix.lower() != ".gpkg":
+            raise InputError("--out must be a .gpkg file (a GeoPackage, one layer per rule)",
+                             path=out)
+        check_writable(out, force, inputs=(grids, communities_path, reference_path, codes_path,
+                                           config_path), folder=False)
     config = load_config(config_path)
-    layer = read_layer(grids, "grids", columns=parse_column_overrides(columns), crs=crs_spec)
+    layer = read_layer(grids, "grids", columns=parse_column_overrides(columns), crs=crs_spec,
+                       layer=layer)
     communities = read_layer(communities_path, "communities") if communities_path else None
     reference = read_layer(reference_path, "reference") if reference_path else None
     codes = load_divisions(codes_path) if codes_path else None

@@ -119,10 +119,12 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 #: Longest field name of a shapefile's DBF, in bytes, and the encoding of Chinese
-#: shapefiles (ArcGIS on Chinese Windows). Cuts of UTF-8 names (3 characters) are too
-#: ambiguous to match on (所属区, 行政区: name or code?).
+#: shapefiles (ArcGIS on Chinese Windows). UTF-8 shapefiles (QGIS, GDAL) cut names to 3
+#: Chinese characters; such cuts match only when unambiguous (not 所属区: name or code?).
 DBF_NAME_BYTES = 10
 DBF_ENCODING = "gbk"
+#: Encodings a shapefile's field names are cut in (GBK: 5 Chinese characters; UTF-8: 3).
+DBF_ENCODINGS = (DBF_ENCODING, "utf-8")
 
 #: Columns read as codes: ``str``, leading zeros intact, ``123.0`` repaired.
 CODE_COLUMNS = frozenset({"grid_code", "community_code", "street_code", "district_code",
@@ -193,7 +195,7 @@ def _alias_index(kind: str, dbf: bool = False) -> dict[str, str]:
     """Matching key → canonical column, for one kind.
 
     With ``dbf`` (shapefile attributes, whose field names hold at most
-    :data:`DBF_NAME_BYTES` bytes) each alias cut to that length in GBK
+    :data:`DBF_NAME_BYTES` bytes) each alias cut to that length in GBK or UTF-8
     matches too, unless the cut form would match two canonical columns.
     """
     index = {}
@@ -204,9 +206,9 @@ def _alias_index(kind: str, dbf: bool = False) -> dict[str, str]:
         cut: dict[str, set[str]] = {}
         for canonical, aliases in ALIASES[kind].items():
             for alias in (canonical, *aliases):
-                short = alias.encode(DBF_ENCODING)[:DBF_NAME_BYTES].decode(DBF_ENCODING,
-                                                                            "ignore")
-                cut.setdefault(match_key(short), set()).add(canonical)
+                for encoding in DBF_ENCODINGS:
+                    short = alias.encode(encoding)[:DBF_NAME_BYTES].decode(encoding, "ignore")
+                    cut.setdefault(match_key(short), set()).add(canonical)
         index = {**{k: c.pop() for k, c in cut.items() if len(c) == 1}, **index}
     return index
 
@@ -236,8 +238,8 @@ def resolve_columns(
     path : the file, for messages.
     ignore : names that take no part (a layer's geometry column).
     dbf : the names come from a shapefile: aliases cut to 10 bytes in GBK
-        match too (``所属社区编码`` → ``所属社区编``, ``community_code`` →
-        ``community_``), unless the cut form is ambiguous.
+        (``所属社区编码`` → ``所属社区编``, ``community_code`` → ``community_``) or
+        UTF-8 (``网格编码`` → ``网格编``) match too, unless the cut form is ambiguous.
 
     Returns
     -------

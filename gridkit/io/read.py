@@ -14,9 +14,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
+import shapely
 from pyogrio.errors import DataLayerError, DataSourceError, FieldError, GeometryError
 
 from gridkit.crs import CrsSpec, assign_crs
@@ -113,12 +115,36 @@ def sniff_text_encoding(path: str | os.PathLike) -> str:
 def _choose_layer(path: Path, layer: str | int | None) -> str | int | None:
     if layer is not None or path.suffix.lower() in (".shp", ".parquet", ".geoparquet"):
         return layer
-    layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    # Attribute tables (QGIS keeps styles in a ``layer_styles`` table) are not candidates.
+    layers = [str(name) for name, geom_type in pyogrio.list_layers(path) if geom_type]
+    if len(layers) == 1:
+        return layers[0]
     if len(layers) > 1:
         raise InputError(
             f"has {len(layers)} layers ({', '.join(layers)}); choose one with --layer",
             path=path)
     return None
+
+
+def _read_shapefile_bytes(path: Path, encoding: str) -> gpd.GeoDataFrame:
+    """Read a shapefile's text undecoded, then decode it here: field names leniently
+    (writers cut long names to 10 bytes, which can split a UTF-8 or GBK character:
+    ``网格编码`` becomes ``网格编`` plus a stray byte), values strictly."""
+    previous = pyogrio.get_gdal_config_option("SHAPE_ENCODING")
+    pyogrio.set_gdal_config_options({"SHAPE_ENCODING": ""})
+    try:  # no recoding by GDAL: pyogrio gives every byte as one ISO-8859-1 character
+        gdf = gpd.read_file(path, engine="pyogrio")
+    finally:
+        pyogrio.set_gdal_config_options({"SHAPE_ENCODING": previous})
+    geometry = gdf.geometry.name
+    for column in gdf.columns.drop(geometry):
+        values = gdf[column]
+        if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+            text = values.where(values.notna())
+            gdf[column] = text.str.encode("latin-1").str.decode(encoding)
+    names = {c: c.encode("latin-1").decode(encoding, "ignore").strip()
+             for c in gdf.columns.drop(geometry)}
+    return gdf.rename(columns=names)
 
 
 def _read_features(path: Path, layer: str | int | None) -> gpd.GeoDataFrame:
@@ -140,11 +166,30 @@ def _read_features(path: Path, layer: str | int | None) -> gpd.GeoDataFrame:
             try:
                 return gpd.read_file(path, layer=layer, encoding=encoding, engine="pyogrio")
             except UnicodeDecodeError:
-                continue
+                pass
+            if encoding is not None:
+                try:
+                    return _read_shapefile_bytes(path, encoding)
+                except UnicodeDecodeError:
+                    continue
     except (DataSourceError, DataLayerError, FieldError, GeometryError) as exc:
         raise InputError(f"cannot read: {exc}", path=path) from None
     tried = " nor ".join((e or "utf-8").upper() for e in encodings)
     raise InputError(f"text is neither {tried}; add a .cpg file naming the encoding", path=path)
+
+
+def _check_polygons(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """A layer without features, or whose geometries are all points or lines, is not a
+    layer of grids: refuse it at once (a few stray non-polygons are findings instead)."""
+    if not len(gdf):
+        raise InputError("has no features; a layer of polygons is expected", path=path)
+    geoms = np.asarray(gdf.geometry.values)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon
+    if present.any() and not (present & polygonal).any():
+        first = int(np.flatnonzero(present)[0])
+        raise InputError(f"holds {geoms[first].geom_type} geometries, not polygons; a layer of "
+                         "grid polygons is expected", path=path, row=first + 1)
 
 
 def read_layer(
@@ -207,6 +252,7 @@ def read_layer(
     if crs is None and gdf.crs is None:
         raise InputError(_NO_CRS, path=path)
     gdf = assign_crs(gdf, crs, path=path)
+    _check_polygons(gdf, path)
     gdf.attrs["source_path"] = str(path)
     return gdf
 

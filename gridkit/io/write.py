@@ -5,20 +5,41 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from gridkit.errors import InputError
 
 
-def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
+def _clobbers(path: Path, source: Path) -> bool:
+    """Whether writing ``path`` would destroy the input ``source``: the same file, a
+    folder holding it, or (shapefiles) one of its sidecar files."""
+    target, source = path.resolve(), source.resolve()
+    if target == source or target in source.parents:
+        return True
+    return (source.suffix.lower() == ".shp" and target.parent == source.parent
+            and target.stem == source.stem)
+
+
+def check_writable(path: str | os.PathLike, force: bool = False, *,
+                   inputs: Iterable[str | os.PathLike | None] = (),
+                   folder: bool = True) -> Path:
     """Refuse to overwrite an existing ``path`` unless ``force`` is set.
 
     Call it for every output before any work starts, so a run that would
-    clobber a file stops before it has written anything.
+    clobber a file stops before it has written anything. Even with ``force``,
+    an output that is one of the ``inputs`` (or a folder holding one, or a
+    shapefile's sidecar) is refused, and so is an existing folder when the
+    output is a file (``folder=False``): inputs are never modified.
     """
     path = Path(path)
+    for source in inputs:
+        if source is not None and _clobbers(path, Path(source)):
+            raise InputError(f"output would overwrite the input {source}; write elsewhere",
+                             path=path)
+    if path.is_dir() and not folder:
+        raise InputError("output is a folder; give a file name", path=path)
     if path.exists() and not force:
         raise InputError("output exists; use --force to overwrite it", path=path)
     if path.parent and not path.parent.exists():
@@ -47,6 +68,8 @@ def atomic_output(path: str | os.PathLike, force: bool = False) -> Iterator[Path
         if not tmp.exists():
             raise RuntimeError(f"nothing was written to {tmp}")
         if path.is_dir() and not path.is_symlink():
+            if not tmp.is_dir():  # never delete a folder to put a file in its place
+                raise InputError("output is a folder; give a file name", path=path)
             shutil.rmtree(path)
         os.replace(tmp, path)
     finally:

@@ -478,7 +478,8 @@ class Context:
             holes = shapely.get_parts(shapely.difference(self.community_union, union))
         else:
             rings, index = shapely.get_rings(shapely.get_parts(union), return_index=True)
-            interior = np.r_[False, index[1:] == index[:-1]]
+            interior = np.zeros(len(index), bool)  # the first ring of each part is its shell
+            interior[1:] = index[1:] == index[:-1]
             holes = shapely.polygons(rings[interior])
         holes = holes[significant(holes, self.config)]
         if self.communities is not None:

@@ -157,12 +157,12 @@ class ValidationResult:
                 layer = frame[frame["rule"] == rule]
                 if layer.empty:
                     continue
-                layer = layer.dropna(axis=1, how="all")
-                if "geometry" not in layer.columns or layer.geometry.isna().all():
-                    table = pd.DataFrame(layer.drop(columns="geometry", errors="ignore"))
-                    pyogrio.write_dataframe(table, tmp, layer=rule, driver="GPKG")
-                else:
-                    layer.to_file(tmp, layer=rule, driver="GPKG", promote_to_multi=True)
+                # Drop the unused extra columns, never the geometry: a rule whose findings
+                # have none (empty_geometry) is still a spatial layer with the CRS.
+                unused = [c for c in layer.columns
+                          if c != "geometry" and layer[c].isna().all()]
+                layer.drop(columns=unused).to_file(tmp, layer=rule, driver="GPKG",
+                                                   promote_to_multi=True)
 
 
 def _plain(value: Any) -> Any:
