@@ -46,7 +46,6 @@ from typing import Any
 import geopandas as gpd
 import jinja2
 import pandas as pd
-import yaml
 from markupsafe import Markup
 
 from gridkit import __version__
@@ -66,6 +65,7 @@ from gridkit.events import (
 )
 from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer, read_table
+from gridkit.io.yamlfile import read_yaml
 from gridkit.maps import (
     COVERAGE_METRICS,
     DEFAULT_TOLERANCE_M,
@@ -152,20 +152,7 @@ def load_project(path: str | os.PathLike) -> Project:
     ['cadres', 'codes', 'communities']
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("project file not found", path=path) from None
-    except yaml.MarkedYAMLError as exc:
-        # PyYAML's message spans several lines (with a snippet); the CLI prints one line.
-        mark = exc.problem_mark
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise InputError(f"not a YAML project file: {exc.problem or exc.context}{where}",
-                         path=path) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError) as exc:
-        # ValueError: a YAML scalar that looks like a date but is none (2023-13-45)
-        raise InputError(f"cannot read the project file: {' '.join(str(exc).split())}",
-                         path=path) from None
+    data = read_yaml(path, "project file")
     if not isinstance(data, dict):
         raise InputError("a project file must be a YAML mapping (key: value)", path=path)
     unknown = [k for k in data if k not in INPUTS and k not in SETTINGS]

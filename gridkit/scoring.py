@@ -57,10 +57,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gridkit.errors import InputError
 from gridkit.i18n import pick
+from gridkit.io.yamlfile import read_yaml
 
 METHODS = ("manual", "positive", "reverse", "qualitative", "equal")
 QUANTITATIVE = ("positive", "reverse", "equal")
@@ -530,21 +529,7 @@ def load_config(path: str | os.PathLike) -> EvaluationConfig:
     17
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("config not found", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the config: {exc}", path=path) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or exc
-        raise InputError(f"not valid YAML{line}: {problem}", path=path) from None
-    except (ValueError, RecursionError) as exc:  # e.g. a date that is none: 2023-13-45
-        raise InputError(f"not valid YAML: {' '.join(str(exc).split())}", path=path) from None
+    data = read_yaml(path, "config")
     return parse_config(data, path)
 
 

@@ -25,6 +25,7 @@ from gridkit.io import (
     read_events_chunks,
     read_layer,
     read_table,
+    read_yaml,
 )
 from gridkit.io.aliases import KINDS, REQUIRED, VALUE_MAPS, aliases_markdown, match_key
 
@@ -606,3 +607,27 @@ def test_input_errors_are_one_line(tmp_path):
     with pytest.raises(InputError) as error:
         read_table(bad, "filings")
     assert "\n" not in str(error.value) and "line 3" in str(error.value)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a: [\n", "not valid YAML at line 2"),
+    ("day: 2023-13-45\n", "not valid YAML: month must be in 1..12"),
+    ("a: " + "[" * 20000 + "]" * 20000 + "\n", "not valid YAML"),
+    ("x: !!python/object/apply:os.system ['echo pwned']\n", "not valid YAML at line 1"),
+])
+def test_read_yaml_refuses_bad_and_unsafe_yaml_in_one_line(tmp_path, text, message):
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_yaml(path, "rules file")
+    assert message in str(info.value) and "\n" not in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_read_yaml_missing_file_and_bad_encoding(tmp_path):
+    with pytest.raises(InputError, match="rules file not found"):
+        read_yaml(tmp_path / "missing.yaml", "rules file")
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes("名称: 网格".encode("gbk"))
+    with pytest.raises(InputError, match="cannot read the rules file"):
+        read_yaml(path, "rules file")

@@ -289,7 +289,7 @@ def test_hostile_strings_are_escaped_in_the_report(small):
     ("grids: grids.gpkg\ncolour: red\n", "unknown key 'colour'"),
     ("title: x\n", "names no 'grids' layer"),
     ("grids: nowhere.gpkg\n", "grids: nowhere.gpkg not found"),
-    ("grids: [grids.gpkg\n", "not a YAML project file"),
+    ("grids: [grids.gpkg\n", "not valid YAML"),
     ("- grids.gpkg\n", "must be a YAML mapping"),
     ("grids: grids.gpkg\ndispatch_sla: soon\n", "dispatch_sla must be a number"),
     # hostile values: refused at once, naming the key, never a traceback
@@ -301,7 +301,7 @@ def test_hostile_strings_are_escaped_in_the_report(small):
     ("grids: grids.gpkg\nperiod_end: soon\n", "period_end: cannot read 'soon'"),
     ("grids: grids.gpkg\nevents_crs: gcj03\n", "events_crs: unknown CRS 'gcj03'"),
     ("grids: grids.gpkg\nmetric_crs: metres\n", "metric_crs: unknown CRS"),
-    ("grids: !!python/object/apply:os.system ['echo pwned']\n", "not a YAML project file"),
+    ("grids: !!python/object/apply:os.system ['echo pwned']\n", "not valid YAML"),
 ])
 def test_bad_project_file_exit_2(tmp_path, content, needle):
     project = tmp_path / "project.yaml"

@@ -482,7 +482,7 @@ def test_bad_metrics_file_is_named(tmp_path, content, message):
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("parts: [\n  - name: x\n  bad", "not valid YAML at line"),
+    ("parts: [\n  - name: x\n  bad", "not valid YAML at line 2"),
     ("- just\n- a list\n", "config: the config must be a mapping, got list"),
     ("title: x\n", "'parts' must be a non-empty list"),
 ])

@@ -2,7 +2,8 @@
 
 Loaders (:func:`read_layer`, :func:`read_table`, :func:`read_events_chunks`)
 rename columns to the canonical names through :data:`ALIASES`
-(``docs/aliases.md``) and type the values (:func:`parse_datetimes`, ...).
+(``docs/aliases.md``) and type the values (:func:`parse_datetimes`, ...);
+:func:`read_yaml` reads rules, scoring and project files safely.
 """
 
 from gridkit.io.aliases import ALIASES, REQUIRED, resolve_columns
@@ -15,6 +16,7 @@ from gridkit.io.read import (
 )
 from gridkit.io.values import normalise_codes, parse_bools, parse_datetimes, parse_numbers
 from gridkit.io.write import atomic_output, check_writable
+from gridkit.io.yamlfile import read_yaml
 
 __all__ = [
     "ALIASES",
@@ -30,5 +32,6 @@ __all__ = [
     "read_events_rows",
     "read_layer",
     "read_table",
+    "read_yaml",
     "resolve_columns",
 ]

@@ -36,9 +36,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gridkit.errors import InputError
+from gridkit.io.yamlfile import read_yaml
 
 #: Rule ids in the order of SPEC §7 (findings are sorted in this order).
 RULES: tuple[str, ...] = (
@@ -218,14 +217,7 @@ def load_config(path: str | os.PathLike | None = None) -> RuleConfig:
     if path is None:
         return RuleConfig()
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("rules file not found", path=path) from None
-    try:
-        values = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {exc}".splitlines()[0], path=path) from None
+    values = read_yaml(path, "rules file")
     if values is not None and not isinstance(values, dict):
         raise InputError("the rules file must be a mapping of keys to values", path=path)
     return RuleConfig.from_mapping(values, path=str(path))
