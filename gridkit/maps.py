@@ -655,9 +655,17 @@ def read_findings(path: str | os.PathLike) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(found, geometry="geometry", crs="EPSG:4490")
 
 
+def _code_list(codes: Any) -> list[str]:
+    """A finding's grid codes as a list, whatever form the findings file gave them in."""
+    if codes is None or (isinstance(codes, float) and math.isnan(codes)):
+        return []
+    if isinstance(codes, str):  # one code, or codes joined with ";" as in findings.gpkg
+        return [c for c in codes.split(";") if c]
+    return [str(c) for c in codes]
+
+
 def _codes_text(codes: Any, limit: int = 8) -> str:
-    codes = [] if codes is None or (isinstance(codes, float) and math.isnan(codes)) else list(
-        codes)
+    codes = _code_list(codes)
     shown = "、".join(str(c) for c in codes[:limit])
     return shown + (f" …(+{len(codes) - limit})" if len(codes) > limit else "")
 
@@ -694,8 +702,7 @@ def findings_map(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | Mapping[s
         notes.append(pick(lang, f"另有 {unplaced} 条问题无位置（见报告表格）",
                           f"{unplaced} finding(s) without a location (see the report tables)"))
 
-    named = {str(c) for codes in found["grid_codes"]
-             if isinstance(codes, (list, tuple, np.ndarray)) for c in codes}
+    named = {c for codes in found["grid_codes"] for c in _code_list(codes)}
     if len(placed):
         zone = to_metric(placed[["geometry"]], metric_crs).buffer(CONTEXT_BUFFER_M).to_crs(4326)
         near = display.sindex.query(zone.values, predicate="intersects")[1]

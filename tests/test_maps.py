@@ -255,6 +255,15 @@ def test_findings_map_one_layer_per_rule():
     assert EVIL not in p.text
 
 
+@pytest.mark.parametrize("codes", [f"{CODES[0]};{CODES[1]}", [CODES[0], CODES[1]]])
+def test_findings_grid_codes_as_text_or_list(codes):
+    """Hand-edited findings JSON may give the codes as "a;b" (the GeoPackage form)."""
+    data = findings_json()
+    data["findings"][0]["grid_codes"] = codes
+    p = page(findings_map(layer(), data))
+    assert p.features("网格重叠 (1)")[0]["properties"]["网格编码"] == f"{CODES[0]}、{CODES[1]}"
+
+
 def test_findings_map_in_english_uses_rule_ids():
     p = page(findings_map(layer(), findings_json(), lang="en"))
     assert p.overlays == ["Grids around findings", "district boundaries",
