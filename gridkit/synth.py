@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -67,7 +68,7 @@ DISTRICT_POPULATION = {
 #: Mean number of grids per community aimed at when communities are subsetted.
 GRIDS_PER_COMMUNITY = 5.0
 #: Grid edges get about this many vertices per side-length of a mean grid.
-_VERTEX_SPACING = 0.055
+_VERTEX_SPACING = 0.043
 _WIGGLE = 0.05
 
 FILES = (
@@ -1675,6 +1676,19 @@ def _check_out_dir(out: Path, force: bool) -> bool:
     return False
 
 
+def _keep_other_files(old: Path, new: Path) -> None:
+    """Copy into ``new`` what ``old`` holds besides synth's own files (a README, a project
+    file): ``--force`` replaces the data set, not the user's notes beside it."""
+    for entry in old.iterdir():
+        target = new / entry.name
+        if target.exists():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, target, symlinks=True)
+        else:
+            shutil.copy2(entry, target, follow_symlinks=False)
+
+
 def _check_sizes(grids: int, events: int, seed: int) -> None:
     for name, value, low in (("--grids", grids, 1), ("--events", events, 0), ("--seed", seed, 0)):
         if not isinstance(value, (int, np.integer)) or value < low:
@@ -1762,6 +1776,8 @@ def synthesize(out_dir: str | os.PathLike, *, grids: int = 2000, events: int = 2
             tmp.mkdir()
             truth = _generate(tmp, grids=grids, events=events, seed=seed, defects=defects,
                               districts=codes, divisions=divisions, step=steps)
+            if replace:
+                _keep_other_files(out, tmp)
     finally:
         steps.close()
     return truth

@@ -438,8 +438,14 @@ def test_output_folder_rules(tmp_path):
     (out / "stale.txt").write_text("old")
     with pytest.raises(InputError, match="not empty; use --force"):
         synthesize(out, **small)
+    (out / "notes").mkdir()
+    (out / "notes" / "README.md").write_text("mine")
+    (out / "truth.json").write_text("edited")
     synthesize(out, force=True, **small)
-    assert not (out / "stale.txt").exists() and (out / "truth.json").exists()
+    # --force replaces synth's own files and keeps the user's files beside them.
+    assert json.loads((out / "truth.json").read_text())["grids"] > 0
+    assert (out / "stale.txt").read_text() == "old"
+    assert (out / "notes" / "README.md").read_text() == "mine"
     (tmp_path / "file").write_text("x")
     with pytest.raises(InputError, match="not a folder"):
         synthesize(tmp_path / "file", force=True, **small)

@@ -47,7 +47,8 @@ def summary_rows(truth: dict, lang: str) -> list[dict]:
 
 @click.command("synth")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (created; an existing non-empty folder needs --force).")
+              help="Output folder (created; an existing non-empty folder needs --force, which "
+                   "replaces the data files and keeps any other file in it).")
 @click.option("--grids", default=2000, show_default=True, type=click.IntRange(min=1),
               help="Number of grids (at least the number of streets of the districts).")
 @click.option("--events", default=20000, show_default=True, type=click.IntRange(min=0),
