@@ -49,7 +49,8 @@ import shapely
 from pyproj import Transformer
 from shapely import STRtree
 
-from gridkit.divisions import DISTRICT_OUTLINES, load_divisions
+from gridkit.crs import convert_geometries
+from gridkit.divisions import DISTRICT_OUTLINES, code_names, load_divisions, parent_code
 from gridkit.errors import InputError
 from gridkit.io.write import atomic_output
 
@@ -459,7 +460,8 @@ def partition(parents: np.ndarray, counts: np.ndarray, spacing: np.ndarray,
                 (face_parent[face_no[first]] == pidx[seed_no[first]]).all():
             _absorb_orphans(faces, face_parent, label)
             return _dissolve(faces, label, len(pidx)), pidx
-    raise RuntimeError("synthetic partition failed; try another --seed")
+    # A seed can place points so that no attempt gives one face per seed: the user's remedy.
+    raise InputError("--seed: the synthetic partition failed for this seed; try another --seed")
 
 
 # --------------------------------------------------------------------------- the city
@@ -561,11 +563,11 @@ def _dissolve_by(gdf: gpd.GeoDataFrame, key: str, columns: list[str]) -> gpd.Geo
 def _grid_attributes(grids: gpd.GeoDataFrame, divisions: pd.DataFrame,
                      rng: np.random.Generator) -> gpd.GeoDataFrame:
     """Codes, names, households and population of the grids (``community_code`` set)."""
-    names = dict(zip(divisions["code"], divisions["name"]))
+    names = code_names(divisions)
     serial = serial_order(grids.geometry, grids["community_code"])
     comm = grids["community_code"]
-    street = comm.str.slice(0, 9)
-    district = comm.str.slice(0, 6)
+    street = parent_code(comm, "street")
+    district = parent_code(comm, "district")
     prefix = (district.map(names) + street.map(names)
               + comm.map(names).map(short_community_name))
     households = np.rint(rng.triangular(150, 380, 800, len(grids))).astype(np.int64)
@@ -628,23 +630,21 @@ def build_city(grids: int = 2000, *, seed: int = 0, districts: Sequence[str] | N
     g_geoms, g_codes = _level(comms, comms["community_code"].to_numpy(), grid_rows,
                               per_comm.to_numpy(),
                               shapely.boundary(np.asarray(comms.geometry.values)), rng)
-    cells = gpd.GeoDataFrame({"community_code": pd.Series(g_codes).str.slice(0, 12)},
+    cells = gpd.GeoDataFrame({"community_code": parent_code(pd.Series(g_codes), "community")},
                              geometry=g_geoms, crs=METRIC_CRS)
     grid_gdf = _grid_attributes(cells, divisions, rng)
-    return _assemble(grid_gdf, divisions, outlines)
+    return _assemble(grid_gdf, divisions)
 
 
-def _assemble(grid_gdf: gpd.GeoDataFrame, divisions: pd.DataFrame,
-              outlines: gpd.GeoDataFrame) -> City:
+def _assemble(grid_gdf: gpd.GeoDataFrame, divisions: pd.DataFrame) -> City:
     """Communities, streets and districts as the unions of the grids (vertex-exact)."""
-    names = dict(zip(divisions["code"], divisions["name"]))
+    names = code_names(divisions)
     comms = _dissolve_by(grid_gdf, "community_code", ["street_code", "district_code"])
     comms.insert(1, "community_name", comms["community_code"].map(names))
     streets = _dissolve_by(comms, "street_code", ["district_code"])
     streets.insert(1, "street_name", streets["street_code"].map(names))
     dists = _dissolve_by(streets, "district_code", [])
     dists.insert(1, "district_name", dists["district_code"].map(names))
-    del outlines
     return City(dists, streets, comms, grid_gdf, divisions)
 
 
@@ -771,7 +771,7 @@ class _Injector:
         self.geoms = np.asarray(city.grids.geometry.values, dtype=object)
         self.comm = city.grids["community_code"].to_numpy(dtype=str)
         self.code = city.grids["grid_code"].to_numpy(dtype=str)
-        self.names = dict(zip(city.divisions["code"], city.divisions["name"]))
+        self.names = code_names(city.divisions)
         a, b = STRtree(self.geoms).query(self.geoms, predicate="touches")
         order = np.lexsort((b, a))
         self.nbr_start = np.searchsorted(a[order], np.arange(len(self.geoms) + 1))
@@ -1141,7 +1141,7 @@ def serial_upsets(layer: gpd.GeoDataFrame) -> list[str]:
     """
     ok = layer["grid_code"].str.fullmatch(r"\d{15}").fillna(False).to_numpy(dtype=bool)
     sub = layer[ok]
-    prefix = sub["grid_code"].str.slice(0, 12)
+    prefix = parent_code(sub["grid_code"], "community")
     expected = serial_order(sub.geometry, prefix)
     actual = sub["grid_code"].groupby(prefix.to_numpy()).rank(method="first").to_numpy()
     placed = expected > 0
@@ -1311,7 +1311,8 @@ def _people(rows: pd.DataFrame, prefix: str, rng: np.random.Generator) -> pd.Dat
     """Give each distinct ``who`` a person id (``prefix`` + 7 digits) and a name."""
     number, key = pd.factorize(rows["who"])
     names = person_names(len(key), rng)
-    return rows.assign(person_id=[f"{prefix}{i + 1:07d}" for i in number], name=names[number])
+    serial = np.char.zfill((number + 1).astype(str), 7)
+    return rows.assign(person_id=np.char.add(prefix, serial).astype(object), name=names[number])
 
 
 def _add_roster_issues(table: pd.DataFrame, foreign: list[str], duplicates: int,
@@ -1346,7 +1347,7 @@ def build_rosters(grids: pd.DataFrame, divisions: pd.DataFrame, seed: int = 0
     ['org_id', 'org_name', 'org_type', 'grid_code']
     """
     rng = _rng(seed, "rosters")
-    names = dict(zip(divisions["code"], divisions["name"]))
+    names = code_names(divisions)
     layer = pd.DataFrame(grids.drop(columns="geometry", errors="ignore"))
     layer = layer.drop_duplicates("grid_code").reset_index(drop=True)
     codes = set(layer["grid_code"])
@@ -1803,8 +1804,6 @@ def _generate(folder: Path, *, grids: int, events: int, seed: int, defects: bool
     write_layer(reference[_REFERENCE_COLUMNS].to_crs(OUTPUT_CRS), folder / "reference.gpkg",
                 "reference")
     if defects:
-        from gridkit.crs import convert_geometries
-
         shifted = layer[_GRID_COLUMNS].to_crs(OUTPUT_CRS)
         shifted = shifted.set_geometry(convert_geometries(shifted.geometry, "wgs84", "gcj02"))
         write_layer(shifted, folder / OFFSET_FILE, "grids")

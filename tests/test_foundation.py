@@ -1,5 +1,7 @@
 """Errors, safe output, the command group and the official code list."""
 
+import doctest
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from gridkit.cli import COMMANDS, LazyGroup, cli
+from gridkit.cli._common import parse_column_overrides, render_table, to_csv, to_json
 from gridkit.divisions import load_divisions, parent_code
 from gridkit.errors import InputError
 from gridkit.io.write import atomic_output, check_writable
@@ -32,6 +35,28 @@ def test_check_writable_refuses_existing_without_force(tmp_path):
     assert check_writable(target, force=True) == target
     with pytest.raises(InputError, match="folder does not exist"):
         check_writable(tmp_path / "missing" / "out.csv")
+
+
+def test_check_writable_never_touches_inputs(tmp_path):
+    shp = tmp_path / "data" / "grids.shp"
+    shp.parent.mkdir()
+    for target in (shp, shp.with_suffix(".dbf"), tmp_path / "data", tmp_path):
+        with pytest.raises(InputError, match="would overwrite the input"):
+            check_writable(target, force=True, inputs=[None, shp])
+    assert check_writable(tmp_path / "data" / "other.dbf", inputs=[shp]).name == "other.dbf"
+    with pytest.raises(InputError, match="output is a folder"):
+        check_writable(tmp_path / "data", force=True, folder=False)
+
+
+def test_atomic_output_never_replaces_a_folder_by_a_file(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "keep").write_text("x")
+    with pytest.raises(InputError, match="output is a folder"), \
+            atomic_output(folder, force=True) as tmp:
+        tmp.write_text("file")
+    assert (folder / "keep").read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_atomic_output_leaves_nothing_on_failure(tmp_path):
@@ -112,7 +137,43 @@ def test_code_list_errors_name_the_file(tmp_path):
         load_divisions(bad)
 
 
+def test_code_list_codes_are_stripped(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text("code,level,name,parent_code\n 440104 ,district,越秀区,4401\n",
+                    encoding="utf-8")
+    assert load_divisions(path)["code"].tolist() == ["440104"]
+
+
+@pytest.mark.parametrize("value", ["grid_code", "=WGBM", "grid_code=", " = "])
+def test_column_override_needs_both_names(value):
+    assert parse_column_overrides([" grid_code = WGBM "]) == {"grid_code": "WGBM"}
+    with pytest.raises(InputError, match="CANONICAL=SOURCE"):
+        parse_column_overrides([value])
+
+
+def test_output_helpers():
+    rows = [{"code": "440104", "name": "越秀区", "rate": 0.98765}, {"code": "x", "rate": None}]
+    assert render_table(rows, ["code", "name", "rate"]).splitlines() == [
+        "code    name    rate",
+        "------  ------  ------",
+        "440104  越秀区  0.9877",
+        "x       -       -",
+    ]
+    assert to_csv(rows, ["code", "rate"]) == "code,rate\n440104,0.98765\nx,\n"
+    assert to_json({"a": float("nan"), "b": ["网格", float("inf")]}) == \
+        '{\n  "a": null,\n  "b": [\n    "网格",\n    null\n  ]\n}'
+
+
 def test_parent_code_truncates_to_level():
     codes = pd.Series(["440104001001001", "440106002003004"])
     assert parent_code(codes, "community").tolist() == ["440104001001", "440106002003"]
     assert parent_code(codes, "district").tolist() == ["440104", "440106"]
+
+
+@pytest.mark.parametrize("module", [
+    "gridkit.errors", "gridkit.i18n", "gridkit.divisions", "gridkit.crs", "gridkit.synth",
+    "gridkit.io.aliases", "gridkit.io.values", "gridkit.io.read",
+])
+def test_docstring_examples_hold(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

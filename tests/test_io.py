@@ -362,6 +362,14 @@ def test_float_mangled_codes_are_repaired(tmp_path):
         read_table(tmp_path / "c.parquet", "cadres")
 
 
+def test_codes_lose_non_ascii_spaces(tmp_path):
+    # Excel exports pad cells with no-break (U+00A0) or ideographic (U+3000) spaces.
+    (tmp_path / "c.csv").write_text(
+        f"人员编号,姓名,职务,网格编码\n1,张三,书记,{CODES[0]}\u00a0\n2,李四,委员,\u3000{CODES[1]}\n",
+        encoding="utf-8")
+    assert read_table(tmp_path / "c.csv", "cadres")["grid_code"].tolist() == CODES[:2]
+
+
 def test_scientific_notation_codes_name_row_and_fix(tmp_path):
     (tmp_path / "c.csv").write_text(
         f"人员编号,姓名,职务,网格编码\n1,张三,书记,{CODES[0]}\n2,李四,委员,4.40104E+14\n")

@@ -120,7 +120,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 #: Longest field name of a shapefile's DBF, in bytes, and the encoding of Chinese
 #: shapefiles (ArcGIS on Chinese Windows). UTF-8 shapefiles (QGIS, GDAL) cut names to 3
-#: Chinese characters; such cuts match only when unambiguous (not 所属区: name or code?).
+#: Chinese characters; such cuts match only when unambiguous (not 综合网: code or name?).
 DBF_NAME_BYTES = 10
 DBF_ENCODING = "gbk"
 #: Encodings a shapefile's field names are cut in (GBK: 5 Chinese characters; UTF-8: 3).
@@ -342,9 +342,9 @@ def aliases_markdown() -> str:
         "  columns the file has. Optional columns are used when present.",
         "- Other columns are kept under their own names.",
         "- Shapefile field names hold at most 10 bytes, so there an alias cut to 10 bytes",
-        "  in GBK matches too (`所属社区编码` → `所属社区编`, `community_code` →",
-        "  `community_`), unless the cut form would match two canonical columns. (UTF-8",
-        "  shapefiles keep only 3 Chinese characters; map such columns with `--column`.)",
+        "  in GBK or UTF-8 matches too (`所属社区编码` → `所属社区编`, `社区编码` → `社区编`,",
+        "  `community_code` → `community_`), unless the cut form would match two canonical",
+        "  columns (UTF-8 `综合网格编码` → `综合网`: code or name?); then use `--column`.",
         "",
         "Values:",
         "",
