@@ -81,6 +81,16 @@ def test_json_has_the_spec_shape(files, defective):
     assert "重叠" in overlap["message"]
 
 
+def test_table_shows_the_first_findings_of_a_rule_and_counts_the_rest(files, tmp_path):
+    config = tmp_path / "rules.yaml"
+    config.write_text("area_max_m2: 10000\n", encoding="utf-8")  # every 12,000 m² grid
+    result = invoke(files["grids"], "--config", str(config), "--lang", "en")
+    assert result.exit_code == 0 and "8 grids: 0 errors, 8 warnings" in result.output
+    assert all(c in result.output for c in [code(A, s) for s in range(1, 5)] + [code(B, 1)])
+    assert code(B, 2) not in result.output  # 6th finding and later: only counted
+    assert "... 3 more" in result.output
+
+
 def test_csv_one_row_per_finding(files, defective):
     result = invoke(defective, "--communities", files["communities"], "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(result.output)))
@@ -102,6 +112,7 @@ def test_out_writes_one_layer_per_rule_and_refuses_to_overwrite(files, defective
     assert overlap.crs.to_epsg() == 4490
     assert overlap["grid_codes"].tolist() == [f"{code(A, 1)};{code(A, 2)}"]
     assert {"rule", "severity", "area_m2", "message"} <= set(overlap.columns)
+    assert not {"iou", "shift_m"} & set(overlap.columns)  # other rules' keys are left out
     mismatch = pyogrio.read_dataframe(out, layer="geometry_mismatch")
     assert {"iou", "hausdorff_m"} <= set(mismatch.columns)
     summary = pyogrio.read_dataframe(out, layer="summary")

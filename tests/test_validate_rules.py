@@ -114,7 +114,14 @@ def test_digitising_noise_below_tolerance_is_not_reported():
     layer = grids()
     layer.loc[0, "geometry"] = cell(0, 0, grow=(0, 0, 0.2, 0))  # 0.2 m × 120 m into A002
     layer.loc[2, "geometry"] = cell(0, 1, grow=(0, 0, -0.3, 0))  # 0.3 m gap to A004
+    speck = box(X0 + 2 * W + 50, Y0 + H + 50, X0 + 2 * W + 50.8, Y0 + H + 50.8)  # 0.64 m²
+    layer.loc[4, "geometry"] = shapely.difference(cell(2, 0), speck)  # hole in B001
+    layer.loc[5, "geometry"] = shapely.union(cell(3, 0), shapely.affinity.translate(speck, 49.2))
+    # both pieces are wider than the snapping tolerance: only the area tolerance drops them
     assert run(layer, ref=False).findings.empty
+    tiny = run(layer, ref=False, config=RuleConfig(area_tolerance_m2=0.5))
+    assert found(tiny, "gap") == [[code(B, 1)]]
+    assert found(tiny, "overlap") == [[code(B, 1), code(B, 2)]]
     strict = run(layer, ref=False, config=RuleConfig(snap_tolerance_m=0.1))
     assert found(strict, "overlap") == [[code(A, 1), code(A, 2)]]
     assert {code(A, 3), code(A, 4)} <= set(found(strict, "gap")[0])
@@ -262,6 +269,10 @@ def test_sliver_grid_and_sliver_gap_are_warnings():
     assert rows["grid_codes"].tolist() == [around, [code(B, 5)]]
     assert set(rows["severity"]) == {"warning"}
     assert found(result, "gap") == [around]
+    east = X0 + 1000  # apart from the others: thin but 40 m wide, narrow but compact
+    apart = add(grids(), new_grid(B, 5, box(east, Y0, east + 2000, Y0 + 40)),
+                new_grid(B, 6, box(east, Y0 + 100, east + 20, Y0 + 120)))
+    assert found(run(apart, comm=False, ref=False), "sliver") == []
 
 
 def test_area_out_of_range():
@@ -281,8 +292,13 @@ def test_households_out_of_range_and_skipped_without_the_column():
     layer.loc[1, "households"] = 10
     layer.loc[2, "households"] = 5000
     layer.loc[3, "households"] = np.nan  # not given: not a finding
+    layer["households"] = layer["households"].astype(object)
+    layer.loc[4, "households"] = "约300户"
+    layer.loc[5, "households"] = " "  # blank: not given either
     result = run(layer, ref=False)
-    assert found(result, "households_out_of_range") == [[code(A, 2)], [code(A, 3)]]
+    assert found(result, "households_out_of_range") == [[code(A, 2)], [code(A, 3)], [code(B, 1)]]
+    rows = result.findings[result.findings["rule"] == "households_out_of_range"]
+    assert "'约300户' is not a number" in rows["message"].iloc[2]
     assert "households_out_of_range" in run(grids().drop(columns="households")).skipped
 
 
@@ -304,6 +320,8 @@ def test_required_attributes_are_configurable():
     assert found(run(layer, ref=False, config=config), "missing_attribute") == [[code(B, 4)]]
     with pytest.raises(InputError, match="population"):
         run(layer, config=RuleConfig(required_attributes=("population",)))
+    none = run(layer, ref=False, config=RuleConfig.from_mapping({"required_attributes": []}))
+    assert none.by_rule["missing_attribute"] == 0  # was ValueError
 
 
 # ----------------------------------------------------------------------------- coding
@@ -345,6 +363,13 @@ def test_code_community_mismatch_by_column_and_by_location():
     assert "100% of its area lies in community 440104001007" in messages.iloc[1]
     assert "community_code column says 440104001101" in messages.iloc[0]
     assert found(result, "outside_community") == []  # reported once, as a mismatch
+    part = grids()
+    part.loc[3, ["grid_code", "community_code"]] = [code(B, 5), B]
+    part.loc[3, "geometry"] = cell(1, 1, grow=(0, 0, 20, 0))  # 100 m in A, 20 m in B
+    rows = run(part, ref=False).findings
+    rows = rows[rows["rule"] == "code_community_mismatch"]
+    assert rows["grid_codes"].tolist() == [[code(B, 5)]]
+    assert "83% of its area lies in community 440104001007" in rows["message"].iloc[0]
 
 
 def test_code_unknown_community():
@@ -389,6 +414,11 @@ def test_not_published_and_missing_from_layer():
     assert found(result, "missing_from_layer") == [[code(B, 2)]]
     missing = result.findings[result.findings["rule"] == "missing_from_layer"]
     assert missing.geometry.iloc[0].equals(cell(3, 0))
+    blank = grids()
+    blank.loc[1, "grid_code"] = ""  # missing_attribute, not not_published
+    assert found(run(blank), "not_published") == []
+    twice = pd.concat([reference(), reference().iloc[[5]]], ignore_index=True)
+    assert found(run(grids().drop(index=5), ref=twice), "missing_from_layer") == [[code(B, 2)]]
 
 
 def test_geometry_mismatch_with_iou_and_hausdorff():
@@ -431,6 +461,17 @@ def test_small_shift_is_not_a_layer_offset():
     layer = grids()
     layer["geometry"] = layer.geometry.translate(2, 0)
     assert found(run(layer), "layer_offset") == []
+
+
+def test_shift_of_too_few_grids_is_not_a_layer_offset():
+    layer = grids()
+    moved = [0, 1, 2, 4, 5]  # 5 of 8 grids (62 %, below offset_min_share 0.7), median 40 m
+    layer.loc[moved, "geometry"] = layer.loc[moved].geometry.translate(40, -25)
+    result = run(layer, comm=False)
+    assert found(result, "layer_offset") == []
+    assert found(result, "geometry_mismatch") == [[layer.loc[i, "grid_code"]] for i in moved]
+    lenient = run(layer, comm=False, config=RuleConfig(offset_min_share=0.6))
+    assert len(found(lenient, "layer_offset")) == 1
 
 
 @pytest.mark.parametrize("system", ["gcj02", "bd09"])
@@ -516,10 +557,14 @@ def test_bad_config_is_an_input_error(tmp_path, text, message):
 def test_unusable_layers_are_input_errors():
     with pytest.raises(InputError, match="community_code"):
         validate(grids().drop(columns="community_code"))
+    with pytest.raises(InputError, match="reference layer lacks column.* grid_code"):
+        validate(grids(), reference=reference().drop(columns="grid_code"))
     with pytest.raises(InputError, match="CRS"):
         validate(grids().set_crs(None, allow_override=True))
     with pytest.raises(InputError, match="no polygon"):
         validate(grids(), communities().assign(geometry=None))
+    with pytest.raises(InputError, match="community_code.*no polygon .* has a community code"):
+        validate(grids(), communities().assign(community_code=" "))  # was IndexError
 
 
 def test_layer_without_any_polygon_does_not_crash_the_gap_rule():

@@ -21,6 +21,7 @@ from gridkit.cli._common import (
     to_csv,
     to_json,
 )
+from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer
@@ -141,8 +142,6 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
       gridkit validate grids.gpkg --communities communities.gpkg \\
           --reference reference.gpkg --out findings.gpkg --format json
     """
-    from gridkit.divisions import load_divisions
-
     if out:
         if Path(out).suffix.lower() != ".gpkg":
             raise InputError("--out must be a .gpkg file (a GeoPackage, one layer per rule)",

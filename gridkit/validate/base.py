@@ -518,13 +518,14 @@ def _spills(inner: np.ndarray, outer: np.ndarray, config: RuleConfig) -> np.ndar
 def group_codes(codes: np.ndarray, groups: np.ndarray, size: int) -> list[list[str]]:
     """Sorted distinct non-empty ``codes`` of each group ``0 .. size-1``.
 
-    >>> group_codes(np.array(["b", "a", "c", ""]), np.array([0, 0, 2, 2]), 3)
+    >>> group_codes(np.array(["b", "a", "c", ""], dtype=object), np.array([0, 0, 2, 2]), 3)
     [['a', 'b'], [], ['c']]
     """
     order = np.lexsort((codes.astype(str), groups))
     bounds = np.searchsorted(groups[order], np.arange(size + 1))
     sorted_codes = codes[order]
     return [sorted({c for c in sorted_codes[a:b] if c}) for a, b in zip(bounds[:-1], bounds[1:])]
+
 
 def text_column(values: pd.Series) -> np.ndarray:
     """A code/name column as a numpy array of stripped ``str`` (``""`` for missing)."""

@@ -247,7 +247,7 @@ def validate(
     ------
     InputError
         A layer without a CRS or without a required column, or a communities
-        layer without any polygon.
+        layer without any polygon that has a community code.
 
     Examples
     --------
@@ -280,9 +280,14 @@ def validate(
             notes.append(pick(lang, zh=f"{title}图层中 {count} 个无效几何已修复",
                               en=f"{count} invalid geometries of the {name} layer were repaired"))
     comm = layers["communities"]
-    if comm is not None and not (comm.geometry.notna() & ~comm.geometry.is_empty).any():
-        raise InputError("the communities layer has no polygon", path=communities.attrs.get(
-            "source_path"))
+    if comm is not None:
+        source = communities.attrs.get("source_path")
+        polygon = (comm.geometry.notna() & ~comm.geometry.is_empty).to_numpy()
+        if not polygon.any():
+            raise InputError("the communities layer has no polygon", path=source)
+        if not (polygon & (text_column(comm["community_code"]) != "")).any():
+            raise InputError("no polygon of the communities layer has a community code",
+                             path=source, column="community_code")
     if codes is None:
         codes, note = _default_codes(grids, lang)
         if note:

@@ -18,6 +18,7 @@ from gridkit.validate.base import (
     fmt_m,
     make_findings,
     polsby_popper,
+    text_column,
 )
 
 
@@ -190,10 +191,9 @@ def households_out_of_range(ctx: Context) -> pd.DataFrame:
 def missing_attribute(ctx: Context) -> pd.DataFrame:
     """Grids with an empty required attribute (``required_attributes``)."""
     names = list(ctx.config.required_attributes)
-    empty = np.column_stack(
-        [ctx.grids[c].isna().to_numpy() | (ctx.grids[c].astype(str).str.strip() == "").to_numpy()
-         for c in names]
-    )
+    empty = np.zeros((len(ctx.grids), len(names)), bool)  # no column when none is required
+    for k, column in enumerate(names):
+        empty[:, k] = text_column(ctx.grids[column]) == ""
     rows = np.flatnonzero(empty.any(axis=1))
     return make_findings(
         "missing_attribute",
