@@ -39,7 +39,7 @@ import pandas as pd
 
 from gridkit.errors import InputError
 from gridkit.i18n import pick
-from gridkit.io import normalise_codes
+from gridkit.io import normalise_codes, parse_numbers
 from gridkit.rollup import finding, group_sum, ratio, rollup, unit_codes
 
 ROSTERS = ("filings", "party", "cadres", "workers")
@@ -65,6 +65,8 @@ RATES = {
     "fulltime_worker_coverage": ("fulltime_grids", "grids", "workers"),
     "households_per_fulltime_worker": ("households", "full_time_workers", "workers"),
 }
+#: Examples listed per finding.
+MAX_EXAMPLES = 5
 #: Internal column: 1-based row of a roster record in its file.
 _ROW = "\0row"
 #: (roster, column, worker kind): distinct organisations / persons per unit.
@@ -198,15 +200,9 @@ def _grid_table(grids: pd.DataFrame) -> pd.DataFrame:
     keep = [c for c in ("grid_code", "grid_name", "community_code") if c in grids]
     out = grids[keep].copy()
     out["grid_code"] = normalise_codes(grids["grid_code"], path=path, column="grid_code")
-    if "households" in grids:
-        households = pd.to_numeric(grids["households"], errors="coerce")
-        bad = households.isna() & grids["households"].notna() & (
-            grids["households"].astype(str).str.strip() != "")
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"households {grids['households'].iloc[row]!r} is not a number",
-                             path=path, column="households", row=row + 1)
-        out["households"] = households.astype("float64")
+    if "households" in grids:  # rows numbered by position, whatever the index
+        out["households"] = parse_numbers(grids["households"].reset_index(drop=True), path=path,
+                                          column="households").to_numpy()
     else:
         out["households"] = np.nan
     if "geometry" in grids:
@@ -220,7 +216,7 @@ def _missing_households(per_grid: pd.DataFrame, grids: pd.DataFrame, lang: str) 
     if not missing.any():
         return []
     examples = [{"row": int(i) + 1, "grid_code": per_grid["grid_code"].iloc[i]}
-                for i in np.flatnonzero(missing)[:5]]
+                for i in np.flatnonzero(missing)[:MAX_EXAMPLES]]
     return [finding(
         "missing_households",
         pick(lang, zh=f"{missing.sum()} 个网格没有户数，不按 0 计入每名专职网格员服务户数",
@@ -253,7 +249,7 @@ def _clean_roster(kind: str, table: pd.DataFrame, layer_codes: pd.Index,
 
     def report(mask: pd.Series, what: str, zh: str, en: str) -> None:
         if mask.any():
-            bad = table[mask]
+            bad = table[mask].head(MAX_EXAMPLES)
             examples = [{"row": int(r), "grid_code": None if pd.isna(c) else c}
                         for r, c in zip(bad[_ROW], bad["grid_code"])]
             findings.append(finding(what, pick(lang, zh=zh.format(n=int(mask.sum())),

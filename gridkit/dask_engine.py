@@ -52,7 +52,7 @@ import operator
 import os
 from collections import deque
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import geopandas as gpd
@@ -72,6 +72,7 @@ from gridkit.events import (
     EventGrids,
     EventParams,
     EventsResult,
+    check_joined_out,
     check_majority,
     join_chunk,
     prepare_events,
@@ -81,7 +82,6 @@ from gridkit.events import (
 from gridkit.i18n import pick
 from gridkit.io import (
     atomic_output,
-    check_writable,
     parquet_row_ranges,
     read_events_chunks,
     read_events_rows,
@@ -310,15 +310,13 @@ def join_events_dask(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
     >>> result.metrics == join_events_file(layer, "events.parquet").metrics  # doctest: +SKIP
     True
     """
-    if out is not None:
-        check_writable(out, force, inputs=(events, grids.attrs.get("source_path")),
-                       folder=False)
+    check_joined_out(out, force, events, grids)
     prepared, params, _ = prepare_events(grids, events, crs=crs, sla_hours=sla_hours,
                                          period_end=period_end, columns=columns,
                                          chunk_rows=partition_rows, method=method)
     # dask runs partitions in parallel: one thread per partition is enough.
     prepared.index.threads = 1
-    connect = dask_client(scheduler, workers=workers) if client is None else _given(client)
+    connect = dask_client(scheduler, workers=workers) if client is None else nullcontext(client)
     with connect as client:
         frame, rows = event_partitions(client, events, columns=columns,
                                        partition_rows=partition_rows)
@@ -340,11 +338,6 @@ def join_events_dask(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
             del joins
             _write_in_order(client, packs, rows, partition_rows, out, force)
     return summarise(total, prepared, params, by=by, names=names, lang=lang, path=str(events))
-
-
-@contextmanager
-def _given(client) -> Iterator:
-    yield client
 
 
 def _show_progress(futures: list, lang: str) -> None:

@@ -73,6 +73,7 @@ from gridkit.i18n import pick
 from gridkit.io import (
     atomic_output,
     check_writable,
+    parse_bools,
     parse_datetimes,
     parse_numbers,
     read_events_chunks,
@@ -302,7 +303,9 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
     for column, stamps in (("dispatched_at", dispatched_at), ("closed_at", closed_at)):
         _check_order(reported, stamps, column, rows, path)
 
-    slot = _locate(chunk, grids, params.crs, rows, path)
+    lon = parse_numbers(chunk["lon"], path=path, column="lon").to_numpy()
+    lat = parse_numbers(chunk["lat"], path=path, column="lat").to_numpy()
+    slot = _locate(lon, lat, grids, params.crs, rows, path)
     n = len(grids)
     located = slot < n
     assigned = (grids.code_ids(chunk["assigned_grid_code"]) if "assigned_grid_code" in chunk
@@ -320,7 +323,8 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
         & (assigned == grids.position_ids[np.minimum(slot, n)]),
         "timely": is_dispatched & (delay <= np.timedelta64(_sla_ns(params), "ns")),
         "closed_in_period": (closed_at <= params.period_end).to_numpy(),
-        "valid_complaints": (chunk["valid_complaint"].fillna(False).astype(bool).to_numpy()
+        "valid_complaints": (parse_bools(chunk["valid_complaint"], path=path,
+                                         column="valid_complaint").to_numpy()
                              if "valid_complaint" in chunk else np.zeros(len(chunk), bool)),
     }
     counts = np.stack([np.bincount(slot[flags[f]], minlength=n + 2) for f in COUNT_FIELDS],
@@ -345,7 +349,7 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
     problems = {"outside": flags["outside"], "unlocatable": flags["unlocatable"],
                 "dispatched_without_report_time": is_dispatched & reported.isna().to_numpy(),
                 "assigned_grid_unknown": unknown_assigned}
-    problems.update(_coordinate_problems(chunk, params.crs, path))
+    problems.update(_coordinate_problems(lon, lat, params.crs))
     chunk_findings = {}
     for kind, mask in problems.items():
         if kind == "_coordinates":  # a count only
@@ -353,14 +357,14 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
         elif mask.any():
             candidates = np.flatnonzero(mask)  # the lowest rows, whatever the chunk's order
             picked = candidates[np.argsort(rows[candidates], kind="stable")[:MAX_EXAMPLES]]
-            lon, lat = chunk["lon"].to_numpy(), chunk["lat"].to_numpy()
             chunk_findings[kind] = (int(mask.sum()), [
                 {"row": int(rows[i]), "event_id": event_ids.iloc[i],
                  "lon": _number(lon[i]), "lat": _number(lat[i])} for i in picked])
     return joined, EventCounts(counts, chunk_findings)
 
 
-def _coordinate_problems(chunk: pd.DataFrame, crs: CrsSpec, path) -> dict[str, np.ndarray]:
+def _coordinate_problems(lon: np.ndarray, lat: np.ndarray, crs: CrsSpec
+                         ) -> dict[str, np.ndarray]:
     """Masks of the whole-file coordinate checks of :func:`check_majority` (geographic CRS).
 
     ``_coordinates``: finite points other than 0,0; ``_swapped``: lat/lon read backwards
@@ -369,8 +373,6 @@ def _coordinate_problems(chunk: pd.DataFrame, crs: CrsSpec, path) -> dict[str, n
     """
     if not crs.crs.is_geographic:
         return {}
-    lon = parse_numbers(chunk["lon"], path=path, column="lon").to_numpy()
-    lat = parse_numbers(chunk["lat"], path=path, column="lat").to_numpy()
     usable = np.isfinite(lon) & np.isfinite(lat) & ~((lon == 0) & (lat == 0))
     return {"_coordinates": usable,
             "_swapped": usable & (lon >= 0) & (lon <= 56) & (lat >= 70) & (lat <= 140),
@@ -774,11 +776,6 @@ def join_events_file(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
     """
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
-    if out is not None:
-        if Path(out).suffix.lower() != ".parquet":
-            raise InputError("the joined-events output must be a .parquet file", path=out)
-        check_writable(out, force, inputs=(events, grids.attrs.get("source_path")),
-                       folder=False)
     if engine == "dask":
         from gridkit.dask_engine import join_events_dask
 
@@ -789,6 +786,7 @@ def join_events_file(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
                                 **dask_options)
     if dask_options:
         raise TypeError(f"options only for engine='dask': {', '.join(dask_options)}")
+    check_joined_out(out, force, events, grids)
     prepared, params, rows = prepare_events(grids, events, crs=crs, sla_hours=sla_hours,
                                             period_end=period_end, columns=columns,
                                             chunk_rows=chunk_rows, method=method)
@@ -805,6 +803,15 @@ def join_events_file(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
                 total = accumulate(chunks, prepared, params, sink=writer.write_table,
                                    on_chunk=update)
     return summarise(total, prepared, params, by=by, names=names, lang=lang, path=str(events))
+
+
+def check_joined_out(out: str | os.PathLike | None, force: bool, events, grids) -> None:
+    """Refuse an ``out`` that is not ``.parquet``, exists (without ``force``) or is an input."""
+    if out is None:
+        return
+    if Path(out).suffix.lower() != ".parquet":
+        raise InputError("the joined-events output must be a .parquet file", path=out)
+    check_writable(out, force, inputs=(events, grids.attrs.get("source_path")), folder=False)
 
 
 def _times(chunk: pd.DataFrame, column: str, path) -> pd.Series:
@@ -827,18 +834,16 @@ def _check_order(reported: pd.Series, stamps: pd.Series, column: str, rows: np.n
             path=path, column=column, row=int(rows[i]))
 
 
-def _locate(chunk: pd.DataFrame, grids: EventGrids, crs: CrsSpec, rows: np.ndarray,
-            path) -> np.ndarray:
+def _locate(lon: np.ndarray, lat: np.ndarray, grids: EventGrids, crs: CrsSpec,
+            rows: np.ndarray, path) -> np.ndarray:
     """Slot of each event: grid position, ``n`` outside, ``n + 1`` unlocatable."""
-    lon = parse_numbers(chunk["lon"], path=path, column="lon").to_numpy()
-    lat = parse_numbers(chunk["lat"], path=path, column="lat").to_numpy()
     ok = valid_coordinate_mask(lon, lat, crs)
     x, y = lon[ok], lat[ok]
     check_coordinates(x, y, crs, path=path, rows=rows[ok], strict=False)
     if crs.offset:
         x, y = convert_coordinates(x, y, crs.offset, "wgs84")
     n = len(grids)
-    slot = np.full(len(chunk), n + 1, dtype=np.int64)
+    slot = np.full(len(lon), n + 1, dtype=np.int64)
     position = grids.index.locate(x, y)
     slot[ok] = np.where(position >= 0, position, n)
     return slot

@@ -272,8 +272,7 @@ class GridIndex:
         fx = (coords[:, 0] - self._origin[0]) / self._cell
         fy = (coords[:, 1] - self._origin[1]) / self._cell
         corner = []
-        for lo_hi in ((np.minimum, -_EPS), (np.maximum, _EPS)):
-            pick, eps = lo_hi
+        for pick, eps in ((np.minimum, -_EPS), (np.maximum, _EPS)):
             i = np.clip(np.floor(pick(fx[:-1], fx[1:]) + eps), 0, nx - 1).astype(np.int64)
             j = np.clip(np.floor(pick(fy[:-1], fy[1:]) + eps), 0, ny - 1).astype(np.int64)
             corner.append((i, j))
@@ -397,8 +396,8 @@ class GridIndex:
 
 def _merge_unique(parts: list[np.ndarray]) -> np.ndarray:
     """Sorted distinct values of sorted arrays (a stable sort merges the runs)."""
-    values = np.sort(np.concatenate([np.zeros(0, np.int64), *parts]), kind="stable")
-    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+    return _distinct_sorted(np.sort(np.concatenate([np.zeros(0, np.int64), *parts]),
+                                    kind="stable"))
 
 
 def _distinct_sorted(values: np.ndarray) -> np.ndarray:
@@ -416,8 +415,7 @@ def _isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 
 def _unique(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values (sorting beats numpy 2's hash-based ``unique`` here)."""
-    values = np.sort(values)
-    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+    return _distinct_sorted(np.sort(values))
 
 
 def _lowest(owner: np.ndarray, grid: np.ndarray, n: int) -> np.ndarray:

@@ -106,6 +106,20 @@ def test_rollups(by, expected):
         assert names == {"4401": "全市"}
 
 
+def test_rollup_follows_community_code_and_falls_back_to_the_grid_code():
+    """A grid counts for its community_code, not its code's prefix; a missing or malformed
+    community code falls back to the first 12 digits of the grid code."""
+    from gridkit.rollup import rollup
+
+    table = pd.DataFrame({"grid_code": [G1, G2, G3], "community_code": [G5[:12], None, "4401"],
+                          "n": [1, 2, 4]})
+    rows = rollup(table, "community", ["n"], names={})
+    assert dict(zip(rows["code"], rows["n"])) == {G1[:12]: 2, G3[:12]: 4, G5[:12]: 1}
+    rows = rollup(table, "district", ["n"], names=NAMES)
+    assert rows[["code", "name", "grids", "n"]].values.tolist() == [["440104", "越秀区", 2, 6],
+                                                                    ["440105", "海珠区", 1, 1]]
+
+
 def test_grid_rollup_has_grid_names():
     rows = compute_coverage(layer(), **rosters(), by="grid").to_dict()["rows"]
     assert [r["name"] for r in rows] == ["一", "二", "三", "四", "五"]
@@ -127,6 +141,10 @@ def test_findings_unknown_codes_duplicates_missing_households():
     unknown = next(f for f in findings if f["kind"] == "unknown_grid_code")
     assert unknown["examples"][0]["grid_code"] == UNKNOWN
     assert "not in the grid layer" in unknown["message"]
+    strangers = pd.DataFrame({"person_id": [f"x{i}" for i in range(8)], "kind": "part_time",
+                              "grid_code": UNKNOWN})
+    (many,) = compute_coverage(layer().fillna(1), workers=strangers).findings
+    assert many["count"] == 8 and [e["row"] for e in many["examples"]] == [1, 2, 3, 4, 5]
 
 
 def test_missing_rosters_and_empty_layer_give_null_not_nan():

@@ -139,6 +139,9 @@ def test_bad_scheduler_and_options_are_input_errors(city):
     with pytest.raises(InputError, match="unknown engine"):
         join_events_file(read_layer(city / "grids.gpkg"), city / "events.parquet",
                          engine="spark")
+    with pytest.raises(InputError, match=r"\.parquet"):  # refused before any cluster starts
+        join_events_dask(read_layer(city / "grids.gpkg"), city / "events.parquet",
+                         out=city / "joined.csv")
 
 
 def test_index_and_errors_survive_pickling(city):

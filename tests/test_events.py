@@ -142,6 +142,9 @@ def test_default_period_end_and_parameters():
     assert later.metrics["closure_rate"] == pytest.approx(5 / 9)
     assert later.metrics["dispatch_timeliness"] == pytest.approx(6 / 6)
     assert later.to_dict()["parameters"]["period_end"] == "2024-01-01"
+    # the period end is inclusive: e3 closed at 17:00 sharp counts (with e1 and e5)
+    instant = compute_events(layer(), events(), period_end="2023-05-01 17:00")
+    assert instant.metrics["closure_rate"] == pytest.approx(3 / 9)
 
 
 def test_zero_denominators_are_null():
@@ -191,6 +194,30 @@ def test_chunks_add_up_to_the_whole():
     assert manual.findings["unlocatable"][0] == 3
 
 
+def test_findings_for_dispatch_without_report_time_and_unknown_assigned_grid():
+    data = events()
+    data.loc[0, "reported_at"] = pd.NaT  # e1, dispatched
+    data.loc[[4, 6], "assigned_grid_code"] = "440199001001001"  # e5 and e7, dispatched
+    data.loc[5, "assigned_grid_code"] = "440199001001001"  # e6: not dispatched, not listed
+    result = compute_events(layer(), data, period_end="2023-12-31", lang="en")
+    got = {f["kind"]: (f["count"], [e["row"] for e in f["examples"]]) for f in result.findings}
+    assert got["dispatched_without_report_time"] == (1, [1])
+    assert got["assigned_grid_unknown"] == (2, [5, 7])
+    assert result.metrics["dispatch_timeliness"] == pytest.approx(3 / 6)  # e1 no longer timely
+
+
+def test_mostly_swapped_coordinates_are_refused_half_are_counted():
+    """More than half of the usable coordinates swapped: bad input; half: unlocatable."""
+    data = events().iloc[[0, 2, 3, 4]].copy()
+    half = data.copy()
+    half.loc[[0, 2], ["lon", "lat"]] = half.loc[[0, 2], ["lat", "lon"]].to_numpy()
+    assert compute_events(layer(), half).metrics["unlocatable"] == 2
+    most = data.copy()
+    most.loc[[0, 2, 3], ["lon", "lat"]] = most.loc[[0, 2, 3], ["lat", "lon"]].to_numpy()
+    with pytest.raises(InputError, match=r"row 1: lon/lat look swapped \(3 of 4"):
+        compute_events(layer(), most)
+
+
 def test_library_bad_input_names_column_and_row():
     bad = events()
     bad.loc[4, "dispatched_at"] = T - H
@@ -202,6 +229,20 @@ def test_library_bad_input_names_column_and_row():
         compute_events(layer(), bad)
     with pytest.raises(InputError, match="lat"):
         compute_events(layer(), events().drop(columns="lat"))
+
+
+def test_text_columns_count_as_the_typed_ones():
+    """An in-memory table of text, as typed into a notebook: blank lon/lat are
+    unlocatable (and listed as null), 否 is not a valid complaint."""
+    data = events()
+    text = data.assign(
+        lon=data["lon"].map(lambda v: "" if np.isnan(v) else repr(v)),
+        lat=data["lat"].map(lambda v: "" if np.isnan(v) else repr(v)),
+        valid_complaint=data["valid_complaint"].map({True: "是", False: "否"}))
+    got = compute_events(layer(), text, period_end="2023-12-31", lang="en")
+    want = compute_events(layer(), data, period_end="2023-12-31", lang="en")
+    assert got.metrics["valid_complaints"] == 2
+    assert got.to_dict() == want.to_dict()
 
 
 # ------------------------------------------------------------------------------- CLI

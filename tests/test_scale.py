@@ -94,11 +94,14 @@ def test_counts_and_examples_do_not_depend_on_chunk_order():
     data = events()
     in_order = accumulate([data.iloc[i:i + 2] for i in range(0, 9, 2)], grids, params)
     shuffled = data.iloc[[8, 2, 6, 0, 4, 7, 1, 5, 3]]  # as a spatial partition may hold them
-    parts = [join_chunk(shuffled.iloc[i:i + 3], grids, params)[1] for i in (6, 0, 3)]
+    # parts added in an order that brings the unlocatable rows 8, 7, 6
+    parts = [join_chunk(shuffled.iloc[i:i + 3], grids, params)[1] for i in (3, 0, 6)]
     total = sum(parts, EventCounts.zeros(len(grids)))
     np.testing.assert_array_equal(total.counts, in_order.counts)
     assert total.findings == in_order.findings
     assert [e["row"] for e in total.findings["unlocatable"][1]] == [6, 7, 8]
+    reversed_chunk = join_chunk(data.iloc[::-1], grids, params)[1]
+    assert reversed_chunk.findings == in_order.findings
     assert summarise(total, grids, params).to_dict() == summarise(in_order, grids,
                                                                   params).to_dict()
 
@@ -130,6 +133,16 @@ def test_join_events_file_equals_compute_events_and_writes_file_order(stored, ca
     with pytest.raises(InputError, match=r"\.parquet"):
         join_events_file(layer(), stored / "e.csv", out=stored / "joined.csv")
     assert latest_report(stored / "e.csv") == latest_report(stored / "e.parquet") == T
+
+
+def test_latest_report_is_the_latest_in_every_format(tmp_path):
+    """Parquet statistics (row groups of 4) and a pass over a CSV agree, whatever the row."""
+    data = events().assign(reported_at=[T - pd.Timedelta(days=400)] * 9)
+    data.loc[5, "reported_at"] = T
+    data.to_parquet(tmp_path / "e.parquet", row_group_size=4)
+    data.to_csv(tmp_path / "e.csv", index=False)
+    assert latest_report(tmp_path / "e.parquet") == T
+    assert latest_report(tmp_path / "e.csv", chunk_rows=4) == T
 
 
 def test_expect_builds_the_raster_before_the_first_points():
