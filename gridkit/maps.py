@@ -1243,7 +1243,6 @@ _CSS = """
 SIZE_PLACEHOLDER = "@@GRIDKIT_MAP_SIZE@@"
 
 
-
 class _Raw(Element):
     """Text written as is (an inlined asset), never passed through a template."""
 

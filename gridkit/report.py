@@ -339,6 +339,11 @@ def _cards(items: Sequence[tuple[str, str]]) -> Markup:
 
 
 def _paragraph(text: str, cls: str = "note") -> Markup:
+    """A paragraph of plain text (validation notes may quote contractor values).
+
+    >>> str(_paragraph("<b>"))
+    '<p class="note">&lt;b&gt;</p>'
+    """
     return Markup('<p class="{}">{}</p>').format(cls, text)
 
 

@@ -15,6 +15,7 @@ decoded features and their properties and coordinates.
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import json
 import re
@@ -447,6 +448,35 @@ def test_contractor_strings_are_escaped_everywhere():
     assert legend[0][1] == "<i>荔湾</i>"  # unescaped by the parser: it was &lt;i&gt; in HTML
 
 
+def test_every_text_of_a_map_is_escaped_when_drawn():
+    """A rule id of a findings JSON, and the plain-text title, notes and labels of a GridMap."""
+    data = findings_json()
+    data["findings"][0]["rule"] = EVIL
+    gmap = findings_map(layer(), data, lang="en")
+    gmap.title = EVIL
+    gmap.notes.append(EVIL)
+    context = gmap.themes[0]
+    gmap.themes[0] = dataclasses.replace(context, tooltip=((context.tooltip[0][0], EVIL),
+                                                           *context.tooltip[1:]))
+    text = render_html(gmap, offline=True)
+    assert EVIL not in text
+    # Leaflet writes layer names and tooltip labels as HTML: they must arrive escaped.
+    names = [json.loads(name) for name in
+             re.findall(r'^\s*("(?:[^"\\]|\\.)*")\s*:\s*gk_layer_\w+,$', text, re.M)]
+    assert f"{EVIL_ESCAPED} (1)" in names
+    p = parse_map(text)
+    assert p.layers[0].spec["tip"][0][1] == EVIL_ESCAPED
+    assert f"<title>{EVIL_ESCAPED}</title>" in text
+    assert p.title == EVIL and p.footer.endswith(f"{EVIL} · gridkit {gridkit.__version__}")
+
+
+def test_offline_page_with_an_external_resource_is_refused(monkeypatch):
+    """The last guard of --offline: a page still loading something from the network."""
+    monkeypatch.setattr(gridkit.maps, "_use_assets", lambda m, offline: None)  # CDN kept
+    with pytest.raises(RuntimeError, match="external resource"):
+        render_html(grids_map(layer()), offline=True)
+
+
 # ------------------------------------------------------------------------------ PNG, files
 
 
@@ -481,7 +511,8 @@ def test_same_input_same_file():
 
 
 def test_docstring_examples():
-    assert doctest.testmod(gridkit.maps, optionflags=doctest.ELLIPSIS).failed == 0
+    result = doctest.testmod(gridkit.maps, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
 
 
 # ------------------------------------------------------------------------------------ CLI
@@ -560,6 +591,7 @@ def test_cli_refuses_to_overwrite_without_force(files):
     (["coverage", "{g}"], "needs --coverage or roster files"),
     (["grids", "{g}", "--offline", "--basemap", "osm"], "--offline loads no tiles"),
     (["grids", "{d}/missing.gpkg"], "missing.gpkg"),
+    (["coverage", "{g}", "--coverage", "{d}/nope.json"], "nope.json: coverage file not found"),
 ])
 def test_cli_bad_input_exit_2(files, args, needle):
     args = [a.format(g=files / "grids.gpkg", d=files) for a in args]

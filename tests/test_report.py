@@ -369,7 +369,8 @@ def test_load_project_resolves_paths_and_settings(tmp_path):
 
 
 def test_docstring_examples():
-    assert doctest.testmod(gridkit.report).failed == 0
+    result = doctest.testmod(gridkit.report)
+    assert result.attempted > 0 and result.failed == 0
 
 
 # ------------------------------------------------------------------- headless Chromium

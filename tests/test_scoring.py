@@ -1,5 +1,6 @@
 """Evaluation scoring: methods at their boundaries, weighting, grades, config errors, outputs."""
 
+import doctest
 import importlib.util
 import json
 import math
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+import gridkit.scoring
 from gridkit.cli import cli
 from gridkit.errors import InputError
 from gridkit.scoring import (
@@ -153,6 +155,31 @@ def test_total_is_weighted_sum_of_part_percentages():
 def test_rounding_is_half_up_and_gives_99_2():
     assert round_half_up(98 * 0.4 + 100 * 0.6) == 99.2
     assert round_half_up(2.675) == 2.68  # half up, where round() gives 2.67
+    # Half up, not half to even (which gives 2.66 and 0.12).
+    assert (round_half_up(2.665), round_half_up(0.125)) == (2.67, 0.13)
+
+
+def test_part_weighted_scores_are_rounded():
+    data = {"parts": [
+        {"name": "A", "weight": 0.3, "max": 9, "groups": [{"name": "g", "indicators": [
+            ind("a", 9, "manual", score=7)]}]},
+        {"name": "B", "weight": 0.7, "max": 3, "groups": [{"name": "g", "indicators": [
+            ind("b", 3, "manual", score=2)]}]},
+    ]}
+    result = score(parse_config(data))
+    # 0.3 × 7 / 9 × 100 = 23.333…, 0.7 × 2 / 3 × 100 = 46.666…
+    assert [p.weighted_score for p in result.parts] == [23.33, 46.67]
+    assert result.total == 70.0
+
+
+def test_sums_of_points_and_weights_allow_float_error():
+    # Ten indicators of 0.1 points sum to 0.9999999999999999; weights 0.7 + 0.2 + 0.1 too.
+    tenths = [ind(f"t{n}", 0.1, "manual", score=0.1) for n in range(10)]
+    parts = [{"name": name, "weight": weight, "max": 1, "groups": [{"name": "g", "indicators": [
+        {**i, "id": f"{name}{i['id']}"} for i in tenths]}]}
+        for name, weight in (("A", 0.7), ("B", 0.2), ("C", 0.1))]
+    result = score(parse_config({"parts": parts}))
+    assert (result.total, result.grade) == (100.0, "优")
 
 
 @pytest.mark.parametrize(("total", "grade"), [
@@ -178,6 +205,11 @@ def test_grades_from_config():
 
 
 # --------------------------------------------------------------------------- the seed
+
+
+def test_docstring_examples():
+    result = doctest.testmod(gridkit.scoring, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_seed_scores_99_2_excellent():

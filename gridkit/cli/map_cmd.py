@@ -105,6 +105,8 @@ def build(kind: str, layer, names: dict, options: dict, common: dict) -> GridMap
         if options["coverage_path"]:
             try:
                 coverage = json.loads(Path(options["coverage_path"]).read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise InputError("coverage file not found", path=options["coverage_path"]) from None
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise InputError(f"not the JSON of gridkit coverage: {exc}",
                                  path=options["coverage_path"]) from None
