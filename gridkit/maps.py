@@ -57,7 +57,6 @@ from folium.plugins import HeatMap
 from folium.template import Template
 
 from gridkit import __version__
-from gridkit.cli._metrics import HEADERS
 from gridkit.crs import (
     DEFAULT_METRIC_CRS,
     convert_coordinates,
@@ -70,6 +69,8 @@ from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io.write import atomic_output, check_writable
+from gridkit.metrics import METRICS, format_value, map_scheme, mapped_metrics
+from gridkit.metrics import label as metric_label
 from gridkit.rollup import unit_codes
 from gridkit.validate.config import RULE_NAMES_ZH
 
@@ -117,32 +118,6 @@ _CDN = {"leaflet": "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js",
         "leaflet-heat.js": "https://cdn.jsdelivr.net/npm/leaflet.heat@0.2.0/dist/leaflet-heat.js"}
 _VENDORED = {"leaflet": "leaflet.js", "leaflet_css": "leaflet.css",
              "leaflet-heat.js": "leaflet-heat.js"}
-
-
-#: How the values of each mappable metric are classed: ``rate`` (a fraction, fixed breaks,
-#: higher is better), ``count`` (quantile classes) or ``load`` (quantile classes, higher is
-#: worse, e.g. households per full-time worker). Labels: ``gridkit.cli._metrics.HEADERS``.
-METRICS = {
-    "filing_rate": "rate", "party_coverage": "rate", "cadre_coverage": "rate",
-    "fulltime_worker_coverage": "rate", "households_per_fulltime_worker": "load",
-    "events": "count", "located": "count", "dispatched": "count",
-    "dispatch_accuracy": "rate", "dispatch_timeliness": "rate", "closure_rate": "rate",
-    "valid_complaints": "count",
-}
-
-
-#: Coverage metrics a coverage map draws by default, when the rows have values (first shown).
-COVERAGE_METRICS = ("party_coverage", "fulltime_worker_coverage", "filing_rate",
-                    "cadre_coverage", "households_per_fulltime_worker")
-
-
-def metric_label(metric: str, lang: str) -> str:
-    """Display name of a metric.
-
-    >>> metric_label("dispatch_accuracy", "zh")
-    '转派准确率'
-    """
-    return pick(lang, *HEADERS[metric])
 
 
 # ColorBrewer palettes (RdYlGn 6, YlOrRd 5, Set3 12, Set1 9 + Dark2).
@@ -354,8 +329,10 @@ def _grid_tooltip(table: gpd.GeoDataFrame, lang: str) -> tuple[gpd.GeoDataFrame,
     return shown, labels
 
 
-def _format(values: pd.Series, scheme: str) -> pd.Series:
-    """Tooltip text of metric values: ``95.0%``, ``1,234`` or ``412.5``; missing → None.
+def _format(values: pd.Series, kind: str) -> pd.Series:
+    """Tooltip text of values of a metric kind: ``95.0%``, ``1,234`` or ``412.5``; missing → None.
+
+    The text is :func:`gridkit.metrics.format_value` (compact: rates to one decimal).
 
     Each distinct value is formatted once (rates of single grids are mostly 0 or
     1, counts repeat): the Python-level work follows the number of distinct
@@ -367,9 +344,9 @@ def _format(values: pd.Series, scheme: str) -> pd.Series:
     ['100.0%', '50.0%', None, '100.0%']
     """
     v = pd.to_numeric(values, errors="coerce").astype(float)
-    fmt = {"rate": "{:.1%}", "count": "{:,.0f}", "load": "{:,.1f}"}[scheme]
     codes, uniques = pd.factorize(v, use_na_sentinel=True)
-    texts = np.array([fmt.format(x) for x in uniques] + [None], dtype=object)
+    texts = np.array([format_value(float(x), kind, compact=True) for x in uniques] + [None],
+                     dtype=object)
     return pd.Series(texts[codes], index=values.index, dtype=object)
 
 
@@ -735,7 +712,7 @@ def findings_map(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | Mapping[s
             "t_severity": _escaped([pick(lang, *_SEVERITY_NAMES.get(s, (s, s)))
                                     for s in group["severity"]]),
             "t_codes": _escaped([_codes_text(c) for c in group["grid_codes"]]),
-            "t_area": _escaped(_format(group["area_m2"], "load")),
+            "t_area": _escaped(_format(group["area_m2"], "ratio")),
             "t_message": _escaped(group["message"]),
         }, index=group.index))
         key = f"rule_{i}"
@@ -798,22 +775,23 @@ def _metric_themes(shown: gpd.GeoDataFrame, rows: pd.DataFrame, metrics: Sequenc
                    tooltip: tuple, lang: str, missing: Mapping[str, str] | None = None,
                    outline_zoom: int = 0) -> tuple[gpd.GeoDataFrame, list[Theme]]:
     """One choropleth theme per metric over ``shown`` (indexed by code); all in each tooltip."""
-    unknown = [m for m in metrics if m not in METRICS]
+    mappable = mapped_metrics()
+    unknown = [m for m in metrics if m not in mappable]
     if unknown:
-        raise InputError(f"unknown metric {unknown[0]!r}; known: {', '.join(METRICS)}")
+        raise InputError(f"unknown metric {unknown[0]!r}; known: {', '.join(mappable)}")
     absent = [m for m in metrics if m not in rows.columns]
     if absent:
         raise InputError(f"metric {absent[0]!r} is not in the per-unit rows; they have "
                          f"{', '.join(map(str, rows.columns))}")
-    in_tooltip = [m for m in METRICS if m in rows.columns]
+    in_tooltip = [m for m in mappable if m in rows.columns]
     joined = rows.reindex(shown.index)
     themes = []
     for m in in_tooltip:
-        shown[f"t_{m}"] = _escaped(_format(joined[m], METRICS[m]))
+        shown[f"t_{m}"] = _escaped(_format(joined[m], METRICS[m].kind))
     tooltip = tooltip + tuple((f"t_{m}", metric_label(m, lang))
                               for m in in_tooltip)
     for i, m in enumerate(metrics):
-        k, palette, labels = classify(joined[m], METRICS[m], lang,
+        k, palette, labels = classify(joined[m], map_scheme(m), lang,
                                       (missing or {}).get(m))
         shown[f"k_{m}"] = k
         themes.append(Theme(name=metric_label(m, lang), source="units",
@@ -841,7 +819,7 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
     coverage : the JSON of ``gridkit coverage --by LEVEL`` (``by`` and
         ``rows``, each row with ``code``), or such rows as a DataFrame.
     metrics : keys of :data:`METRICS` present in the rows; default: those of
-        :data:`COVERAGE_METRICS` that have a value in some row.
+        :func:`gridkit.metrics.mapped_metrics` of coverage that have a value in some row.
     level : ``grid``, ``community``, ``street`` or ``district``; default the
         JSON's ``by`` (``grid`` for a DataFrame).
     Other parameters as :func:`grids_map`.
@@ -857,7 +835,8 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
     names = names_lookup() if names is None else names
     rows = _rows(coverage)
     if metrics is None:
-        metrics = [m for m in COVERAGE_METRICS if m in rows and rows[m].notna().any()]
+        metrics = [m for m in mapped_metrics("coverage", by_rank=True)
+                   if m in rows and rows[m].notna().any()]
     if not metrics:
         raise InputError("no coverage metric to map: give the roster files (--filings, --party, "
                          "--cadres, --workers) or a coverage JSON with rates")

@@ -49,7 +49,6 @@ import pandas as pd
 from markupsafe import Markup
 
 from gridkit import __version__
-from gridkit.cli._metrics import HEADERS
 from gridkit.coverage import ROSTERS, CoverageResult, compute_coverage
 from gridkit.crs import DEFAULT_METRIC_CRS, parse_crs
 from gridkit.divisions import load_divisions
@@ -67,9 +66,7 @@ from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer, read_table
 from gridkit.io.yamlfile import read_yaml
 from gridkit.maps import (
-    COVERAGE_METRICS,
     DEFAULT_TOLERANCE_M,
-    METRICS,
     STATIC_DIR,
     GridMap,
     coverage_map,
@@ -82,6 +79,7 @@ from gridkit.maps import (
     resolve_basemap,
     write_map,
 )
+from gridkit.metrics import METRICS, format_value, label, mapped_metrics, table_columns
 from gridkit.scoring import ScoreResult, load_config, score
 from gridkit.scoring import render_html as score_html
 from gridkit.validate import ValidationResult, validate
@@ -109,11 +107,6 @@ _INPUT_NAMES = {
 }
 #: Report levels of the coverage and work-order tables.
 TABLE_LEVELS = ("district", "street")
-COVERAGE_COLUMNS = ("code", "name", "grids", "filing_rate", "party_coverage", "cadre_coverage",
-                    "fulltime_worker_coverage", "households_per_fulltime_worker")
-EVENT_COLUMNS = ("code", "name", "grids", "events", "located", "outside", "unlocatable",
-                 "dispatched", "dispatch_accuracy", "dispatch_timeliness", "closure_rate",
-                 "valid_complaints")
 #: Findings listed in the report (all are counted in the by-rule table and drawn on the map).
 MAX_LISTED_FINDINGS = 300
 MAP_KINDS = ("grids", "findings", "coverage", "events")
@@ -267,7 +260,7 @@ def project_maps(analysis: Analysis, lang: str = "zh") -> dict[str, GridMap]:
     if analysis.validation is not None:
         maps["findings"] = findings_map(analysis.grids, analysis.validation.findings, **common)
     rows = analysis.coverage["grid"].rows
-    if any(m in rows and rows[m].notna().any() for m in COVERAGE_METRICS):
+    if any(m in rows and rows[m].notna().any() for m in mapped_metrics("coverage")):
         maps["coverage"] = coverage_map(analysis.grids, rows, level="grid", **common)
     if analysis.events:
         maps["events"] = events_map(analysis.grids, analysis.events["grid"].rows,
@@ -279,26 +272,13 @@ def project_maps(analysis: Analysis, lang: str = "zh") -> dict[str, GridMap]:
 # --------------------------------------------------------------------------- HTML blocks
 
 
-def _number(value: Any, kind: str) -> str:
-    """Table text of a value: ``98.50%``, ``1,234``, ``412.5``; missing → ``-``."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if kind == "rate":
-        return f"{value:.2%}"
-    if kind == "load":
-        return f"{value:,.1f}"
-    if kind == "count":
-        return f"{value:,.0f}"
-    return str(value)
-
-
 #: Report columns that are numbers but not metrics (formatted and right-aligned).
-_NUMBER_COLUMNS = {"grids": "count", "outside": "count", "unlocatable": "count",
-                   "count": "count", "records": "count", "area_m2": "load"}
+_NUMBER_COLUMNS = {"count": "count", "records": "count", "area_m2": "ratio"}
 
 
 def _kind(column: str) -> str:
-    return METRICS.get(column) or _NUMBER_COLUMNS.get(column, "text")
+    """The metric kind of a column (``text`` when it is not a number)."""
+    return METRICS[column].kind if column in METRICS else _NUMBER_COLUMNS.get(column, "text")
 
 
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], lang: str, *,
@@ -314,13 +294,13 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], lang: str, 
     labels = labels or {}
     head = Markup("").join(
         Markup('<th class="num">{}</th>' if _kind(c) != "text" else "<th>{}</th>").format(
-            labels.get(c) or pick(lang, *HEADERS.get(c, (c, c)))) for c in columns)
+            labels.get(c) or label(c, lang)) for c in columns)
     body = Markup("").join(
         Markup("<tr{}>{}</tr>").format(
             Markup(' class="{}"').format(row[row_class]) if row_class else "",
             Markup("").join(
                 Markup('<td class="num">{}</td>' if _kind(c) != "text" else "<td>{}</td>").format(
-                    _number(row.get(c), _kind(c))) for c in columns))
+                    format_value(row.get(c), _kind(c))) for c in columns))
         for row in rows)
     cap = Markup("<caption>{}</caption>").format(caption) if caption else Markup("")
     return Markup("<table>{}<thead><tr>{}</tr></thead><tbody>{}</tbody></table>").format(
@@ -334,8 +314,8 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict]:
 
 def _cards(items: Sequence[tuple[str, str]]) -> Markup:
     return Markup('<div class="cards">{}</div>').format(Markup("").join(
-        Markup('<div class="card"><b>{}</b><span>{}</span></div>').format(value, label)
-        for label, value in items))
+        Markup('<div class="card"><b>{}</b><span>{}</span></div>').format(value, text)
+        for text, value in items))
 
 
 def _paragraph(text: str, cls: str = "note") -> Markup:
@@ -510,11 +490,11 @@ def render_report(analysis: Analysis, maps: Mapping[str, str], lang: str = "zh",
                       f"{analysis.validation.errors} / {analysis.validation.warnings}"))
     for key in ("filing_rate", "party_coverage", "fulltime_worker_coverage"):
         if cov.get(key) is not None:
-            cards.append((pick(lang, *HEADERS[key]), _number(cov[key], "rate")))
+            cards.append((label(key, lang), format_value(cov[key], key)))
     if ev:
         cards.append((pick(lang, "工单", "work orders"), f"{ev['events']:,}"))
-        cards.append((pick(lang, *HEADERS["dispatch_accuracy"]),
-                      _number(ev.get("dispatch_accuracy"), "rate")))
+        cards.append((label("dispatch_accuracy", lang),
+                      format_value(ev.get("dispatch_accuracy"), "dispatch_accuracy")))
     if analysis.score is not None:
         cards.append((pick(lang, "综合得分 / 等级", "total / grade"),
                       f"{analysis.score.total:g} / {analysis.score.grade}"))
@@ -538,7 +518,8 @@ def render_report(analysis: Analysis, maps: Mapping[str, str], lang: str = "zh",
 
     coverage = _Section("coverage", pick(lang, "网格备案、党建引领与网格员覆盖情况",
                                          "Filing, Party, cadre and worker coverage"))
-    coverage.blocks += _level_tables(analysis.coverage, COVERAGE_COLUMNS, lang)
+    coverage.blocks += _level_tables(analysis.coverage, table_columns("coverage", summary=True),
+                                     lang)
     coverage.blocks.append(_findings_list(analysis.coverage["district"].findings, lang))
     if "coverage" in maps:
         coverage.blocks.append(figure(maps["coverage"], pick(
@@ -554,7 +535,7 @@ def render_report(analysis: Analysis, maps: Mapping[str, str], lang: str = "zh",
                   f"{params['period_end']}；坐标系 {params['crs']}。",
             f"Dispatch SLA {params['dispatch_sla_hours']:g} h; closed by {params['period_end']}; "
             f"coordinates {params['crs']}.")))
-        events.blocks += _level_tables(analysis.events, EVENT_COLUMNS, lang)
+        events.blocks += _level_tables(analysis.events, table_columns("events", summary=True), lang)
         events.blocks.append(_findings_list(analysis.events["district"].findings, lang))
         if "events" in maps:
             events.blocks.append(figure(maps["events"], pick(

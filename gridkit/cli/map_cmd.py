@@ -28,7 +28,6 @@ from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer, read_table
 from gridkit.maps import (
     BASEMAPS,
-    COVERAGE_METRICS,
     DEFAULT_TOLERANCE_M,
     KINDS,
     LEVELS,
@@ -44,6 +43,7 @@ from gridkit.maps import (
     resolve_basemap,
     write_map,
 )
+from gridkit.metrics import mapped_metrics
 from gridkit.validate import load_config, validate
 
 #: Parameters that only one kind of map reads.
@@ -169,7 +169,7 @@ def build(kind: str, layer, names: dict, options: dict, common: dict) -> GridMap
 @click.option("--cadres", type=click.Path(dir_okay=False), help="coverage: cadres.")
 @click.option("--workers", type=click.Path(dir_okay=False), help="coverage: grid workers.")
 @click.option("--metric", "metrics", multiple=True,
-              type=click.Choice(COVERAGE_METRICS),
+              type=click.Choice(mapped_metrics("coverage", by_rank=True)),
               help="coverage: metric layer(s), the first shown (repeatable; default: every "
                    "coverage metric with data).")
 @click.option("--by", type=click.Choice(LEVELS), default=None,

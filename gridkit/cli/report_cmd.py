@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from gridkit.cli._common import force_option, format_option, lang_option, to_csv, to_json
-from gridkit.cli._metrics import HEADERS
 from gridkit.i18n import pick
 from gridkit.maps import BASEMAPS, human_size
+from gridkit.metrics import format_value, label
 from gridkit.report import ReportOutput, write_report
 
 offline_option = click.option(
@@ -18,10 +18,6 @@ basemap_option = click.option(
     "--basemap", type=click.Choice(BASEMAPS), default=None,
     help="Tiles under the maps when --online (default osm; amap/tencent shift the overlays "
          "to GCJ-02).")
-
-
-def _pct(value) -> str:
-    return "-" if value is None else f"{value:.2%}"
 
 
 def echo_result(out: ReportOutput, fmt: str, lang: str) -> None:
@@ -45,12 +41,12 @@ def echo_result(out: ReportOutput, fmt: str, lang: str) -> None:
                           f"{v.warnings} warnings"))
     cov = analysis.coverage["district"].metrics
     lines.append(pick(lang, "覆盖：", "coverage: ") + sep.join(
-        f"{pick(lang, *HEADERS[k])} {_pct(cov.get(k))}"
+        f"{label(k, lang)} {format_value(cov.get(k), k)}"
         for k in ("filing_rate", "party_coverage", "cadre_coverage", "fulltime_worker_coverage")))
     if analysis.events:
         ev = analysis.events["district"].metrics
         lines.append(pick(lang, f"工单：{ev['events']:,} 条，", f"work orders: {ev['events']:,}, ")
-                     + sep.join(f"{pick(lang, *HEADERS[k])} {_pct(ev.get(k))}"
+                     + sep.join(f"{label(k, lang)} {format_value(ev.get(k), k)}"
                                 for k in ("dispatch_accuracy", "dispatch_timeliness",
                                           "closure_rate")))
     if analysis.score is not None:
