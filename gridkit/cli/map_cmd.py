@@ -26,11 +26,12 @@ from gridkit.errors import InputError
 from gridkit.events import DEFAULT_SLA_HOURS, compute_events
 from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer, read_table
+from gridkit.io.findings import read_findings
 from gridkit.maps import (
     BASEMAPS,
     DEFAULT_TOLERANCE_M,
     KINDS,
-    LEVELS,
+    MAP_LEVELS,
     GridMap,
     MapOutput,
     coverage_map,
@@ -39,7 +40,6 @@ from gridkit.maps import (
     grids_map,
     human_size,
     names_lookup,
-    read_findings,
     resolve_basemap,
     write_map,
 )
@@ -172,7 +172,7 @@ def build(kind: str, layer, names: dict, options: dict, common: dict) -> GridMap
               type=click.Choice(mapped_metrics("coverage", by_rank=True)),
               help="coverage: metric layer(s), the first shown (repeatable; default: every "
                    "coverage metric with data).")
-@click.option("--by", type=click.Choice(LEVELS), default=None,
+@click.option("--by", type=click.Choice(MAP_LEVELS), default=None,
               help="coverage: grid (default) or roll up to community, street, district.")
 @click.option("--events-crs", default="wgs84", show_default=True,
               help="events: CRS of the work orders' lon/lat (gcj02 and bd09 are converted).")
