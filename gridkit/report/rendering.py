@@ -1,100 +1,33 @@
-"""The HTML evaluation report (``gridkit report``, ``gridkit demo``) and its project file.
+"""The report page: HTML blocks (tables, cards, figures) and the Jinja template.
 
-A project file (YAML) names the inputs, with paths relative to the file, so
-that one command rebuilds the whole report::
-
-    title: 广州市城市社区网格化服务管理项目绩效评价
-    period: 2023 年度
-    grids: grids.gpkg              # required; the others are optional
-    communities: communities.gpkg
-    reference: reference.gpkg
-    codes: ../guangzhou-divisions-2023.csv
-    filings: filings.csv
-    party: party.csv
-    cadres: cadres.csv
-    workers: workers.csv
-    events: events.parquet
-    evaluation: ../evaluation-template.yaml
-    dispatch_sla: 2                # hours
-    period_end: 2023-12-31
-
-:func:`analyse` runs validation, coverage, the work-order join and the
-scoring with the library modules; :func:`project_maps` builds the maps;
-:func:`render_report` writes one self-contained HTML page: summary, score
-table, validation summary, coverage and work-order tables by district and
-street, the maps (each in an ``<iframe srcdoc>`` so that its scripts stay
-apart) and the data sources with their dates. Every contractor string is
-escaped (the page is built with autoescaping templates).
-
-Examples
---------
->>> out = write_report("data/sample/project.yaml", "report.html", force=True)  # doctest: +SKIP
->>> out.path, out.maps  # doctest: +SKIP
-(PosixPath('report.html'), ['grids', 'findings', 'coverage', 'events'])
+Every contractor string is escaped (autoescaping template, :class:`Markup`
+blocks built with ``format``). The template is ``report/templates/report.html.j2``
+(package data).
 """
 
 from __future__ import annotations
 
+__all__ = ["MAX_LISTED_FINDINGS", "figure", "render_report", "table"]
+
 import datetime as dt
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import jinja2
 import pandas as pd
 from markupsafe import Markup
 
 from gridkit import __version__
-from gridkit.coverage import ROSTERS, CoverageResult, compute_coverage
-from gridkit.crs import DEFAULT_METRIC_CRS, parse_crs
-from gridkit.divisions import load_divisions
-from gridkit.errors import InputError
-from gridkit.events import (
-    DEFAULT_SLA_HOURS,
-    EventGrids,
-    EventParams,
-    EventsResult,
-    accumulate,
-    resolve_period_end,
-    summarise,
-)
 from gridkit.i18n import pick
-from gridkit.io import atomic_output, check_writable, read_layer, read_table
-from gridkit.io.yamlfile import read_yaml
-from gridkit.maps import (
-    DEFAULT_TOLERANCE_M,
-    GridMap,
-    coverage_map,
-    events_map,
-    findings_map,
-    grids_map,
-    human_size,
-    names_lookup,
-    render_map,
-    resolve_basemap,
-    write_map,
-)
-from gridkit.metrics import METRICS, format_value, label, mapped_metrics, table_columns
-from gridkit.scoring import ScoreResult, load_config, score
+from gridkit.maps import human_size
+from gridkit.metrics import METRICS, format_value, label, table_columns
+from gridkit.report.analysis import Analysis
 from gridkit.scoring import render_html as score_html
-from gridkit.validate import ValidationResult, validate
-from gridkit.validate import load_config as load_rules
+from gridkit.validate import ValidationResult
 from gridkit.validate.config import RULE_NAMES_ZH
 
-#: Input files a project may name, in the order of the data-source table.
-INPUTS = ("grids", "communities", "reference", "codes", "filings", "party", "cadres", "workers",
-          "events", "evaluation", "validation")
-#: Other keys of a project file and their meaning.
-SETTINGS = {"title": "report title", "period": "evaluation period (text)",
-            "crs": "CRS of the grid layer when the file has none (--crs)",
-            "events_crs": "CRS of the work orders' lon/lat (default wgs84)",
-            "dispatch_sla": "hours (default 2)", "period_end": "date (default: end of year)",
-            "metric_crs": "metric CRS (default EPSG:4547)",
-            "tolerance_m": "map simplification tolerance in metres (default 5)"}
 _INPUT_NAMES = {
     "grids": ("综合网格图层", "grid layer"), "communities": ("社区图层", "communities layer"),
     "reference": ("已发布网格图层（市规自局）", "published layer (reference)"),
@@ -104,168 +37,9 @@ _INPUT_NAMES = {
     "evaluation": ("绩效评价指标体系", "evaluation indicator tree"),
     "validation": ("校验规则配置", "validation rules"),
 }
-#: Report levels of the coverage and work-order tables.
-TABLE_LEVELS = ("district", "street")
 #: Findings listed in the report (all are counted in the by-rule table and drawn on the map).
 MAX_LISTED_FINDINGS = 300
-MAP_KINDS = ("grids", "findings", "coverage", "events")
 _NUMERALS = "一二三四五六七八九十"
-
-
-@dataclass(frozen=True)
-class Project:
-    """A parsed project file: absolute input paths and settings."""
-
-    path: Path
-    title: str
-    period: str | None
-    inputs: dict[str, Path]
-    crs: str | None = None
-    events_crs: str = "wgs84"
-    dispatch_sla: float = DEFAULT_SLA_HOURS
-    period_end: str | dt.date | None = None
-    metric_crs: str = DEFAULT_METRIC_CRS
-    tolerance_m: float = DEFAULT_TOLERANCE_M
-
-
-def load_project(path: str | os.PathLike) -> Project:
-    """Read a project file (YAML, ``yaml.safe_load``); paths are relative to it.
-
-    Raises
-    ------
-    InputError
-        The file is missing or not YAML, a key is unknown, ``grids`` is
-        missing, a named input does not exist, a number is not a number.
-
-    Examples
-    --------
-    >>> p = load_project("data/sample/project.yaml")  # doctest: +SKIP
-    >>> sorted(p.inputs)[:3]  # doctest: +SKIP
-    ['cadres', 'codes', 'communities']
-    """
-    path = Path(path)
-    data = read_yaml(path, "project file")
-    if not isinstance(data, dict):
-        raise InputError("a project file must be a YAML mapping (key: value)", path=path)
-    unknown = [k for k in data if k not in INPUTS and k not in SETTINGS]
-    if unknown:
-        raise InputError(f"unknown key {unknown[0]!r}; known: {', '.join([*INPUTS, *SETTINGS])}",
-                         path=path)
-    if not data.get("grids"):
-        raise InputError("the project names no 'grids' layer", path=path)
-    inputs = {}
-    for key in INPUTS:
-        if data.get(key):
-            target = (path.parent / str(data[key])).resolve()
-            if not target.exists():
-                raise InputError(f"{key}: {data[key]} not found (paths are relative to the "
-                                 f"project file)", path=path)
-            inputs[key] = target
-    numbers = {}
-    for key, default in (("dispatch_sla", DEFAULT_SLA_HOURS), ("tolerance_m", DEFAULT_TOLERANCE_M)):
-        value = data.get(key, default)
-        try:
-            numbers[key] = float(value)
-        except (TypeError, ValueError):
-            numbers[key] = math.nan
-        if isinstance(value, bool) or not math.isfinite(numbers[key]) or numbers[key] < 0:
-            raise InputError(f"{key} must be a number ≥ 0, got {value!r}", path=path)
-    period_end = data.get("period_end")
-    if isinstance(period_end, dt.datetime):  # YAML's own timestamp: read as the CLI reads it
-        period_end = period_end.isoformat(sep=" ")
-    settings = {"crs": None if data.get("crs") is None else str(data["crs"]),
-                "events_crs": str(data.get("events_crs") or "wgs84"),
-                "metric_crs": str(data.get("metric_crs") or DEFAULT_METRIC_CRS)}
-    checks = {key: (parse_crs, spec) for key, spec in settings.items() if spec is not None}
-    if period_end is not None:
-        checks["period_end"] = (resolve_period_end, period_end if isinstance(
-            period_end, dt.date) else str(period_end))
-    for key, (check, value) in checks.items():
-        try:  # refused here, naming the project file and the key, not halfway through
-            check(value)
-        except InputError as exc:
-            raise InputError(f"{key}: {exc.message}", path=path) from None
-    return Project(path=path.resolve(), title=str(data.get("title") or path.stem),
-                   period=None if data.get("period") is None else str(data["period"]),
-                   inputs=inputs, period_end=period_end, **settings, **numbers)
-
-
-@dataclass
-class Analysis:
-    """Everything the report shows, computed by :func:`analyse`."""
-
-    project: Project
-    grids: gpd.GeoDataFrame
-    names: dict[str, str]
-    records: dict[str, int]
-    validation: ValidationResult | None
-    coverage: dict[str, CoverageResult]
-    events: dict[str, EventsResult] = field(default_factory=dict)
-    event_points: pd.DataFrame | None = None
-    score: ScoreResult | None = None
-
-
-def analyse(project: Project, lang: str = "zh") -> Analysis:
-    """Load the project's inputs and run validation, coverage, work orders and scoring.
-
-    Coverage and work orders are rolled up per grid (for the maps) and per
-    :data:`TABLE_LEVELS` (for the tables); the events are joined once. The
-    scoring config is fed with the whole-city metrics of both.
-    """
-    inputs = project.inputs
-    divisions = load_divisions(inputs.get("codes"))
-    grids = read_layer(inputs["grids"], "grids", crs=project.crs)
-    layers = {k: read_layer(inputs[k], k) for k in ("communities", "reference") if k in inputs}
-    tables = {k: read_table(inputs[k], k) for k in (*ROSTERS, "events") if k in inputs}
-    records = {"grids": len(grids), **{k: len(v) for k, v in (layers | tables).items()},
-               "codes": len(divisions)}
-    names = names_lookup(divisions, layers.get("communities"))
-    validation = validate(grids, layers.get("communities"), layers.get("reference"),
-                          divisions if "codes" in inputs else None,
-                          load_rules(inputs.get("validation")), lang,
-                          metric_crs=project.metric_crs)
-    rosters = {k: tables[k] for k in ROSTERS if k in tables}
-    coverage = {level: compute_coverage(grids, **rosters, by=level, names=names, lang=lang)
-                for level in ("grid", *TABLE_LEVELS)}
-    analysis = Analysis(project=project, grids=grids, names=names, records=records,
-                        validation=validation, coverage=coverage)
-    if "events" in tables:
-        orders = tables["events"]
-        prepared = EventGrids(grids, project.events_crs)
-        params = EventParams(prepared.crs, project.dispatch_sla,
-                             resolve_period_end(project.period_end, orders["reported_at"].max(),
-                                                path=inputs["events"]))
-        total = accumulate([orders], prepared, params)
-        analysis.events = {level: summarise(total, prepared, params, by=level, names=names,
-                                            lang=lang, path=str(inputs["events"]))
-                           for level in ("grid", *TABLE_LEVELS)}
-        analysis.event_points = orders[["lon", "lat"]]
-    if "evaluation" in inputs:
-        config = load_config(inputs["evaluation"])
-        records["evaluation"] = len(config.indicators)
-        metrics = dict(coverage["district"].metrics)
-        if analysis.events:
-            metrics.update(analysis.events["district"].metrics)
-        analysis.score = score(config, metrics)
-    return analysis
-
-
-def project_maps(analysis: Analysis, lang: str = "zh") -> dict[str, GridMap]:
-    """The report's maps: grids, validation findings, coverage and work orders."""
-    project = analysis.project
-    common = {"names": analysis.names, "tolerance_m": project.tolerance_m,
-              "metric_crs": project.metric_crs, "lang": lang}
-    maps = {"grids": grids_map(analysis.grids, **common)}
-    if analysis.validation is not None:
-        maps["findings"] = findings_map(analysis.grids, analysis.validation.findings, **common)
-    rows = analysis.coverage["grid"].rows
-    if any(m in rows and rows[m].notna().any() for m in mapped_metrics("coverage")):
-        maps["coverage"] = coverage_map(analysis.grids, rows, level="grid", **common)
-    if analysis.events:
-        maps["events"] = events_map(analysis.grids, analysis.events["grid"].rows,
-                                    points=analysis.event_points,
-                                    points_crs=project.events_crs, **common)
-    return maps
 
 
 # --------------------------------------------------------------------------- HTML blocks
@@ -556,76 +330,8 @@ def render_report(analysis: Analysis, maps: Mapping[str, str], lang: str = "zh",
                         "地图为离线自包含页面（Leaflet 内嵌）或在线底图，见各图脚注。",
                   f"Generated by gridkit {__version__} on {generated_at:%Y-%m-%d %H:%M}. "
                   "Each map's footer states its size, simplification and basemap.")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "static"),
-                             autoescape=True,
-                             keep_trailing_newline=True)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("gridkit.report", "templates"),
+                             autoescape=True, keep_trailing_newline=True)
     return env.get_template("report.html.j2").render(
         lang=lang, title=project.title, subtitle=subtitle, sections=sections, footer=footer,
         version=__version__)
-
-
-# --------------------------------------------------------------------------- writing
-
-
-@dataclass(frozen=True)
-class ReportOutput:
-    """A written report: its path and size, the maps it embeds, any maps written beside it."""
-
-    path: Path
-    bytes: int
-    maps: list[str]
-    map_files: dict[str, Path]
-    analysis: Analysis
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form printed by ``gridkit report/demo --format json``."""
-        validation = self.analysis.validation
-        result = {"path": str(self.path), "bytes": self.bytes, "maps": self.maps,
-                  "map_files": {k: str(v) for k, v in self.map_files.items()}}
-        if validation is not None:
-            result.update(errors=validation.errors, warnings=validation.warnings)
-        if self.analysis.score is not None:
-            result.update(total=self.analysis.score.total, grade=self.analysis.score.grade)
-        return result
-
-
-def write_report(project: str | os.PathLike | Project, out: str | os.PathLike, *,
-                 offline: bool = True, basemap: str | None = None, lang: str = "zh",
-                 force: bool = False, maps_dir: str | os.PathLike | None = None,
-                 png: bool = False) -> ReportOutput:
-    """Analyse a project and write its report (and, with ``maps_dir``, each map as a file).
-
-    Parameters
-    ----------
-    project : a project file or a :class:`Project`.
-    out : the report's path.
-    offline : inline Leaflet in the embedded maps and load no tiles (default:
-        the report is handed upward and opened on intranets).
-    basemap : tile basemap of the maps when online (see :func:`gridkit.maps.render_map`).
-    maps_dir : also write ``<kind>.html`` for every map there (``gridkit demo``).
-    png : with ``maps_dir``, also a PNG of every map.
-
-    Every output is checked before any work starts.
-    """
-    project = project if isinstance(project, Project) else load_project(project)
-    basemap = resolve_basemap(basemap, offline)
-    inputs = (project.path, *project.inputs.values())  # never overwritten, even with force
-    out = check_writable(out, force, inputs=inputs, folder=False)
-    map_targets = {}
-    if maps_dir is not None:
-        map_targets = {kind: Path(maps_dir) / f"{kind}.html" for kind in MAP_KINDS}
-        for target in map_targets.values():
-            check_writable(target, force, inputs=inputs, folder=False)
-            if png:
-                check_writable(target.with_suffix(".png"), force, inputs=inputs, folder=False)
-    analysis = analyse(project, lang)
-    maps = project_maps(analysis, lang)
-    pages = {kind: render_map(m, basemap=basemap, offline=offline) for kind, m in maps.items()}
-    written = {kind: write_map(maps[kind], map_targets[kind], basemap=basemap, offline=offline,
-                              png=png, force=force, page=pages[kind]).path
-               for kind in maps if kind in map_targets}
-    text = render_report(analysis, pages, lang).encode("utf-8")
-    with atomic_output(out, force) as tmp:
-        tmp.write_bytes(text)
-    return ReportOutput(path=out, bytes=len(text), maps=list(maps), map_files=written,
-                        analysis=analysis)
