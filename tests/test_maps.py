@@ -47,6 +47,7 @@ from gridkit.maps import (
     render_map,
     write_map,
 )
+from gridkit.maps.pipeline import MapSettings, coverage_map_from_files
 
 X0, Y0, STEP = 113.26, 23.12, 0.005
 COMMUNITIES = ("440103001101", "440103002103", "440104001007")
@@ -572,7 +573,7 @@ def test_cli_every_kind(files):
 def test_cli_table_png_lang_and_amap(files):
     out = files / "g.html"
     result = run_map("grids", files / "grids.gpkg", "--out", out, "--png", "--lang", "en",
-                     "--basemap", "amap")
+                     "--online", "--basemap", "amap")
     assert result.exit_code == 0, result.output
     assert "size" in result.output and "amap" in result.output and "PNG" in result.output
     assert (files / "g.png").read_bytes()[:4] == b"\x89PNG"
@@ -672,3 +673,53 @@ def test_cli_malformed_json_inputs_exit_2(files, kind, content):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "bad.json" in lines[0], lines
     assert not (files / "x.html").exists()
+
+
+def test_cli_maps_are_offline_by_default_as_reports(files):
+    """Same default as ``gridkit report``: self-contained for intranets; --online for tiles."""
+    out = files / "g.html"
+    info = json.loads(run_map("grids", files / "grids.gpkg", "--out", out,
+                              "--format", "json").stdout)
+    assert info["offline"] is True and info["basemap"] == "none"
+    assert not re.search(r"<script[^>]+src=", out.read_text(encoding="utf-8"))
+    info = json.loads(run_map("grids", files / "grids.gpkg", "--out", out, "--online",
+                              "--force", "--format", "json").stdout)
+    assert info["offline"] is False and info["basemap"] == "osm"
+
+
+def test_cli_kinds_are_subcommands_with_their_own_options(files):
+    overview = run_map("--help")
+    assert overview.exit_code == 0
+    assert all(kind in overview.output for kind in ("grids", "findings", "coverage", "events"))
+    coverage_help = run_map("coverage", "--help").output
+    grids_help = run_map("grids", "--help").output
+    assert "--party" in coverage_help and "--party" not in grids_help
+    assert "--event-column" in run_map("events", "--help").output
+    assert "--offline / --online" in grids_help
+
+
+def test_cli_events_map_with_event_columns(files):
+    """``--event-column CANONICAL=SOURCE`` maps the event file's columns as ``events --column``."""
+    orders = pd.read_parquet(files / "events.parquet").rename(
+        columns={"event_id": "GDBH", "lon": "X", "lat": "Y"})
+    orders.to_csv(files / "orders.csv", index=False)
+    out = files / "e.html"
+    result = run_map("events", files / "grids.gpkg", files / "orders.csv", "--out", out)
+    assert result.exit_code == 2 and "orders.csv" in result.output, result.output
+    assert not out.exists()
+    result = run_map("events", files / "grids.gpkg", files / "orders.csv", "--out", out,
+                     "--event-column", "event_id=GDBH", "--event-column", "lon=X",
+                     "--event-column", "lat=Y")
+    assert result.exit_code == 0, result.output
+    p = parse_map(out.read_text(encoding="utf-8"))
+    assert p.features("事件数")[0]["properties"]["事件数"] == "1"
+    result = run_map("events", files / "grids.gpkg", files / "orders.csv", "--out", out,
+                     "--force", "--event-column", "lon")
+    assert result.exit_code == 2
+    assert result.output.strip() == ("gridkit: error: --event-column expects CANONICAL=SOURCE, "
+                                     "got 'lon'")
+
+
+def test_pipeline_refuses_a_coverage_map_without_data():
+    with pytest.raises(InputError, match="needs a coverage JSON or roster files"):
+        coverage_map_from_files(layer(), MapSettings(), rosters={"party": None})

@@ -5,19 +5,11 @@ from __future__ import annotations
 import click
 
 from gridkit.cli._common import force_option, format_option, lang_option, to_csv, to_json
+from gridkit.cli._maps import basemap_option, check_basemap, offline_option
 from gridkit.i18n import pick
-from gridkit.maps import BASEMAPS, human_size
+from gridkit.maps import human_size
 from gridkit.metrics import format_value, label
 from gridkit.report import ReportOutput, write_report
-
-offline_option = click.option(
-    "--offline/--online", default=True, show_default=True,
-    help="Offline: maps self-contained (Leaflet inlined, no tiles) for intranets; online: "
-         "Leaflet from a CDN and a tile basemap.")
-basemap_option = click.option(
-    "--basemap", type=click.Choice(BASEMAPS), default=None,
-    help="Tiles under the maps when --online (default osm; amap/tencent shift the overlays "
-         "to GCJ-02).")
 
 
 def echo_result(out: ReportOutput, fmt: str, lang: str) -> None:
@@ -86,5 +78,6 @@ def command(project: str, out: str, offline: bool, basemap: str | None, lang: st
       gridkit report data/sample/project.yaml --out report.html
       gridkit report project.yaml --online --basemap amap --lang en
     """
+    check_basemap(basemap, offline)
     echo_result(write_report(project, out, offline=offline, basemap=basemap, lang=lang,
                              force=force), fmt, lang)

@@ -173,7 +173,7 @@ def resolve_basemap(basemap: str | None, offline: bool) -> str:
     if basemap not in BASEMAPS:
         raise InputError(f"unknown basemap {basemap!r}; use one of {', '.join(BASEMAPS)}")
     if offline and basemap != "none":
-        raise InputError(f"--offline loads no tiles: use --basemap none, not {basemap}")
+        raise InputError(f"an offline map loads no tiles: basemap {basemap} needs an online map")
     return basemap
 
 
