@@ -31,6 +31,10 @@ Examples
 
 from __future__ import annotations
 
+__all__ = ["DISTINCT", "DUPLICATE_KEYS", "FILING_STATUSES", "ID_COLUMNS", "MAX_EXAMPLES",
+           "METRIC_KEYS", "RATES", "REQUIRED", "ROSTERS", "WORKER_KINDS", "CoverageResult",
+           "compute_coverage"]
+
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 

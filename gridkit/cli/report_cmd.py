@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["command", "echo_result"]
+
 import click
 
 from gridkit.cli._common import force_option, format_option, lang_option, to_csv, to_json
