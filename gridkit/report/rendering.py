@@ -220,6 +220,19 @@ def _level_tables(results: Mapping[str, Any], columns: Sequence[str], lang: str)
     return blocks
 
 
+def _metric_blocks(results: Mapping[str, Any], group: str, lang: str, maps: Mapping[str, str],
+                   caption: str) -> list[Markup]:
+    """Tables of a metric group by district and street, its input problems and its map.
+
+    ``group``: ``coverage`` or ``events``, also the kind of the map shown with ``caption``.
+    """
+    blocks = _level_tables(results, table_columns(group, summary=True), lang)
+    blocks.append(_findings_list(results["district"].findings, lang))
+    if group in maps:
+        blocks.append(figure(maps[group], caption))
+    return blocks
+
+
 def _sources_table(analysis: Analysis, lang: str) -> Markup:
     base = analysis.project.path.parent
     rows = []
@@ -291,13 +304,9 @@ def render_report(analysis: Analysis, maps: Mapping[str, str], lang: str = "zh",
 
     coverage = _Section("coverage", pick(lang, "网格备案、党建引领与网格员覆盖情况",
                                          "Filing, Party, cadre and worker coverage"))
-    coverage.blocks += _level_tables(analysis.coverage, table_columns("coverage", summary=True),
-                                     lang)
-    coverage.blocks.append(_findings_list(analysis.coverage["district"].findings, lang))
-    if "coverage" in maps:
-        coverage.blocks.append(figure(maps["coverage"], pick(
-            lang, "图：覆盖情况（红色网格缺党组织/专职网格员等；右上角切换指标）",
-            "Map: coverage per grid (red: no Party organisation / full-time worker ...)")))
+    coverage.blocks += _metric_blocks(analysis.coverage, "coverage", lang, maps, pick(
+        lang, "图：覆盖情况（红色网格缺党组织/专职网格员等；右上角切换指标）",
+        "Map: coverage per grid (red: no Party organisation / full-time worker ...)"))
     sections.append(coverage)
 
     if analysis.events:
@@ -308,12 +317,9 @@ def render_report(analysis: Analysis, maps: Mapping[str, str], lang: str = "zh",
                   f"{params['period_end']}；坐标系 {params['crs']}。",
             f"Dispatch SLA {params['dispatch_sla_hours']:g} h; closed by {params['period_end']}; "
             f"coordinates {params['crs']}.")))
-        events.blocks += _level_tables(analysis.events, table_columns("events", summary=True), lang)
-        events.blocks.append(_findings_list(analysis.events["district"].findings, lang))
-        if "events" in maps:
-            events.blocks.append(figure(maps["events"], pick(
-                lang, "图：工单分布与转派准确率（右上角切换：工单量、转派准确率、热力图）",
-                "Map: work orders per grid, dispatch accuracy, heat map")))
+        events.blocks += _metric_blocks(analysis.events, "events", lang, maps, pick(
+            lang, "图：工单分布与转派准确率（右上角切换：工单量、转派准确率、热力图）",
+            "Map: work orders per grid, dispatch accuracy, heat map"))
         sections.append(events)
 
     sections.append(_Section("sources", pick(lang, "数据来源", "Data sources"),
