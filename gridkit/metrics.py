@@ -29,8 +29,8 @@ Examples
 from __future__ import annotations
 
 __all__ = [
-    "GROUPS",
-    "KINDS",
+    "METRIC_GROUPS",
+    "METRIC_KINDS",
     "METRICS",
     "Metric",
     "format_value",
@@ -49,10 +49,10 @@ from typing import Any
 from gridkit.i18n import pick
 
 #: Metric kinds (how a value is formatted and classed on a map).
-KINDS = ("rate", "count", "ratio")
+METRIC_KINDS = ("rate", "count", "ratio")
 #: Which computation yields a metric: ``unit`` (the size of a unit, in every
 #: table), ``coverage`` (:mod:`gridkit.coverage`) or ``events`` (the work-order join).
-GROUPS = ("unit", "coverage", "events")
+METRIC_GROUPS = ("unit", "coverage", "events")
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,8 @@ class Metric:
     ----------
     key : column / JSON key, e.g. ``filing_rate``.
     zh, en : table header and display name in Chinese and English.
-    kind : ``rate``, ``count`` or ``ratio`` (:data:`KINDS`).
-    group : ``unit``, ``coverage`` or ``events`` (:data:`GROUPS`).
+    kind : ``rate``, ``count`` or ``ratio`` (:data:`METRIC_KINDS`).
+    group : ``unit``, ``coverage`` or ``events`` (:data:`METRIC_GROUPS`).
     summary : a whole-layer value: a top-level key of the JSON output (read
         by ``gridkit score --metrics``), a report table column and a total of
         the CLI table.
@@ -145,7 +145,7 @@ def metric_keys(group: str, *, summary: bool = False) -> tuple[str, ...]:
     >>> metric_keys("events", summary=True)[:3]
     ('events', 'located', 'outside')
     """
-    if group not in GROUPS:
+    if group not in METRIC_GROUPS:
         raise ValueError(f"unknown metric group {group!r}")
     return tuple(m.key for m in METRICS.values() if m.group == group and (m.summary or not summary))
 
@@ -201,7 +201,7 @@ def format_value(value: Any, key_or_kind: str, *, compact: bool = False,
     Parameters
     ----------
     value : the number (``None``/NaN: missing).
-    key_or_kind : a metric key of :data:`METRICS`, or a kind of :data:`KINDS`.
+    key_or_kind : a metric key of :data:`METRICS`, or a kind of :data:`METRIC_KINDS`.
         Any other key is a plain value: ``str(value)``.
     compact : one decimal fewer for rates (map tooltips: ``95.0%``).
     missing : text of a missing value.

@@ -16,8 +16,8 @@ from gridkit.coverage import compute_coverage
 from gridkit.errors import InputError
 from gridkit.maps import coverage_map
 from gridkit.metrics import (
-    GROUPS,
-    KINDS,
+    METRIC_GROUPS,
+    METRIC_KINDS,
     METRICS,
     Metric,
     format_value,
@@ -46,7 +46,8 @@ def workers() -> pd.DataFrame:
 
 
 def test_catalogue_entries_are_complete_and_distinct():
-    assert all(m.kind in KINDS and m.group in GROUPS and m.zh and m.en for m in METRICS.values())
+    assert all(m.kind in METRIC_KINDS and m.group in METRIC_GROUPS and m.zh and m.en
+               for m in METRICS.values())
     assert all(key == m.key for key, m in METRICS.items())
     assert len({m.zh for m in METRICS.values()}) == len(METRICS)
     assert len({m.en for m in METRICS.values()}) == len(METRICS)
