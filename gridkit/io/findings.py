@@ -28,11 +28,12 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from gridkit.crs import NAMED_CRS
 from gridkit.errors import InputError
 from gridkit.io.write import atomic_output
 
 #: CRS of the findings in both files (CGCS2000 geographic: lon/lat as in QGIS).
-FINDINGS_CRS = "EPSG:4490"
+FINDINGS_CRS = NAMED_CRS["cgcs2000"]
 
 
 def write_findings(findings: gpd.GeoDataFrame, path: str | os.PathLike, *,

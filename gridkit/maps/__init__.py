@@ -42,7 +42,7 @@ from __future__ import annotations
 __all__ = [
     "BASEMAPS",
     "DEFAULT_TOLERANCE_M",
-    "KINDS",
+    "MAP_KINDS",
     "MAP_LEVELS",
     "GridMap",
     "HeatTheme",
@@ -80,7 +80,7 @@ from gridkit.maps.html import render_map
 from gridkit.maps.model import (
     BASEMAPS,
     DEFAULT_TOLERANCE_M,
-    KINDS,
+    MAP_KINDS,
     MAP_LEVELS,
     GridMap,
     HeatTheme,

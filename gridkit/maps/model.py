@@ -8,7 +8,7 @@ __all__ = [
     "BASEMAP_TILES",
     "DEFAULT_TOLERANCE_M",
     "GRID_OUTLINE_ZOOM",
-    "KINDS",
+    "MAP_KINDS",
     "LEVEL_NAMES",
     "MAP_LEVELS",
     "SEVERITY_NAMES",
@@ -34,7 +34,7 @@ from gridkit import __version__
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 
-KINDS = ("grids", "findings", "coverage", "events")
+MAP_KINDS = ("grids", "findings", "coverage", "events")
 BASEMAPS = ("none", "osm", "amap", "tencent")
 #: What a map feature can be: a grid, or a community, street or district dissolved from grids.
 MAP_LEVELS = ("grid", "community", "street", "district")
@@ -119,7 +119,7 @@ class GridMap:
 
     Attributes
     ----------
-    kind : one of :data:`KINDS`.
+    kind : one of :data:`MAP_KINDS`.
     title : map title (plain text).
     lang : ``zh`` or ``en``.
     sources : display layers in EPSG:4326 (WGS84), tooltip columns escaped.

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gridkit.io import atomic_output, check_writable
-from gridkit.maps import KINDS, render_map, resolve_basemap, write_map
+from gridkit.maps import MAP_KINDS, render_map, resolve_basemap, write_map
 from gridkit.report.analysis import Analysis, analyse, project_maps
 from gridkit.report.project import Project, load_project
 from gridkit.report.rendering import render_report
@@ -62,7 +62,7 @@ def write_report(project: str | os.PathLike | Project, out: str | os.PathLike, *
     out = check_writable(out, force, inputs=inputs, folder=False)
     map_targets = {}
     if maps_dir is not None:
-        map_targets = {kind: Path(maps_dir) / f"{kind}.html" for kind in KINDS}
+        map_targets = {kind: Path(maps_dir) / f"{kind}.html" for kind in MAP_KINDS}
         for target in map_targets.values():
             check_writable(target, force, inputs=inputs, folder=False)
             if png:
