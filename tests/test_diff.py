@@ -196,3 +196,12 @@ def test_cli_bad_date_and_existing_output(tmp_path, layers):
     out = CliRunner().invoke(cli, ["diff", old, new, "--out", str(tmp_path / "changes.csv")])
     assert out.exit_code == 2 and "--force" in out.output
     assert (tmp_path / "changes.csv").read_text(encoding="utf-8") == "keep"
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    import gridkit.diff
+
+    result = doctest.testmod(gridkit.diff, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -226,3 +226,12 @@ def test_renumber_follows_reading_order(tmp_path):
 def test_reference_rule_needs_a_reference():
     with pytest.raises(InputError, match="--reference"):
         fix(_grids([(0, 0, 100, 100)]), OUTLINE, overlap_rule="reference")
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    import gridkit.fix
+
+    result = doctest.testmod(gridkit.fix, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
