@@ -8,6 +8,7 @@ import click
 import pandas as pd
 
 from gridkit.cli._common import (
+    config_option,
     force_option,
     format_option,
     lang_option,
@@ -98,8 +99,7 @@ def _date(value: str) -> pd.Timestamp:
 @click.option("--out", metavar="changes.gpkg|.csv",
               help="Write the changes: a GeoPackage (layer changes, EPSG:4490) or a CSV.")
 @metric_crs_option
-@click.option("--config", "config_path", metavar="rules.yaml",
-              help="iou_threshold and the noise tolerances (the rules file of gridkit validate).")
+@config_option
 @force_option
 @format_option
 @lang_option

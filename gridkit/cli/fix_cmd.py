@@ -9,6 +9,7 @@ import pyogrio
 
 from gridkit.cli._common import (
     column_option,
+    config_option,
     crs_option,
     force_option,
     format_option,
@@ -86,8 +87,7 @@ def _source_names(path: str, layer: str | None, overrides: dict[str, str]) -> di
 @crs_option
 @layer_option
 @metric_crs_option
-@click.option("--config", "config_path", metavar="rules.yaml",
-              help="Tolerances and sliver limits (the rules file of gridkit validate).")
+@config_option
 @force_option
 @format_option
 @lang_option
