@@ -235,3 +235,17 @@ def test_docstring_examples_hold():
 
     result = doctest.testmod(gridkit.fix, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_fixed_layer_keeps_the_file_column_names(tmp_path):
+    grids = _grids([(0, 0, 120, 100), (100, 0, 200, 100)]).rename(
+        columns={"grid_code": "网格编码", "grid_name": "网格名称",
+                 "community_code": "所属社区编码"})
+    grids.to_parquet(tmp_path / "g.parquet")
+    OUTLINE.to_file(tmp_path / "c.gpkg")
+    out = CliRunner().invoke(cli, ["fix", str(tmp_path / "g.parquet"), "--communities",
+                                   str(tmp_path / "c.gpkg"), "--out", str(tmp_path / "f.gpkg")])
+    assert out.exit_code == 0, out.output
+    fixed = gpd.read_file(tmp_path / "f.gpkg")
+    assert list(fixed.columns) == ["网格编码", "网格名称", "所属社区编码", "geometry"]
+    assert sorted(fixed.area.round(3).tolist()) == [8_000.0, 12_000.0]  # no overlap left

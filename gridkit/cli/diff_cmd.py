@@ -82,9 +82,12 @@ def render(result: DiffResult, fmt: str, lang: str) -> str:
 
 
 def _date(value: str) -> pd.Timestamp:
-    parsed = parse_datetimes(pd.Series([value]), column="--changed-on").iloc[0]
+    try:
+        parsed = parse_datetimes(pd.Series([value])).iloc[0]
+    except InputError:
+        parsed = pd.NaT
     if pd.isna(parsed):
-        raise InputError(f"--changed-on: {value!r} is not a date")
+        raise InputError(f"--changed-on: {value!r} is not a date (e.g. 2024-01-01)")
     return parsed
 
 

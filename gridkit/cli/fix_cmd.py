@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
+import pyarrow.parquet
 import pyogrio
 
 from gridkit.cli._common import (
@@ -60,8 +62,14 @@ def render_text(result: FixResult, lang: str) -> str:
 
 def _source_names(path: str, layer: str | None, overrides: dict[str, str]) -> dict[str, str]:
     """``{canonical: column name in the file}``, to write the fixed layer with the file's names."""
-    fields = pyogrio.read_info(path, layer=layer)["fields"]
-    mapping = resolve_columns(fields, "grids", overrides, path=path,
+    geometry: list[str] = []
+    if Path(path).suffix.lower() in (".parquet", ".geoparquet"):
+        schema = pyarrow.parquet.read_schema(path)
+        geometry = list(json.loads(schema.metadata[b"geo"])["columns"])
+        fields = schema.names
+    else:
+        fields = pyogrio.read_info(path, layer=layer)["fields"]
+    mapping = resolve_columns(fields, "grids", overrides, path=path, ignore=geometry,
                               dbf=Path(path).suffix.lower() == ".shp")
     return {canonical: source for source, canonical in mapping.items()}
 
