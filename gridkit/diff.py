@@ -39,6 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -138,7 +139,7 @@ class DiffResult:
                 pyogrio.write_dataframe(table, tmp, layer="refile", driver="GPKG")
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Side:
     """One layer in the metric CRS: repaired geometry, codes, communities, areas."""
 
@@ -147,6 +148,11 @@ class _Side:
     community: np.ndarray
     area: np.ndarray
     crs: Any
+
+    @cached_property
+    def normal(self) -> np.ndarray:
+        """The geometries in normal form, to find identical shapes."""
+        return shapely.normalize(self.geoms)
 
     @classmethod
     def of(cls, layer: gpd.GeoDataFrame, metric_crs: str, what: str) -> _Side:
@@ -214,8 +220,16 @@ def _overlaps(a: _Side, b: _Side, config: RuleConfig) -> tuple[np.ndarray, np.nd
                                                                  np.ndarray]:
     """Pairs (old, new) overlapping by more than noise, and the area of each overlap."""
     i, j = shapely.STRtree(b.geoms).query(a.geoms, predicate="intersects")
-    pieces = clean_pieces(shapely.intersection(a.geoms[i], b.geoms[j]), config)
-    area = np.nan_to_num(shapely.area(pieces))
+    # fast paths before the overlay: the same shape (most grids from one year to the
+    # next), and neighbours that only touch
+    same = shapely.equals_exact(a.normal[i], b.normal[j], 0.0)
+    rest = np.flatnonzero(~same)
+    shapely.prepare(a.geoms)
+    rest = rest[~shapely.touches(a.geoms[i[rest]], b.geoms[j[rest]])]
+    area = np.zeros(len(i))
+    area[same] = a.area[i[same]]
+    pieces = clean_pieces(shapely.intersection(a.geoms[i[rest]], b.geoms[j[rest]]), config)
+    area[rest] = np.nan_to_num(shapely.area(pieces))
     keep = area > config.area_tolerance_m2
     return i[keep], j[keep], area[keep]
 
@@ -292,8 +306,7 @@ def _classify(a: _Side, b: _Side, label: np.ndarray, i: np.ndarray, j: np.ndarra
         "change": kind[group_ids].to_numpy(),
         "old_codes": _codes(nodes, 0, group_ids),
         "new_codes": _codes(nodes, 1, group_ids),
-        "area_m2": described.groupby("group")["area"].agg(lambda s: float(np.sort(s).sum()))
-        [group_ids].to_numpy(),
+        "area_m2": _sorted_sums(described["group"].to_numpy(), described["area"].to_numpy()),
         "community_code": _community(described, group_ids),
     })
     order = pd.DataFrame({"k": rows["change"].map({c: n for n, c in enumerate(CHANGE_KINDS)}),
@@ -306,8 +319,21 @@ def _classify(a: _Side, b: _Side, label: np.ndarray, i: np.ndarray, j: np.ndarra
 
 
 def _codes(nodes: pd.DataFrame, side: int, groups: np.ndarray) -> list[list[str]]:
-    mine = nodes[nodes["side"] == side].groupby("group")["code"].agg(sorted)
-    return [list(mine.get(g, [])) for g in groups]
+    """The sorted codes of ``side`` in each group (``groups`` sorted)."""
+    mine = nodes[nodes["side"] == side]
+    group, code = mine["group"].to_numpy(), mine["code"].to_numpy().astype(str)
+    order = np.lexsort((code, group))
+    group, code = group[order], code[order].tolist()
+    bounds = np.searchsorted(group, np.r_[groups, np.iinfo(np.int64).max])
+    return [code[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def _sorted_sums(group: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Sum of ``value`` per group (groups in sorted order), added smallest first so the
+    total does not depend on row order."""
+    order = np.lexsort((value, group))
+    starts = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1]])
+    return np.add.reduceat(value[order], starts) if len(order) else np.zeros(0)
 
 
 def _community(described: pd.DataFrame, groups: np.ndarray) -> list[str]:

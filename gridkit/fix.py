@@ -79,7 +79,7 @@ class FixResult:
     renumbered : ``old_code``, ``new_code``, ``community_code`` of every grid
         when ``renumber`` was asked, else ``None``.
     grids : grids in the input.
-    communities : communities whose grids were repaired.
+    communities : communities with a changed grid.
     unresolved : what could not be repaired (plain text, user's language).
     """
 
@@ -194,7 +194,7 @@ def fix(
     codes = text_column(grids["grid_code"])
     named = _named_community(codes, text_column(grids["community_code"]), config)
     comm_codes, comm_geoms = _outlines(to_metric(communities, metric_crs))
-    home = _home(geoms, named, comm_codes, comm_geoms)
+    home, inside = _home(geoms, named, comm_codes, comm_geoms)
     ref = None
     if reference is not None:
         ref_metric = to_metric(reference, metric_crs)
@@ -209,7 +209,6 @@ def fix(
                  unresolved)
     position = {c: k for k, c in enumerate(comm_codes)}
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    touched = 0
     for community in np.unique(home[present]):
         rows = np.flatnonzero(present & (home == community))
         if community not in position:
@@ -218,9 +217,8 @@ def fix(
                                     "its grids were not repaired"))
             continue
         outline = comm_geoms[position[community]]
-        if _needs_repair(work.geoms[rows], outline, broken[rows], config):
+        if _needs_repair(work.geoms[rows], outline, broken[rows] | ~inside[rows], config):
             work.community(rows[np.lexsort((rows, codes[rows]))], outline, community)
-            touched += 1
     changed = _changed(before, work.geoms, tags)
     out_geoms = before.copy() if grids.crs is None else grids.geometry.to_numpy().copy()
     if changed.any():
@@ -236,7 +234,8 @@ def fix(
         changed |= new_codes != codes
     fixed = fixed[merged_into == ""]
     log = _log(codes, home, before, work.geoms, tags, merged_into, changed, metric.crs)
-    return FixResult(fixed, log, renumbered, len(grids), touched, unresolved)
+    communities_changed = len(np.unique(log["community_code"]))
+    return FixResult(fixed, log, renumbered, len(grids), communities_changed, unresolved)
 
 
 def _text(lang: str, zh: str, en: str) -> str:
@@ -256,15 +255,25 @@ def _named_community(codes: np.ndarray, column: np.ndarray, config: RuleConfig) 
 
 
 def _home(geoms: np.ndarray, named: np.ndarray, comm_codes: np.ndarray,
-          comm_geoms: np.ndarray) -> np.ndarray:
-    """The community each grid is repaired in: the one holding most of its area.
+          comm_geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The community each grid is repaired in (the one holding most of its area), and the
+    mask of grids lying inside the community their code names.
 
     A grid whose code names another community (``code_community_mismatch``) is
     a coding error, not a reason to move the grid; a grid in no community keeps
     the community its code names.
     """
     home = named.copy()
-    gi, ci = shapely.STRtree(comm_geoms).query(geoms, predicate="intersects")
+    # fast path: a grid inside the community its code names lives there
+    k = np.minimum(np.searchsorted(comm_codes, named), max(len(comm_codes) - 1, 0))
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    known = present & (comm_codes[k] == named) if len(comm_codes) else present & False
+    shapely.prepare(comm_geoms)
+    inside = np.zeros(len(geoms), bool)
+    inside[known] = shapely.covers(comm_geoms[k[known]], geoms[known])
+    rest = np.flatnonzero(present & ~inside)
+    gi, ci = shapely.STRtree(comm_geoms).query(geoms[rest], predicate="intersects")
+    gi = rest[gi]
     if len(gi):
         inter = shapely.area(shapely.intersection(geoms[gi], comm_geoms[ci]))
         own = comm_codes[ci] == named[gi]
@@ -273,7 +282,7 @@ def _home(geoms: np.ndarray, named: np.ndarray, comm_codes: np.ndarray,
         first = order[np.unique(gi[order], return_index=True)[1]]
         first = first[inter[first] > 0]
         home[gi[first]] = comm_codes[ci[first]]
-    return home
+    return home, inside
 
 
 def _outlines(communities: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -287,15 +296,15 @@ def _outlines(communities: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return distinct, outlines
 
 
-def _needs_repair(geoms: np.ndarray, outline: shapely.Geometry, broken: np.ndarray,
+def _needs_repair(geoms: np.ndarray, outline: shapely.Geometry, suspect: np.ndarray,
                   config: RuleConfig) -> bool:
-    """Whether a community's grids have any division defect the fix repairs."""
-    if broken.any() or (shapely.get_num_geometries(geoms) > 1).any():
+    """Whether a community's grids have any division defect the fix repairs.
+
+    ``suspect``: grids repaired by ``make_valid`` or not inside the community their code names.
+    """
+    if suspect.any() or (shapely.get_num_geometries(geoms) > 1).any():
         return True
     if _slivers(geoms, config).any() or not shapely.coverage_is_valid(geoms):
-        return True
-    spill = shapely.area(shapely.difference(geoms, outline))
-    if (spill > _NOISE * shapely.area(outline)).any():
         return True
     return abs(shapely.area(geoms).sum() - outline.area) > _NOISE * outline.area
 

@@ -189,6 +189,17 @@ def test_a_clean_community_is_left_alone():
     assert shapely.equals_exact(result.fixed.geometry.values, grids.geometry.values, 0).all()
 
 
+@pytest.mark.parametrize("rule", ["reference", "lowest-code"])
+def test_every_overlap_rule_leaves_no_division_error(synth_folder, rule):
+    grids = read_layer(synth_folder / "grids.gpkg")
+    communities = read_layer(synth_folder / "communities.gpkg", "communities")
+    reference = read_layer(synth_folder / "reference.gpkg", "reference")
+    result = fix(grids, communities, reference, overlap_rule=rule)
+    after = validate(result.fixed, communities, lang="en").by_rule
+    assert {r: after[r] for r in DIVISION_RULES} == dict.fromkeys(DIVISION_RULES, 0)
+    assert result.by_change["overlap_resolved"] > 0
+
+
 def test_row_order_does_not_change_the_result(synth_folder):
     grids = read_layer(synth_folder / "grids.gpkg")
     communities = read_layer(synth_folder / "communities.gpkg", "communities")
