@@ -361,10 +361,8 @@ class _Work:
         cleaned = shapely.coverage_clean(self.geoms[rows], gap_width=cfg.snap_tolerance_m,
                                          snapping_distance=cfg.snap_tolerance_m,
                                          merge_strategy=strategy)
-        tolerance = cfg.area_tolerance_m2
         self.stage(rows, _polygonal(cleaned),
-                   lambda d: "overlap_resolved" if d < -tolerance else
-                   "gap_filled" if d > tolerance else "snapped")
+                   _by_delta(cfg.area_tolerance_m2, "overlap_resolved", "gap_filled"))
         self._merge_parts(rows)
         rows = self._merge_slivers(rows)
         self._fill_gaps(rows, outline)
@@ -450,9 +448,17 @@ class _Work:
             self.geoms[rows])))
         holes = holes[shapely.area(holes) > _NOISE * shapely.area(outline)]
         targets = np.array([self._neighbour(h, rows, -1) for h in holes], dtype=np.intp)
+        tag = _by_delta(self.config.area_tolerance_m2, "snapped", "gap_filled")  # crumbs: snapped
         for target in np.unique(targets):
             grown = shapely.union_all(np.r_[[self.geoms[target]], holes[targets == target]])
-            self.stage(np.array([target]), _polygonal(np.array([grown])), "gap_filled")
+            self.stage(np.array([target]), _polygonal(np.array([grown])), tag)
+
+
+def _by_delta(tolerance: float, shrank: str, grew: str) -> Callable[[float], str]:
+    """The change kind of a step by the area it moved: ``snapped`` within the tolerance."""
+    def tag(delta: float) -> str:
+        return shrank if delta < -tolerance else grew if delta > tolerance else "snapped"
+    return tag
 
 
 def significant_area(geoms: np.ndarray, config: RuleConfig) -> np.ndarray:
