@@ -49,7 +49,7 @@ from gridkit.validate.base import (
 from gridkit.validate.config import COMMUNITY_CODE_LENGTH, RuleConfig
 from gridkit.validate.geometry import repair
 
-__all__ = ["CHANGES", "OVERLAP_RULES", "FixResult", "fix", "reading_order"]
+__all__ = ["CHANGES", "CHANGE_NAMES_ZH", "OVERLAP_RULES", "FixResult", "fix", "reading_order"]
 
 #: How ``overlap_rule`` gives an overlapping piece to one grid.
 OVERLAP_RULES = ("longest-border", "reference", "lowest-code")
@@ -345,7 +345,7 @@ class _Work:
         """Repair the grids ``rows`` (sorted by code) of one community."""
         cfg = self.config
         clipped = shapely.intersection(self.geoms[rows], outline)
-        kept = significant_area(clipped, cfg)
+        kept = _significant_area(clipped, cfg)
         if not kept.all():
             lost = ", ".join(self.codes[rows[~kept]])
             self.unresolved.append(_text(
@@ -461,7 +461,7 @@ def _by_delta(tolerance: float, shrank: str, grew: str) -> Callable[[float], str
     return tag
 
 
-def significant_area(geoms: np.ndarray, config: RuleConfig) -> np.ndarray:
+def _significant_area(geoms: np.ndarray, config: RuleConfig) -> np.ndarray:
     """Mask of geometries with a part wider than the snapping tolerance."""
     parts, index = polygon_parts(geoms)
     keep = significant(parts, config)

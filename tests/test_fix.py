@@ -260,3 +260,12 @@ def test_fixed_layer_keeps_the_file_column_names(tmp_path):
     fixed = gpd.read_file(tmp_path / "f.gpkg")
     assert list(fixed.columns) == ["网格编码", "网格名称", "所属社区编码", "geometry"]
     assert sorted(fixed.area.round(3).tolist()) == [8_000.0, 12_000.0]  # no overlap left
+
+
+def test_communities_without_codes_exit_2(synth_folder, tmp_path):
+    bad = tmp_path / "c.gpkg"
+    OUTLINE.drop(columns="community_code").to_file(bad)
+    out = CliRunner().invoke(cli, ["fix", str(synth_folder / "grids.gpkg"), "--communities",
+                                   str(bad), "--out", str(tmp_path / "f.gpkg")])
+    assert out.exit_code == 2 and "community_code" in out.output and str(bad) in out.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.gpkg"]
