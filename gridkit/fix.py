@@ -38,15 +38,17 @@ import shapely
 
 from gridkit.crs import DEFAULT_METRIC_CRS, to_metric
 from gridkit.errors import InputError
+from gridkit.i18n import pick
 from gridkit.synth import serial_order
 from gridkit.validate.base import (
+    Context,
     polsby_popper,
     polygon_parts,
     regroup,
     significant,
     text_column,
 )
-from gridkit.validate.config import COMMUNITY_CODE_LENGTH, RuleConfig
+from gridkit.validate.config import RuleConfig
 from gridkit.validate.geometry import repair
 
 __all__ = ["CHANGES", "CHANGE_NAMES_ZH", "OVERLAP_RULES", "FixResult", "fix", "reading_order"]
@@ -192,7 +194,7 @@ def fix(
     before = metric.geometry.to_numpy()
     geoms, broken = repair(before)
     codes = text_column(grids["grid_code"])
-    named = _named_community(codes, text_column(grids["community_code"]), config)
+    named = Context(metric, config).named  # the community each grid's code names
     comm_codes, comm_geoms = _outlines(to_metric(communities, metric_crs))
     home, inside = _home(geoms, named, comm_codes, comm_geoms)
     ref = None
@@ -212,7 +214,7 @@ def fix(
     for community in np.unique(home[present]):
         rows = np.flatnonzero(present & (home == community))
         if community not in position:
-            unresolved.append(_text(lang, f"社区 {community} 不在社区图层中，其网格未修复",
+            unresolved.append(pick(lang, f"社区 {community} 不在社区图层中，其网格未修复",
                                     f"community {community} is not in the communities layer; "
                                     "its grids were not repaired"))
             continue
@@ -220,7 +222,7 @@ def fix(
         if _needs_repair(work.geoms[rows], outline, broken[rows] | ~inside[rows], config):
             work.community(rows[np.lexsort((rows, codes[rows]))], outline, community)
     changed = _changed(before, work.geoms, tags)
-    out_geoms = before.copy() if grids.crs is None else grids.geometry.to_numpy().copy()
+    out_geoms = grids.geometry.to_numpy().copy()
     if changed.any():
         back = gpd.GeoSeries(work.geoms[changed], crs=metric.crs).to_crs(grids.crs)
         out_geoms[changed] = back.to_numpy()
@@ -236,22 +238,6 @@ def fix(
     log = _log(codes, home, before, work.geoms, tags, merged_into, changed, metric.crs)
     communities_changed = len(np.unique(log["community_code"]))
     return FixResult(fixed, log, renumbered, len(grids), communities_changed, unresolved)
-
-
-def _text(lang: str, zh: str, en: str) -> str:
-    return en if lang == "en" else zh
-
-
-def _named_community(codes: np.ndarray, column: np.ndarray, config: RuleConfig) -> np.ndarray:
-    """The community each grid belongs to: the code's community part, else the column."""
-    regex = config.code_regex
-    out = column.copy()
-    for i, code in enumerate(codes):
-        match = regex.fullmatch(code)
-        if match:
-            out[i] = (match.group("community") if "community" in regex.groupindex
-                      else code[:COMMUNITY_CODE_LENGTH])
-    return out
 
 
 def _home(geoms: np.ndarray, named: np.ndarray, comm_codes: np.ndarray,
@@ -348,7 +334,7 @@ class _Work:
         kept = _significant_area(clipped, cfg)
         if not kept.all():
             lost = ", ".join(self.codes[rows[~kept]])
-            self.unresolved.append(_text(
+            self.unresolved.append(pick(
                 self.lang, f"网格 {lost} 几乎全部位于其所属社区 {community} 之外，未裁剪",
                 f"grids {lost} lie (almost) wholly outside their community {community}; "
                 "not clipped"))
@@ -418,7 +404,7 @@ class _Work:
                 target = self._neighbour(part, rows, row)
                 if target is None:
                     keep = shapely.union(keep, part)
-                    self.unresolved.append(_text(
+                    self.unresolved.append(pick(
                         self.lang, f"网格 {self.codes[row]} 的分离部分没有相邻网格，保留",
                         f"a detached part of grid {self.codes[row]} has no neighbour; kept"))
                     continue
