@@ -28,7 +28,7 @@ Change-log schema (:attr:`FixResult.log`, one row per changed grid)::
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -42,17 +42,23 @@ from gridkit.i18n import pick
 from gridkit.synth import serial_order
 from gridkit.validate.base import (
     Context,
+    clean_pieces,
     polsby_popper,
     polygon_parts,
     regroup,
     significant,
     text_column,
 )
-from gridkit.validate.config import RuleConfig
+from gridkit.validate.config import RULES, RuleConfig
+from gridkit.validate.core import validate
 from gridkit.validate.geometry import repair
 
-__all__ = ["CHANGES", "CHANGE_NAMES_ZH", "OVERLAP_RULES", "FixResult", "fix", "reading_order"]
+__all__ = ["CHANGES", "CHANGE_NAMES_ZH", "OVERLAP_RULES", "REPAIRED_RULES", "FixResult", "fix",
+           "reading_order"]
 
+#: The findings of ``gridkit validate`` that the fix repairs.
+REPAIRED_RULES = ("invalid_geometry", "overlap", "gap", "outside_community", "sliver",
+                  "multipart")
 #: How ``overlap_rule`` gives an overlapping piece to one grid.
 OVERLAP_RULES = ("longest-border", "reference", "lowest-code")
 #: Change kinds of the log, in the order they are applied.
@@ -144,7 +150,8 @@ def fix(
 
     Parameters
     ----------
-    grids : grid layer with ``grid_code`` and ``community_code`` (any CRS).
+    grids : grid layer with the columns :func:`gridkit.validate.validate` needs
+        (``grid_code``, ``grid_name``, ``community_code``), any CRS.
     communities : community outlines (``community_code``); the authority for
         where each community's grids must lie.
     reference : the published layer (``grid_code``), needed by ``overlap_rule="reference"``.
@@ -169,7 +176,7 @@ def fix(
     --------
     >>> from shapely import box
     >>> g = gpd.GeoDataFrame({"grid_code": ["440104001001001", "440104001001002"],
-    ...                       "community_code": ["440104001001"] * 2},
+    ...                       "grid_name": ["一", "二"], "community_code": ["440104001001"] * 2},
     ...                      geometry=[box(0, 0, 60, 100), box(50, 0, 100, 90)], crs=4547)
     >>> c = gpd.GeoDataFrame({"community_code": ["440104001001"]},
     ...                      geometry=[box(0, 0, 100, 100)], crs=4547)
@@ -183,7 +190,7 @@ def fix(
                          f"got {overlap_rule!r}")
     if overlap_rule == "reference" and reference is None:
         raise InputError("--overlap-rule reference needs the published layer (--reference)")
-    for layer, columns, what in ((grids, ("grid_code", "community_code"), "grid"),
+    for layer, columns, what in ((grids, ("grid_code", "grid_name", "community_code"), "grid"),
                                  (communities, ("community_code",), "communities"),
                                  (reference, ("grid_code",), "reference")):
         missing = [] if layer is None else [c for c in columns if c not in layer.columns]
@@ -196,7 +203,8 @@ def fix(
     codes = text_column(grids["grid_code"])
     named = Context(metric, config).named  # the community each grid's code names
     comm_codes, comm_geoms = _outlines(to_metric(communities, metric_crs))
-    home, inside = _home(geoms, named, comm_codes, comm_geoms)
+    home = _home(geoms, named, comm_codes, comm_geoms)
+    at = _at_findings(grids, communities, geoms, config, metric_crs)
     ref = None
     if reference is not None:
         ref_metric = to_metric(reference, metric_crs)
@@ -211,16 +219,16 @@ def fix(
                  unresolved)
     position = {c: k for k, c in enumerate(comm_codes)}
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    for community in np.unique(home[present]):
+    for community in np.unique(home[present & at]):
         rows = np.flatnonzero(present & (home == community))
         if community not in position:
             unresolved.append(pick(lang, f"社区 {community} 不在社区图层中，其网格未修复",
                                     f"community {community} is not in the communities layer; "
                                     "its grids were not repaired"))
             continue
-        outline = comm_geoms[position[community]]
-        if _needs_repair(work.geoms[rows], outline, broken[rows] | ~inside[rows], config):
-            work.community(rows[np.lexsort((rows, codes[rows]))], outline, community)
+        work.community(rows[np.lexsort((rows, codes[rows]))], comm_geoms[position[community]],
+                       community)
+    _restore_bystanders(geoms, work.geoms, ~at & (merged_into == ""), tags, config)
     changed = _changed(before, work.geoms, tags)
     out_geoms = grids.geometry.to_numpy().copy()
     if changed.any():
@@ -241,9 +249,8 @@ def fix(
 
 
 def _home(geoms: np.ndarray, named: np.ndarray, comm_codes: np.ndarray,
-          comm_geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The community each grid is repaired in (the one holding most of its area), and the
-    mask of grids lying inside the community their code names.
+          comm_geoms: np.ndarray) -> np.ndarray:
+    """The community each grid is repaired in: the one holding most of its area.
 
     A grid whose code names another community (``code_community_mismatch``) is
     a coding error, not a reason to move the grid; a grid in no community keeps
@@ -268,7 +275,7 @@ def _home(geoms: np.ndarray, named: np.ndarray, comm_codes: np.ndarray,
         first = order[np.unique(gi[order], return_index=True)[1]]
         first = first[inter[first] > 0]
         home[gi[first]] = comm_codes[ci[first]]
-    return home, inside
+    return home
 
 
 def _outlines(communities: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -282,17 +289,41 @@ def _outlines(communities: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return distinct, outlines
 
 
-def _needs_repair(geoms: np.ndarray, outline: shapely.Geometry, suspect: np.ndarray,
-                  config: RuleConfig) -> bool:
-    """Whether a community's grids have any division defect the fix repairs.
+def _at_findings(grids: gpd.GeoDataFrame, communities: gpd.GeoDataFrame, geoms: np.ndarray,
+                 config: RuleConfig, metric_crs: str) -> np.ndarray:
+    """Mask of grids at a finding of a rule the fix repairs (within the snapping tolerance).
 
-    ``suspect``: grids repaired by ``make_valid`` or not inside the community their code names.
+    The findings are those of :func:`gridkit.validate.validate` with only those
+    rules on, so the fix works exactly where validate reports a problem.
     """
-    if suspect.any() or (shapely.get_num_geometries(geoms) > 1).any():
-        return True
-    if _slivers(geoms, config).any() or not shapely.coverage_is_valid(geoms):
-        return True
-    return abs(shapely.area(geoms).sum() - outline.area) > _NOISE * outline.area
+    severity = {rule: config.severity[rule] if rule in REPAIRED_RULES else "off"
+                for rule in RULES}
+    result = validate(grids, communities, None, pd.DataFrame({"code": []}, dtype=str),
+                      replace(config, severity=severity), metric_crs=metric_crs)
+    spots = result.findings.geometry.to_numpy()
+    spots = spots[~(shapely.is_missing(spots) | shapely.is_empty(spots))]
+    _, grid = shapely.STRtree(geoms).query(spots, predicate="dwithin",
+                                           distance=max(config.snap_tolerance_m, 1e-6))
+    at = np.zeros(len(geoms), bool)
+    at[grid] = True
+    return at
+
+
+def _restore_bystanders(before: np.ndarray, after: np.ndarray, away: np.ndarray,
+                        tags: list[set[str]], config: RuleConfig) -> None:
+    """Grids away from every finding that moved by no more than noise get their shape back.
+
+    The coverage cleaner snaps a whole community; a grid no finding touches keeps
+    its geometry: its sub-tolerance mismatches with its neighbours (pieces
+    narrower than ``snap_tolerance_m`` or smaller than ``area_tolerance_m2``)
+    are no finding of validate either.
+    """
+    rows = np.flatnonzero(away & np.array([bool(t) for t in tags]))
+    moved = shapely.area(clean_pieces(shapely.symmetric_difference(before[rows], after[rows]),
+                                      config))
+    for i in rows[np.nan_to_num(moved) <= config.area_tolerance_m2]:
+        after[i] = before[i]
+        tags[i].clear()
 
 
 def _slivers(geoms: np.ndarray, config: RuleConfig) -> np.ndarray:

@@ -93,6 +93,22 @@ def test_grids_away_from_findings_keep_their_bytes(fixed):
     assert set(new) == set(old) - merged and data["removed"] == len(merged)
 
 
+def test_only_grids_at_a_finding_change(fixed):
+    folder, _, data = fixed
+    grids = read_layer(folder / "grids.gpkg")
+    result = validate(grids, read_layer(folder / "communities.gpkg", "communities"), lang="en")
+    findings = result.findings[result.findings["rule"].isin(DIVISION_RULES)]
+    named = set(findings["grid_codes"].sum())
+    metric = grids.to_crs(result.findings.crs)
+    spots = findings.geometry.dropna().to_numpy()
+    left, right = shapely.STRtree(spots).query(metric.geometry.to_numpy(), predicate="dwithin",
+                                               distance=1.0)
+    near = named | set(metric["grid_code"].to_numpy()[np.unique(left)])
+    changed = {c["grid_code"] for c in data["changes"]}
+    assert changed - near == set()
+    assert len(near) < 0.2 * len(grids)
+
+
 def test_change_log_files(fixed):
     _, out, data = fixed
     log = pd.read_csv(out / "fixed-changes.csv", dtype={"grid_code": str, "merged_into": str})
