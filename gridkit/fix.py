@@ -1,10 +1,13 @@
 """``fix()``: repair the division findings of ``gridkit validate`` community by community.
 
-The repair works in the metric CRS, one community at a time, on top of GEOS's
-coverage cleaner (``shapely.coverage_clean``, shapely ≥ 2.2 / GEOS ≥ 3.14):
+The repair works in the metric CRS on the communities where
+:func:`gridkit.validate.validate` (with only :data:`REPAIRED_RULES` on) finds
+something, one community at a time, on top of GEOS's coverage cleaner
+(``shapely.coverage_clean``, shapely ≥ 2.2 / GEOS ≥ 3.14). A grid belongs to
+the community holding most of its area:
 
 1. invalid geometries are made valid (:func:`gridkit.validate.geometry.repair`);
-2. grids are clipped to the community their code names;
+2. grids are clipped to their community;
 3. overlaps are resolved by the overlap rule (``longest-border``, ``lowest-code``,
    or ``reference``: a piece goes to the grid whose published shape holds more of it),
    vertex mismatches and pieces below the snapping tolerance are snapped;
@@ -13,9 +16,10 @@ coverage cleaner (``shapely.coverage_clean``, shapely ≥ 2.2 / GEOS ≥ 3.14):
 5. gaps inside the community are given to the grid of that community with the
    longest shared border, so the grids cover the community outline exactly.
 
-Communities without any division defect are not touched, and a grid whose
-shape the repair did not change keeps its geometry byte for byte (the input
-CRS geometry, not a reprojected copy). A grid is never deleted and its code
+Grids farther than ``snap_tolerance_m`` from every finding keep their
+geometry byte for byte (the input CRS geometry, not a reprojected copy; the
+cleaner's sub-tolerance snapping of such grids is undone), and so does any
+grid whose shape the repair did not change. A grid is never deleted and its code
 never changes, except that a sliver grid is merged into its neighbour (the
 log says into which) and ``renumber=True`` proposes new serials.
 
