@@ -169,6 +169,12 @@ def test_cli_json_csv_gpkg_and_filings(tmp_path, layers):
     assert _code(31) not in {r["grid_code"] for r in data["refile"]}
     layer = gpd.read_file(tmp_path / "changes.gpkg", layer="changes")
     assert len(layer) == len(data["changes"]) and layer.crs.to_epsg() == 4490
+    written = runner.invoke(cli, ["diff", old, new, "--out", str(tmp_path / "changes.csv")])
+    assert written.exit_code == 0, written.output
+    rows = pd.read_csv(tmp_path / "changes.csv", dtype=str)
+    assert (rows["change"] == "redrawn").sum() == 1
+    assert rows.loc[rows["change"] == "merged", "old_codes"].tolist() == [
+        f"{_code(2)};{_code(3)}"]
     csv = runner.invoke(cli, ["diff", old, new, "--format", "csv"])
     assert csv.output.splitlines()[0] == "change,old_codes,new_codes,area_m2,community_code"
     table = runner.invoke(cli, ["diff", old, new])
