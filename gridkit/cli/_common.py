@@ -47,6 +47,12 @@ metric_crs_option = click.option(
     show_default=True,
     help="Metric CRS for areas and distances (EPSG:4547: CGCS2000 3-degree GK CM 114E, Guangzhou).",
 )
+config_option = click.option(
+    "--config",
+    "config_path",
+    metavar="rules.yaml",
+    help="Tolerances, sliver limits and iou_threshold: the rules file of gridkit validate (YAML).",
+)
 layer_option = click.option(
     "--layer", default=None, help="Layer to read from a multi-layer GeoPackage."
 )
