@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -16,7 +18,14 @@ from gridkit.cli._common import (
 from gridkit.cli._metrics import by_option, codes_option, column_overrides, render
 from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
-from gridkit.events import CHUNK_ROWS, DEFAULT_SLA_HOURS, ENGINES, join_events_file
+from gridkit.events import (
+    CHUNK_ROWS,
+    DEFAULT_SLA_HOURS,
+    ENGINES,
+    EventParams,
+    Progress,
+    join_events,
+)
 from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer
 
@@ -35,8 +44,9 @@ SUMMARY = ("events", "located", "outside", "unlocatable", "dispatched", "dispatc
                    "...) or wgs84, cgcs2000, gcj02, bd09. Default: wgs84.")
 @click.option("--grids-crs", default=None,
               help="CRS of the grid layer when the file has none (same values as --crs).")
-@click.option("--dispatch-sla", "sla", type=click.FloatRange(min=0), default=DEFAULT_SLA_HOURS,
-              show_default=True, help="Dispatch within this many hours of the report is timely.")
+@click.option("--dispatch-sla", "dispatch_sla_hours", type=click.FloatRange(min=0),
+              default=DEFAULT_SLA_HOURS, show_default=True,
+              help="Dispatch within this many hours of the report is timely.")
 @click.option("--period-end", default=None, metavar="DATE",
               help="Closed by the end of this day counts as closed (default: 31 December of "
                    "the year of the latest report).")
@@ -63,7 +73,8 @@ SUMMARY = ("events", "located", "outside", "unlocatable", "dispatched", "dispatc
               help="With --engine dask: shuffle the events into spatial partitions (Hilbert "
                    "curve) before the join; --no-spatial-shuffle joins them in file order "
                    "(no shuffle; same results).")
-def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None, sla: float,
+def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None,
+            dispatch_sla_hours: float,
             period_end: str | None, by: str, codes: str | None, out: str | None, force: bool,
             fmt: str, lang: str, columns: tuple[str, ...], chunk_rows: int, engine: str,
             scheduler: str | None, workers: int, spatial_shuffle: bool) -> None:
@@ -91,13 +102,42 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
         check_writable(out, force, inputs=(grids, events, codes), folder=False)
     names = code_names(load_divisions(codes))
     layer = read_layer(grids, "grids", columns=column_overrides(columns, "grids"), crs=grids_crs)
-    dask_options = ({"scheduler": scheduler, "workers": workers, "spatial": spatial_shuffle}
-                    if engine == "dask" else {})
-    result = join_events_file(layer, events, crs=crs_spec or "wgs84", sla_hours=sla,
-                              period_end=period_end, by=by, names=names, lang=lang,
-                              columns=column_overrides(columns, "events"), out=out,
-                              force=force, chunk_rows=chunk_rows,
-                              progress=progress_enabled(), engine=engine, **dask_options)
+    params = EventParams(crs=crs_spec or "wgs84", dispatch_sla_hours=dispatch_sla_hours,
+                         period_end=period_end, by=by,
+                         columns=column_overrides(columns, "events") or {},
+                         chunk_rows=chunk_rows, engine=engine, scheduler=scheduler,
+                         workers=workers, spatial=spatial_shuffle)
+    with progress_bar(lang) as progress:
+        result = join_events(layer, events, params, names=names, out=out, progress=progress)
+    result = result.in_language(lang)
     if out is not None:
         click.echo(pick(lang, zh=f"已写入 {out}", en=f"Wrote {out}"), err=True)
     click.echo(render(result.to_dict(), COLUMNS, fmt, lang, SUMMARY), nl=False)
+
+
+@contextmanager
+def progress_bar(lang: str) -> Iterator[Progress | None]:
+    """A tqdm bar on stderr fed by the library's progress callback (None when piped).
+
+    The bar is opened on the first report, when the total and the unit are known.
+    """
+    if not progress_enabled():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bars: list = []
+
+    def report(done: int, total: int | None, unit: str) -> None:
+        if not bars:
+            label = pick(lang, zh="条", en=" events") if unit == "events" else \
+                pick(lang, zh=" 分区", en=" partitions")
+            bars.append(tqdm(total=total, unit=label, unit_scale=unit == "events",
+                             leave=False, desc=pick(lang, zh="工单", en="events")))
+        bars[0].update(done - bars[0].n)
+
+    try:
+        yield report
+    finally:
+        for bar in bars:
+            bar.close()

@@ -23,7 +23,7 @@ from gridkit.cli._common import (
 from gridkit.coverage import ROSTERS, compute_coverage
 from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
-from gridkit.events import DEFAULT_SLA_HOURS, compute_events
+from gridkit.events import DEFAULT_SLA_HOURS, EventParams, compute_events
 from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer, read_table
 from gridkit.maps import (
@@ -129,9 +129,9 @@ def build(kind: str, layer, names: dict, options: dict, common: dict) -> GridMap
     if not options["events"]:
         raise InputError("an events map needs the EVENTS file: gridkit map events GRIDS EVENTS")
     orders = read_table(options["events"], "events")
-    result = compute_events(layer, orders, crs=options["events_crs"],
-                            sla_hours=options["sla"], period_end=options["period_end"],
-                            by="grid", names=names, lang=lang)
+    params = EventParams(crs=options["events_crs"], dispatch_sla_hours=options["sla"],
+                         period_end=options["period_end"], by="grid")
+    result = compute_events(layer, orders, params, names=names).in_language(lang)
     return events_map(layer, result.rows, points=orders, points_crs=options["events_crs"],
                       **common)
 

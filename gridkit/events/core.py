@@ -1,7 +1,8 @@
-"""Work orders (工单): join events to grids; dispatch and closure metrics (SPEC §3).
+"""The core of the events join: parameters, additive counts, the chunk join, the metrics.
 
-The work is split so that it runs chunk by chunk in bounded memory and maps
-onto dask partitions unchanged:
+Both engines (:mod:`gridkit.events.local`, :mod:`gridkit.events.dask_engine`)
+import this module and nothing of each other. The work is split so that it
+runs chunk by chunk in bounded memory and maps onto dask partitions unchanged:
 
 1. :class:`EventGrids` prepares the layer once: sorted by grid code (so the
    lowest code wins on a shared edge, see :mod:`gridkit.join`), put in the
@@ -11,10 +12,10 @@ onto dask partitions unchanged:
 3. counts of all chunks are added (``sum(counts)``) and :func:`summarise`
    turns them into the metrics, rolled up with :mod:`gridkit.rollup`.
 
-:func:`join_events_file` runs this over a file: the local engine reads it
-in chunks (:func:`accumulate`, bounded memory); ``engine="dask"`` runs the
-same :func:`join_chunk` on dask partitions (:mod:`gridkit.dask_engine`).
-See ``docs/scale.md``.
+:func:`gridkit.events.join_events` runs this over a file: the local engine
+reads it in chunks (:func:`gridkit.events.local.accumulate`, bounded memory);
+``engine="dask"`` runs the same :func:`join_chunk` on dask partitions
+(:mod:`gridkit.events.dask_engine`). See ``docs/scale.md``.
 
 Definitions (SPEC §3 and docs/architecture.md): an event is *unlocatable*
 when lon/lat is missing, non-finite or impossible for its CRS
@@ -39,7 +40,10 @@ Examples
 ...                        "assigned_grid_code": ["440104001001001", "440104001001002"],
 ...                        "dispatched_at": [t + pd.Timedelta(hours=1), pd.NaT],
 ...                        "closed_at": [t, pd.NaT], "valid_complaint": [False, True]})
->>> result = compute_events(grids, events, period_end="2023-12-31")
+>>> from gridkit.events.local import accumulate
+>>> prepared = EventGrids(grids)
+>>> params = EventParams(period_end="2023-12-31").resolved(prepared.crs)
+>>> result = summarise(accumulate([events], prepared, params), prepared, params)
 >>> result.metrics["located"], result.metrics["dispatch_accuracy"], result.metrics["closure_rate"]
 (2, 1.0, 0.5)
 """
@@ -48,11 +52,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -62,16 +63,16 @@ import pyarrow.compute as pc
 
 from gridkit.crs import (
     CrsSpec,
+    check_coordinate_counts,
     check_coordinates,
     convert_coordinates,
-    guess_projected_crs,
+    coordinate_problems,
     parse_crs,
     valid_coordinate_mask,
 )
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import (
-    atomic_output,
     check_writable,
     parse_bools,
     parse_datetimes,
@@ -101,8 +102,6 @@ JOINED_SCHEMA = pa.schema([(c, pa.string() if c in ("event_id", "grid_code", "st
 STATUSES = ("located", "outside", "unlocatable")
 DEFAULT_SLA_HOURS = 2.0
 MAX_EXAMPLES = 5
-#: Chunks :func:`accumulate` reads ahead.
-PREFETCH = 2
 #: Events read and joined per chunk by default (bounds memory: ~100 MB a chunk).
 CHUNK_ROWS = 1_000_000
 #: Canonical columns the metrics use: only these are read from an events file.
@@ -110,25 +109,87 @@ EVENT_COLUMNS = ("event_id", "lon", "lat", "reported_at", "assigned_grid_code",
                  "dispatched_at", "closed_at", "valid_complaint")
 
 
+#: Ways to treat a row with an impossible value (``--bad-rows``).
+BAD_ROWS = ("error", "skip")
+ENGINES = ("local", "dask")
+#: Worker processes of the dask engine's local cluster when no scheduler is given.
+DEFAULT_WORKERS = 2
+
+#: ``progress(done, total, unit)``: ``done`` of ``total`` (None when unknown)
+#: ``unit`` (``"events"`` or ``"partitions"``) processed so far.
+Progress = Callable[[int, "int | None", str], object]
+
+
 @dataclass(frozen=True)
 class EventParams:
-    """Parameters of the metrics.
+    """Everything that decides how an events file is joined and counted.
+
+    One object for both engines and every entry point
+    (:func:`gridkit.events.join_events`, :func:`gridkit.events.local.compute_events`);
+    :meth:`resolved` fixes the values that depend on the data (the CRS parsed,
+    the period end from the latest report) before :func:`join_chunk` runs.
 
     Attributes
     ----------
     crs : coordinate system of the events' lon/lat (GCJ-02/BD-09 are converted).
-    sla_hours : dispatch within this many hours of the report is timely.
-    period_end : last instant counted as closed in the period (inclusive).
+    dispatch_sla_hours : dispatch within this many hours of the report is timely.
+    period_end : last instant counted as closed in the period (inclusive); a
+        date means the end of that day; None: 31 December of the year of the
+        latest report.
+    by : roll-up level of the rows (:data:`gridkit.rollup.BY_LEVELS`).
+    columns : column overrides ``{canonical: source}`` for the events file
+        (stored as sorted pairs; a mapping is accepted).
+    chunk_rows : events per chunk (local engine) or per partition (dask).
+    method : :class:`gridkit.join.GridIndex` method.
+    engine : ``"local"`` or ``"dask"``.
+    scheduler : dask: address of a running scheduler; None starts a local cluster.
+    workers : dask: worker processes of the local cluster.
+    spatial : dask: shuffle the events into spatial partitions (Hilbert curve).
+
+    Examples
+    --------
+    >>> params = EventParams(period_end="2023-12-31", columns={"lon": "X"})
+    >>> params.columns, params.resolved().period_end
+    ((('lon', 'X'),), Timestamp('2023-12-31 23:59:59.999999999'))
     """
 
-    crs: CrsSpec
-    sla_hours: float
-    period_end: pd.Timestamp
+    crs: str | int | CrsSpec = "wgs84"
+    dispatch_sla_hours: float = DEFAULT_SLA_HOURS
+    period_end: str | dt.date | None = None
+    by: str = "district"
+    columns: tuple[tuple[str, str], ...] | Mapping[str, str] = ()
+    chunk_rows: int = CHUNK_ROWS
+    method: str = "auto"
+    engine: str = "local"
+    scheduler: str | None = None
+    workers: int = DEFAULT_WORKERS
+    spatial: bool = True
+
+    def __post_init__(self) -> None:
+        columns = self.columns
+        if isinstance(columns, Mapping):
+            object.__setattr__(self, "columns", tuple(sorted(columns.items())))
+        if self.engine not in ENGINES:
+            raise InputError(f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}")
+        if self.chunk_rows < 1:
+            raise ValueError("chunk_rows must be at least 1")
+
+    @property
+    def column_map(self) -> dict[str, str]:
+        """The column overrides as a dict (None when there are none)."""
+        return dict(self.columns) or None
+
+    def resolved(self, crs: CrsSpec | None = None, latest_report: pd.Timestamp | None = None,
+                 *, path: str | os.PathLike | None = None) -> EventParams:
+        """These parameters with ``crs`` parsed and ``period_end`` an inclusive timestamp."""
+        return replace(self, crs=parse_crs(self.crs if crs is None else crs),
+                       period_end=resolve_period_end(self.period_end, latest_report, path=path))
 
     def to_dict(self) -> dict:
+        """The ``parameters`` of the JSON (resolved parameters only)."""
         end = self.period_end
         is_day_end = end == end.normalize() + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
-        return {"crs": self.crs.name, "dispatch_sla_hours": self.sla_hours,
+        return {"crs": parse_crs(self.crs).name, "dispatch_sla_hours": self.dispatch_sla_hours,
                 "period_end": end.date().isoformat() if is_day_end else end.isoformat()}
 
 
@@ -349,10 +410,11 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
     problems = {"outside": flags["outside"], "unlocatable": flags["unlocatable"],
                 "dispatched_without_report_time": is_dispatched & reported.isna().to_numpy(),
                 "assigned_grid_unknown": unknown_assigned}
-    problems.update(_coordinate_problems(lon, lat, params.crs))
+    problems.update({f"_{kind}": mask
+                     for kind, mask in coordinate_problems(lon, lat, params.crs).items()})
     chunk_findings = {}
     for kind, mask in problems.items():
-        if kind == "_coordinates":  # a count only
+        if kind == "_usable":  # a count only
             chunk_findings[kind] = (int(mask.sum()), [])
         elif mask.any():
             candidates = np.flatnonzero(mask)  # the lowest rows, whatever the chunk's order
@@ -363,108 +425,25 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
     return joined, EventCounts(counts, chunk_findings)
 
 
-def _coordinate_problems(lon: np.ndarray, lat: np.ndarray, crs: CrsSpec
-                         ) -> dict[str, np.ndarray]:
-    """Masks of the whole-file coordinate checks of :func:`check_majority` (geographic CRS).
-
-    ``_coordinates``: finite points other than 0,0; ``_swapped``: lat/lon read backwards
-    (China: x 0–56, y 70–140); ``_projected``: out of ±180/±90 (metres, not degrees).
-    Counted per chunk and added up, so the decision does not depend on the chunking.
-    """
-    if not crs.crs.is_geographic:
-        return {}
-    usable = np.isfinite(lon) & np.isfinite(lat) & ~((lon == 0) & (lat == 0))
-    return {"_coordinates": usable,
-            "_swapped": usable & (lon >= 0) & (lon <= 56) & (lat >= 70) & (lat <= 140),
-            "_projected": usable & ((np.abs(lon) > 180) | (np.abs(lat) > 90))}
-
-
 def check_majority(total: EventCounts, crs: CrsSpec, path=None) -> None:
     """Refuse a file whose coordinates are mostly swapped or projected (not degrees).
 
     Such events would otherwise all be counted as unlocatable; a few of them are
-    (an outlier is not a wrong CRS). Decided on the counts of the whole file.
+    (an outlier is not a wrong CRS). Decided on the counts of the whole file by
+    :func:`gridkit.crs.check_coordinate_counts`, the check layers get too.
 
     Raises
     ------
     InputError
         Naming the first such row.
     """
-    usable = total.findings.get("_coordinates", (0, []))[0]
-    for kind in ("_swapped", "_projected"):
-        count, examples = total.findings.get(kind, (0, []))
-        if not usable or 2 * count <= usable:
-            continue
-        first = examples[0]
-        share = f"{count} of {usable} coordinates"
-        where = "e.g. " + ", ".join(f"{axis}={first[axis]:,.0f}" if abs(first[axis]) >= 1000
-                                    else f"{axis}={first[axis]:g}" for axis in ("lon", "lat"))
-        if kind == "_swapped":
-            raise InputError(f"lon/lat look swapped ({share} have a latitude-like lon and a "
-                             f"longitude-like lat, {where}); map the columns the other way "
-                             f"round (--column lon=... --column lat=...)", path=path,
-                             row=first["row"])
-        codes = guess_projected_crs(first["lon"], first["lat"])
-        hint = (f"pass --crs {codes[0]}" if codes
-                else "pass --crs with their projected EPSG code")
-        raise InputError(f"coordinates look projected (metres), not degrees of {crs.name} "
-                         f"({share} outside ±180/±90, {where}); {hint}", path=path,
-                         row=first["row"])
-
-
-def accumulate(chunks: Iterable[pd.DataFrame], grids: EventGrids, params: EventParams,
-               sink: Callable[[pa.Table], object] | None = None, *,
-               prefetch: int = PREFETCH,
-               on_chunk: Callable[[int], object] | None = None) -> EventCounts:
-    """Join every chunk and add up the counts (the local engine).
-
-    Up to ``prefetch`` chunks are read ahead in a background thread while the
-    current one is joined (reading and decoding overlap the join; the first
-    reads overlap building the lookup raster). ``sink(joined)`` is called with
-    each chunk's joined events, in order, when given (to write them out).
-
-    Parameters
-    ----------
-    chunks : canonical event chunks (:func:`gridkit.io.read_events_chunks`).
-    grids, params : see :func:`join_chunk`.
-    sink : receives each chunk's joined Arrow table.
-    prefetch : chunks read ahead (memory: about ``prefetch + 1`` chunks).
-    on_chunk : called with the number of events of each chunk once it is joined
-        (a progress bar's ``update``).
-
-    Returns
-    -------
-    EventCounts, the sum over all chunks.
-
-    Examples
-    --------
-    >>> total = accumulate(read_events_chunks("events.parquet"), grids, params)  # doctest: +SKIP
-    >>> result = summarise(total, grids, params)  # doctest: +SKIP
-    """
-    total = EventCounts.zeros(len(grids))
-    path = None
-    iterator = iter(chunks)
-    pending: deque[Future] = deque()
-    with ThreadPoolExecutor(1) as reader:
-        try:
-            while True:
-                while len(pending) < max(prefetch, 1):
-                    pending.append(reader.submit(next, iterator, None))
-                chunk = pending.popleft().result()
-                if chunk is None:
-                    break
-                joined, counts = join_chunk(chunk, grids, params, with_joined=sink is not None)
-                total = total + counts
-                path = chunk.attrs.get("source_path", path)
-                if sink is not None:
-                    sink(joined)
-                if on_chunk is not None:
-                    on_chunk(len(chunk))
-        finally:
-            for future in pending:
-                future.cancel()
-    check_majority(total, params.crs, path)  # before a sink's output is committed
-    return total
+    found = {kind[1:]: value for kind, value in total.findings.items()
+             if kind.startswith("_")}
+    usable = found.pop("usable", (0, []))[0]
+    check_coordinate_counts(
+        usable, {kind: count for kind, (count, _) in found.items()},
+        {kind: (e[0]["row"], e[0]["lon"], e[0]["lat"]) for kind, (_, e) in found.items() if e},
+        crs, path=path)
 
 
 @dataclass
@@ -480,7 +459,8 @@ class EventsResult:
         that every column adds up to the whole.
     per_grid : counts and rates per grid of the layer (sorted by grid code).
     findings : outside, unlocatable and inconsistent events (count and examples).
-    joined : the joined events (:func:`compute_events` only).
+    joined : the joined events (:func:`gridkit.events.local.compute_events` only).
+    lang : language of the names and messages (see :meth:`in_language`).
     """
 
     metrics: dict
@@ -490,6 +470,20 @@ class EventsResult:
     params: EventParams
     by: str
     joined: pd.DataFrame | None = None
+    lang: str = "zh"
+    # What the result was summarised from, to render it again in another language.
+    _source: tuple | None = field(default=None, repr=False)
+
+    def in_language(self, lang: str) -> EventsResult:
+        """The same result with names and messages in ``lang`` (computation and
+        presentation apart: the numbers are summarised once more from the counts)."""
+        if lang == self.lang or self._source is None:
+            return self
+        total, grids, names, path = self._source
+        result = summarise(total, grids, self.params, by=self.by, names=names, lang=lang,
+                           path=path)
+        result.joined = self.joined
+        return result
 
     def to_dict(self) -> dict:
         """The SPEC §7 JSON: flat metrics, ``by``, ``parameters``, ``rows``, ``findings``."""
@@ -513,7 +507,7 @@ _MESSAGES = {
 
 
 def summarise(total: EventCounts, grids: EventGrids, params: EventParams, *,
-              by: str = "district", names: Mapping[str, str] | None = None,
+              by: str | None = None, names: Mapping[str, str] | None = None,
               lang: str = "zh", path: str | None = None) -> EventsResult:
     """Metrics from the added-up counts of all chunks.
 
@@ -522,11 +516,12 @@ def summarise(total: EventCounts, grids: EventGrids, params: EventParams, *,
     total : the sum of the chunks' :class:`EventCounts`.
     grids : the prepared layer the counts refer to.
     params : the parameters used.
-    by : roll-up level (:data:`gridkit.rollup.BY_LEVELS`).
+    by : roll-up level (:data:`gridkit.rollup.BY_LEVELS`); default ``params.by``.
     names : code → name from the official code list.
     lang : language of names and messages.
     path : the events file, named in the findings.
     """
+    by = params.by if by is None else by
     n = len(grids)
     counts = pd.DataFrame(total.counts, columns=list(COUNT_FIELDS))
     per_grid = pd.concat([grids.table, counts.iloc[:n]], axis=1)
@@ -549,44 +544,7 @@ def summarise(total: EventCounts, grids: EventGrids, params: EventParams, *,
                         path=path)
                 for kind, (zh, en) in _MESSAGES.items() if kind in total.findings]
     return EventsResult(metrics=metrics, rows=rows, per_grid=per_grid, findings=findings,
-                        params=params, by=by)
-
-
-def compute_events(grids, events: pd.DataFrame, *, crs: str | CrsSpec = "wgs84",
-                   sla_hours: float = DEFAULT_SLA_HOURS,
-                   period_end: str | dt.date | None = None, by: str = "district",
-                   names: Mapping[str, str] | None = None, lang: str = "zh",
-                   method: str = "auto") -> EventsResult:
-    """Join an in-memory events table to a grid layer and compute the metrics.
-
-    Parameters
-    ----------
-    grids : the grid layer (GeoDataFrame).
-    events : events with canonical columns (see :func:`join_chunk`).
-    crs : the events' coordinate system (``--crs``).
-    sla_hours : ``--dispatch-sla``.
-    period_end : ``--period-end``; default 31 December of the latest report's year.
-    by, names, lang : see :func:`summarise`.
-    method : :class:`gridkit.join.GridIndex` method.
-
-    Returns
-    -------
-    EventsResult, with ``joined`` set.
-    """
-    prepared = EventGrids(grids, crs, method=method)
-    reported = _times(events, "reported_at", events.attrs.get("source_path"))
-    params = EventParams(prepared.crs, float(sla_hours),
-                         resolve_period_end(period_end, reported.max(),
-                                            path=events.attrs.get("source_path")))
-    parts: list[pd.DataFrame] = []
-    total = accumulate([events], prepared, params, sink=parts.append)
-    result = summarise(total, prepared, params, by=by, names=names, lang=lang,
-                       path=events.attrs.get("source_path"))
-    result.joined = pa.concat_tables(parts or [JOINED_SCHEMA.empty_table()]).to_pandas()
-    return result
-
-
-ENGINES = ("local", "dask")
+                        params=params, by=by, lang=lang, _source=(total, grids, names, path))
 
 
 def event_rows(path: str | os.PathLike) -> int | None:
@@ -660,158 +618,51 @@ def _parquet_latest(path, columns: Mapping[str, str] | None
     return True, latest.max()
 
 
-def prepare_events(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "wgs84",
-                   sla_hours: float = DEFAULT_SLA_HOURS,
-                   period_end: str | dt.date | None = None,
-                   columns: Mapping[str, str] | None = None,
-                   chunk_rows: int = CHUNK_ROWS,
-                   method: str = "auto") -> tuple[EventGrids, EventParams, int | None]:
+def prepare_events(grids, events: str | os.PathLike, params: EventParams
+                   ) -> tuple[EventGrids, EventParams, int | None]:
     """What both engines need before the first event is joined.
 
-    The layer prepared (:class:`EventGrids`), the period end resolved (from
-    the Parquet statistics or a first pass over the file when not given), and
-    the raster planned when the file's row count shows it pays.
+    The layer prepared (:class:`EventGrids`), the parameters resolved (the
+    period end from the Parquet statistics or a first pass over the file when
+    not given), and the raster planned when the file's row count shows it pays.
 
     Parameters
     ----------
-    grids, events, crs, sla_hours, period_end, columns, chunk_rows, method :
-        as :func:`join_events_file`.
+    grids : the grid layer.
+    events : the events file.
+    params : the run's parameters.
 
     Returns
     -------
-    (prepared layer, parameters, number of events or None when unknown before reading)
+    (prepared layer, resolved parameters, number of events or None when unknown before reading)
 
     Examples
     --------
-    >>> grids, params, rows = prepare_events(layer, "events.parquet")  # doctest: +SKIP
+    >>> grids, params, rows = prepare_events(layer, "events.parquet", EventParams())
+    ... # doctest: +SKIP
     >>> rows  # doctest: +SKIP
     10000000
     """
-    prepared = EventGrids(grids, crs, method=method)
-    latest = None if period_end is not None else latest_report(events, columns, chunk_rows)
-    params = EventParams(prepared.crs, float(sla_hours),
-                         resolve_period_end(period_end, latest, path=events))
+    prepared = EventGrids(grids, params.crs, method=params.method)
+    latest = (None if params.period_end is not None
+              else latest_report(events, params.column_map, params.chunk_rows))
+    resolved = params.resolved(prepared.crs, latest, path=events)
     rows = event_rows(events)
     if rows is not None:
         prepared.index.expect(rows)  # build the raster at once for a big file
-    return prepared, params, rows
+    return prepared, resolved, rows
 
 
-@contextmanager
-def progress_bar(total: int | None, lang: str = "zh", *, enabled: bool = True,
-                 unit: str | None = None) -> Iterator[Callable[[int], object] | None]:
-    """A tqdm progress bar on stderr; yields its ``update`` (None when not ``enabled``).
+def check_joined_out(out: str | os.PathLike | None, events, grids) -> None:
+    """Refuse an ``out`` that is not ``.parquet`` or is one of the inputs.
 
-    ``total`` (known for Parquet) gives a percentage and the time left.
-
-    Examples
-    --------
-    >>> with progress_bar(3, "en", enabled=False) as update:
-    ...     update is None
-    True
+    An existing ``out`` is replaced: refusing it (``--force``) is the caller's policy.
     """
-    if not enabled:
-        yield None
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=total, unit=unit or pick(lang, zh="条", en=" events"),
-              unit_scale=unit is None, leave=False, desc=pick(lang, zh="工单", en="events")) as bar:
-        yield bar.update
-
-
-def join_events_file(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "wgs84",
-                     sla_hours: float = DEFAULT_SLA_HOURS,
-                     period_end: str | dt.date | None = None, by: str = "district",
-                     names: Mapping[str, str] | None = None, lang: str = "zh",
-                     columns: Mapping[str, str] | None = None,
-                     out: str | os.PathLike | None = None, force: bool = False,
-                     chunk_rows: int = CHUNK_ROWS, progress: bool = False,
-                     engine: str = "local", method: str = "auto",
-                     **dask_options) -> EventsResult:
-    """Join an events file to a grid layer and compute the metrics, in bounded memory.
-
-    ``gridkit events`` in a function. The local engine reads the file in
-    chunks of ``chunk_rows`` events (Parquet batches, CSV chunks), joins each
-    with :func:`join_chunk` and adds up the counts; memory stays at a few
-    chunks whatever the file's size. ``engine="dask"`` runs the same
-    :func:`join_chunk` on dask partitions instead
-    (:func:`gridkit.dask_engine.join_events_dask`), with the same results.
-
-    Parameters
-    ----------
-    grids : the grid layer (GeoDataFrame, e.g. from :func:`gridkit.io.read_layer`).
-    events : CSV, Excel or Parquet work-order file.
-    crs : the events' coordinate system (``--crs``).
-    sla_hours, period_end : ``--dispatch-sla``, ``--period-end`` (default: 31
-        December of the latest report's year).
-    by, names, lang : see :func:`summarise`.
-    columns : column overrides ``{canonical: source}`` for the events file.
-    out : write the joined events (:data:`JOINED_SCHEMA`, in file order) to
-        this Parquet file (atomically; refused if it exists unless ``force``).
-    chunk_rows : events per chunk (local engine) or per partition (dask).
-    progress : show a progress bar on stderr.
-    engine : ``"local"`` or ``"dask"``.
-    method : :class:`gridkit.join.GridIndex` method.
-    dask_options : passed to :func:`gridkit.dask_engine.join_events_dask`
-        (``scheduler``, ``client``, ``workers``, ``spatial``).
-
-    Returns
-    -------
-    EventsResult (``joined`` not set: see ``out``).
-
-    Raises
-    ------
-    InputError
-        Bad input (missing column, bad value, existing ``out``, ...).
-
-    Examples
-    --------
-    >>> from gridkit.io import read_layer
-    >>> layer = read_layer("grids.gpkg")  # doctest: +SKIP
-    >>> result = join_events_file(layer, "events.parquet", period_end="2023-12-31",
-    ...                           out="joined.parquet")  # doctest: +SKIP
-    >>> result.metrics["dispatch_accuracy"]  # doctest: +SKIP
-    0.9639
-    """
-    if engine not in ENGINES:
-        raise InputError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
-    if engine == "dask":
-        from gridkit.dask_engine import join_events_dask
-
-        return join_events_dask(grids, events, crs=crs, sla_hours=sla_hours,
-                                period_end=period_end, by=by, names=names, lang=lang,
-                                columns=columns, out=out, force=force,
-                                partition_rows=chunk_rows, progress=progress, method=method,
-                                **dask_options)
-    if dask_options:
-        raise TypeError(f"options only for engine='dask': {', '.join(dask_options)}")
-    check_joined_out(out, force, events, grids)
-    prepared, params, rows = prepare_events(grids, events, crs=crs, sla_hours=sla_hours,
-                                            period_end=period_end, columns=columns,
-                                            chunk_rows=chunk_rows, method=method)
-    chunks = read_events_chunks(events, columns=columns, chunk_rows=chunk_rows,
-                                select=EVENT_COLUMNS)
-    with progress_bar(rows, lang, enabled=progress) as update:
-        if out is None:
-            total = accumulate(chunks, prepared, params, on_chunk=update)
-        else:
-            import pyarrow.parquet as pq
-
-            with atomic_output(out, force) as tmp, \
-                    pq.ParquetWriter(tmp, JOINED_SCHEMA) as writer:
-                total = accumulate(chunks, prepared, params, sink=writer.write_table,
-                                   on_chunk=update)
-    return summarise(total, prepared, params, by=by, names=names, lang=lang, path=str(events))
-
-
-def check_joined_out(out: str | os.PathLike | None, force: bool, events, grids) -> None:
-    """Refuse an ``out`` that is not ``.parquet``, exists (without ``force``) or is an input."""
     if out is None:
         return
     if Path(out).suffix.lower() != ".parquet":
         raise InputError("the joined-events output must be a .parquet file", path=out)
-    check_writable(out, force, inputs=(events, grids.attrs.get("source_path")), folder=False)
+    check_writable(out, True, inputs=(events, grids.attrs.get("source_path")), folder=False)
 
 
 def _times(chunk: pd.DataFrame, column: str, path) -> pd.Series:
@@ -859,7 +710,7 @@ def _same_lonlat(a, b) -> bool:
 
 
 def _sla_ns(params: EventParams) -> int:
-    return int(round(params.sla_hours * 3600 * 1e9))
+    return int(round(params.dispatch_sla_hours * 3600 * 1e9))
 
 
 def _number(value) -> float | None:
