@@ -157,7 +157,10 @@ def test_zero_denominators_are_null():
     result = compute(layer(), quiet)
     assert result.metrics["dispatch_accuracy"] is None
     assert result.metrics["dispatch_timeliness"] is None
-    assert result.metrics["closure_rate"] == 0.0
+    # no closed_at column: the closure rate is unknown, not 0 (issue 12)
+    assert result.metrics["closure_rate"] is None
+    assert result.unavailable["closure_rate"] == ["closed_at"]
+    assert result.metrics["dispatched"] == 0  # the column is there, every value empty
     assert "NaN" not in json.dumps(result.to_dict(), default=str)
     empty = compute(layer(), events().iloc[:0], period_end="2023-12-31")
     assert empty.metrics["events"] == 0 and empty.metrics["closure_rate"] is None

@@ -145,7 +145,7 @@ def test_latest_report_is_the_latest_in_every_format(tmp_path):
     data.to_parquet(tmp_path / "e.parquet", row_group_size=4)
     data.to_csv(tmp_path / "e.csv", index=False)
     assert latest_report(tmp_path / "e.parquet") == T
-    assert latest_report(tmp_path / "e.csv", chunk_rows=4) == T
+    assert latest_report(tmp_path / "e.csv", EventParams(chunk_rows=4)) == T
 
 
 def test_expect_builds_the_raster_before_the_first_points():

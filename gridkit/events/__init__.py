@@ -26,13 +26,16 @@ import os
 from collections.abc import Mapping
 
 from gridkit.events.core import (
+    BAD_ROWS,
     CHUNK_ROWS,
     COUNT_FIELDS,
     DEFAULT_SLA_HOURS,
+    DEFAULT_TZ,
     ENGINES,
     EVENT_COLUMNS,
     JOINED_SCHEMA,
     METRIC_KEYS,
+    REJECT_COLUMNS,
     EventCounts,
     EventGrids,
     EventParams,
@@ -44,17 +47,21 @@ from gridkit.events.core import (
     prepare_events,
     resolve_period_end,
     summarise,
+    type_events,
 )
 from gridkit.events.local import accumulate, compute_events, join_events_local
 
 __all__ = [
+    "BAD_ROWS",
     "CHUNK_ROWS",
     "COUNT_FIELDS",
     "DEFAULT_SLA_HOURS",
+    "DEFAULT_TZ",
     "ENGINES",
     "EVENT_COLUMNS",
     "JOINED_SCHEMA",
     "METRIC_KEYS",
+    "REJECT_COLUMNS",
     "EventCounts",
     "EventGrids",
     "EventParams",
@@ -69,6 +76,7 @@ __all__ = [
     "prepare_events",
     "resolve_period_end",
     "summarise",
+    "type_events",
 ]
 
 

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -60,6 +61,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import shapely
 
 from gridkit.crs import (
     CrsSpec,
@@ -74,12 +76,12 @@ from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import (
     check_writable,
-    parse_bools,
     parse_datetimes,
     parse_numbers,
     read_events_chunks,
     resolve_columns,
 )
+from gridkit.io.values import LOCAL_TZ, convert_columns
 from gridkit.join import GridIndex
 from gridkit.rollup import finding, ratio, rollup
 
@@ -111,6 +113,23 @@ EVENT_COLUMNS = ("event_id", "lon", "lat", "reported_at", "assigned_grid_code",
 
 #: Ways to treat a row with an impossible value (``--bad-rows``).
 BAD_ROWS = ("error", "skip")
+#: Time zone of naive timestamps and of the period end by default.
+DEFAULT_TZ = LOCAL_TZ
+#: Below this share of the events with usable coordinates located, the run warns.
+LOW_LOCATED_SHARE = 0.01
+#: Columns typed leniently under ``bad_rows="skip"`` (bad value → missing, row rejected).
+LENIENT_COLUMNS = {"reported_at": "not_a_time", "dispatched_at": "not_a_time",
+                   "closed_at": "not_a_time", "lon": "not_a_number", "lat": "not_a_number"}
+#: Optional input columns → the counts and metrics that need them (null when absent).
+NEEDS = {
+    "dispatched_at": ("dispatched", "located_dispatched", "dispatch_correct", "timely",
+                      "dispatch_accuracy", "dispatch_timeliness"),
+    "assigned_grid_code": ("dispatch_correct", "dispatch_accuracy"),
+    "closed_at": ("closed_in_period", "closure_rate"),
+    "valid_complaint": ("valid_complaints",),
+}
+#: Columns of :attr:`EventsResult.rejects` (and of the ``--rejects`` CSV).
+REJECT_COLUMNS = ("row", "column", "value", "reason")
 ENGINES = ("local", "dask")
 #: Worker processes of the dask engine's local cluster when no scheduler is given.
 DEFAULT_WORKERS = 2
@@ -134,8 +153,16 @@ class EventParams:
     crs : coordinate system of the events' lon/lat (GCJ-02/BD-09 are converted).
     dispatch_sla_hours : dispatch within this many hours of the report is timely.
     period_end : last instant counted as closed in the period (inclusive); a
-        date means the end of that day; None: 31 December of the year of the
-        latest report.
+        date means the end of that day (in ``tz``); None: 31 December of the
+        year of the latest report.
+    date_formats : strptime formats of the timestamps, tried in order; empty:
+        the automatic spellings of :func:`gridkit.io.parse_datetimes`.
+    tz : IANA time zone: naive timestamps are in it, timestamps with an offset
+        are converted to it.
+    bad_rows : ``"error"``: a row with an impossible value (a time or lon/lat
+        that cannot be read, a dispatch or closure before the report) is bad
+        input; ``"skip"``: the value is treated as missing and the row counted as
+        rejected (:attr:`EventsResult.rejects`), still joined and counted.
     by : roll-up level of the rows (:data:`gridkit.rollup.BY_LEVELS`).
     columns : column overrides ``{canonical: source}`` for the events file
         (stored as sorted pairs; a mapping is accepted).
@@ -156,6 +183,9 @@ class EventParams:
     crs: str | int | CrsSpec = "wgs84"
     dispatch_sla_hours: float = DEFAULT_SLA_HOURS
     period_end: str | dt.date | None = None
+    date_formats: tuple[str, ...] = ()
+    tz: str = DEFAULT_TZ
+    bad_rows: str = "error"
     by: str = "district"
     columns: tuple[tuple[str, str], ...] | Mapping[str, str] = ()
     chunk_rows: int = CHUNK_ROWS
@@ -169,6 +199,15 @@ class EventParams:
         columns = self.columns
         if isinstance(columns, Mapping):
             object.__setattr__(self, "columns", tuple(sorted(columns.items())))
+        object.__setattr__(self, "date_formats", tuple(self.date_formats))
+        if self.bad_rows not in BAD_ROWS:
+            raise InputError(f"unknown bad-rows mode {self.bad_rows!r}; use one of "
+                             f"{', '.join(BAD_ROWS)}")
+        try:
+            zoneinfo.ZoneInfo(self.tz)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise InputError(f"unknown time zone {self.tz!r}: use an IANA name such as "
+                             f"{DEFAULT_TZ}, Asia/Hong_Kong or America/New_York") from None
         if self.engine not in ENGINES:
             raise InputError(f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}")
         if self.chunk_rows < 1:
@@ -183,7 +222,8 @@ class EventParams:
                  *, path: str | os.PathLike | None = None) -> EventParams:
         """These parameters with ``crs`` parsed and ``period_end`` an inclusive timestamp."""
         return replace(self, crs=parse_crs(self.crs if crs is None else crs),
-                       period_end=resolve_period_end(self.period_end, latest_report, path=path))
+                       period_end=resolve_period_end(self.period_end, latest_report, path=path,
+                                                     tz=self.tz))
 
     def to_dict(self) -> dict:
         """The ``parameters`` of the JSON (resolved parameters only)."""
@@ -194,12 +234,14 @@ class EventParams:
 
 
 def resolve_period_end(value: str | dt.date | None, latest_report: pd.Timestamp | None = None,
-                       *, path: str | os.PathLike | None = None) -> pd.Timestamp:
+                       *, path: str | os.PathLike | None = None,
+                       tz: str = LOCAL_TZ) -> pd.Timestamp:
     """The inclusive end of the period.
 
     A date (``2023-12-31``, ``2023/12/31``) means the end of that day; a
     date with a time is taken as is. Without a value: 31 December of the year
-    of the latest report.
+    of the latest report. Times are naive, in ``tz`` (a value with an offset is
+    converted to it).
 
     Examples
     --------
@@ -219,7 +261,7 @@ def resolve_period_end(value: str | dt.date | None, latest_report: pd.Timestamp 
         return pd.Timestamp(value)  # a date with a time (e.g. YAML 2023-06-30 12:00): as is
     if isinstance(value, dt.date):
         return pd.Timestamp(value).normalize() + day_end
-    stamp = parse_datetimes(pd.Series([value]), column="--period-end").iloc[0]
+    stamp = parse_datetimes(pd.Series([value]), column="--period-end", tz=tz).iloc[0]
     if pd.isna(stamp):
         raise InputError(f"--period-end: {value!r} is not a date")
     has_time = any(ch in str(value) for ch in ":时点") or stamp != stamp.normalize()
@@ -231,8 +273,10 @@ class EventGrids:
 
     Parameters
     ----------
-    grids : GeoDataFrame with ``grid_code``, ``community_code`` (optional
-        ``grid_name``); any CRS (a layer without one is taken to be in ``crs``).
+    grids : GeoDataFrame with ``grid_code`` (optional ``grid_name`` and
+        ``community_code``: without it, units are derived from the grid code);
+        any CRS (a layer without one is taken to be in ``crs``). A grid with a
+        NaN or infinite vertex is left out of the join (:attr:`non_finite`).
     crs : the events' coordinate system (``--crs``; default WGS84).
     method : :class:`gridkit.join.GridIndex` method.
     index_options : other :class:`gridkit.join.GridIndex` options, e.g.
@@ -243,22 +287,26 @@ class EventGrids:
     table : the layer's attributes sorted by grid code (position = index answer).
     code_array : ``grid_code`` in that order, as an Arrow array (for the joined output).
     position_ids : id of each position's code, then -1 (for the no-grid slots).
+    non_finite : codes of the grids left out because a vertex is not finite.
+    bounds : (minx, miny, maxx, maxy) of the usable grids, in the events' CRS
+        (NaN without any).
     """
 
     def __init__(self, grids, crs: str | CrsSpec = "wgs84", *, method: str = "auto",
                  index_options: Mapping | None = None) -> None:
         self.crs = parse_crs(crs)
         path = grids.attrs.get("source_path")
-        missing = [c for c in ("grid_code", "community_code") if c not in grids]
-        if missing:
-            raise InputError(f"missing column(s) {', '.join(missing)}", path=path,
-                             column=missing[0])
+        if "grid_code" not in grids:
+            raise InputError("missing column grid_code", path=path, column="grid_code")
         order = np.argsort(grids["grid_code"].astype(str).to_numpy(), kind="stable")
         layer = grids.iloc[order].reset_index(drop=True)
         if layer.crs is not None and not _same_lonlat(layer.crs, self.crs.crs):
             layer = layer.to_crs(self.crs.crs)
         keep = [c for c in ("grid_code", "grid_name", "community_code") if c in layer]
         self.table = pd.DataFrame(layer[keep])
+        if "community_code" not in self.table:  # roll-ups fall back on the grid code
+            self.table["community_code"] = pd.Series(pd.NA, index=self.table.index,
+                                                     dtype=object)
         codes = layer["grid_code"].astype("str")
         self.code_array = pa.array(codes, type=pa.string())
         unique = pd.Index(codes.dropna().unique())
@@ -268,6 +316,10 @@ class EventGrids:
         self.position_ids = np.append(unique.get_indexer(codes), -1)
         self.index = GridIndex(layer.geometry.to_numpy(), method=method,
                                **dict(index_options or {}))
+        self.non_finite = codes.iloc[self.index.non_finite].tolist()
+        usable = self.index.geometries[~shapely.is_missing(self.index.geometries)]
+        self.bounds = (tuple(shapely.total_bounds(usable)) if len(usable)
+                       else (np.nan,) * 4)
 
     def code_ids(self, codes: pd.Series) -> np.ndarray:
         """Id of each code (as in :attr:`position_ids`); -1 when not in the layer."""
@@ -284,12 +336,18 @@ class EventCounts:
     """Additive counts: one row per grid position, then *outside* and *unlocatable*.
 
     ``counts`` has shape ``(grids + 2, len(COUNT_FIELDS))``; findings hold a
-    count and up to :data:`MAX_EXAMPLES` examples per kind. Two of them add up
-    with ``+`` (so ``sum(chunks, EventCounts.zeros(n))`` merges a whole run).
+    count and up to :data:`MAX_EXAMPLES` examples per kind; ``rejects`` the
+    rejected values (:data:`REJECT_COLUMNS`); ``absent`` the optional input
+    columns the file lacks; ``extent`` (minx, miny, maxx, maxy) of the usable
+    event coordinates in the grids' CRS. Two of them add up with ``+`` (so
+    ``sum(chunks, EventCounts.zeros(n))`` merges a whole run).
     """
 
     counts: np.ndarray
     findings: dict[str, tuple[int, list[dict]]] = field(default_factory=dict)
+    rejects: pd.DataFrame = field(default_factory=lambda: _rejects([]))
+    absent: frozenset[str] = frozenset()
+    extent: tuple[float, float, float, float] = (np.inf, np.inf, -np.inf, -np.inf)
 
     @classmethod
     def zeros(cls, grids: int) -> EventCounts:
@@ -303,7 +361,12 @@ class EventCounts:
             had, seen = merged.get(kind, (0, []))
             merged[kind] = (had + count,
                             sorted(seen + examples, key=lambda e: e["row"])[:MAX_EXAMPLES])
-        return EventCounts(self.counts + other.counts, merged)
+        rejects = (other.rejects if self.rejects.empty else self.rejects if other.rejects.empty
+                   else pd.concat([self.rejects, other.rejects], ignore_index=True))
+        extent = (*np.minimum(self.extent[:2], other.extent[:2]),
+                  *np.maximum(self.extent[2:], other.extent[2:]))
+        return EventCounts(self.counts + other.counts, merged, rejects,
+                           self.absent | other.absent, tuple(float(v) for v in extent))
 
 
 def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
@@ -316,9 +379,9 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
 
     Parameters
     ----------
-    chunk : canonical event columns (:func:`gridkit.io.read_events_chunks`);
-        its index is the 0-based record number in the file (for messages and
-        examples; any order).
+    chunk : canonical event columns (:func:`gridkit.io.read_events_chunks`),
+        typed by :func:`type_events` (done here when it is not yet); its index is
+        the 0-based record number in the file (for messages and examples; any order).
     grids : the prepared layer.
     params : metric parameters.
     with_joined : build the per-event table (False saves its cost when the
@@ -339,7 +402,7 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
     ...                           "community_code": ["440104001001"]},
     ...                          geometry=[box(113.0, 23.0, 113.01, 23.01)], crs=4490)
     >>> grids = EventGrids(layer)
-    >>> params = EventParams(grids.crs, 2.0, resolve_period_end("2023-12-31"))
+    >>> params = EventParams(period_end="2023-12-31").resolved(grids.crs)
     >>> chunk = pd.DataFrame({"event_id": ["e1", "e2"], "lon": [113.005, 114.0],
     ...                       "lat": [23.005, 23.0],
     ...                       "reported_at": pd.to_datetime(["2023-05-01"] * 2)})
@@ -350,23 +413,23 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
     Raises
     ------
     InputError
-        A missing column, or a dispatch or closure time before the report time.
+        A missing column, or (``bad_rows="error"``) a bad value (see :func:`type_events`).
     """
     path = chunk.attrs.get("source_path")
     for column in ("event_id", "lon", "lat", "reported_at"):
         if column not in chunk:
             raise InputError(f"missing column {column}; the table has "
                              f"{', '.join(map(str, chunk.columns))}", path=path, column=column)
+    if "rejects" not in chunk.attrs:
+        chunk = type_events(chunk, params)
     rows = np.asarray(chunk.index, dtype=np.int64) + 1
-    reported = _times(chunk, "reported_at", path)
-    dispatched_at = _times(chunk, "dispatched_at", path)
-    closed_at = _times(chunk, "closed_at", path)
-    for column, stamps in (("dispatched_at", dispatched_at), ("closed_at", closed_at)):
-        _check_order(reported, stamps, column, rows, path)
+    reported = _times(chunk, "reported_at")
+    dispatched_at = _times(chunk, "dispatched_at")
+    closed_at = _times(chunk, "closed_at")
 
-    lon = parse_numbers(chunk["lon"], path=path, column="lon").to_numpy()
-    lat = parse_numbers(chunk["lat"], path=path, column="lat").to_numpy()
-    slot = _locate(lon, lat, grids, params.crs, rows, path)
+    lon = chunk["lon"].to_numpy(dtype=np.float64)
+    lat = chunk["lat"].to_numpy(dtype=np.float64)
+    slot, extent = _locate(lon, lat, grids, params.crs, rows, path)
     n = len(grids)
     located = slot < n
     assigned = (grids.code_ids(chunk["assigned_grid_code"]) if "assigned_grid_code" in chunk
@@ -384,8 +447,7 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
         & (assigned == grids.position_ids[np.minimum(slot, n)]),
         "timely": is_dispatched & (delay <= np.timedelta64(_sla_ns(params), "ns")),
         "closed_in_period": (closed_at <= params.period_end).to_numpy(),
-        "valid_complaints": (parse_bools(chunk["valid_complaint"], path=path,
-                                         column="valid_complaint").to_numpy()
+        "valid_complaints": (chunk["valid_complaint"].to_numpy(dtype=bool)
                              if "valid_complaint" in chunk else np.zeros(len(chunk), bool)),
     }
     counts = np.stack([np.bincount(slot[flags[f]], minlength=n + 2) for f in COUNT_FIELDS],
@@ -422,20 +484,104 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
             chunk_findings[kind] = (int(mask.sum()), [
                 {"row": int(rows[i]), "event_id": event_ids.iloc[i],
                  "lon": _number(lon[i]), "lat": _number(lat[i])} for i in picked])
-    return joined, EventCounts(counts, chunk_findings)
+    absent = frozenset(c for c in NEEDS if c not in chunk)
+    return joined, EventCounts(counts, chunk_findings, chunk.attrs["rejects"], absent, extent)
 
 
-def check_majority(total: EventCounts, crs: CrsSpec, path=None) -> None:
-    """Refuse a file whose coordinates are mostly swapped or projected (not degrees).
+def type_events(chunk: pd.DataFrame, params: EventParams) -> pd.DataFrame:
+    """Type a chunk of events read without conversion, and check the times' order.
 
-    Such events would otherwise all be counted as unlocatable; a few of them are
-    (an outlier is not a wrong CRS). Decided on the counts of the whole file by
-    :func:`gridkit.crs.check_coordinate_counts`, the check layers get too.
+    Timestamps are read with ``params.date_formats`` in ``params.tz``; codes,
+    numbers and yes/no as :func:`gridkit.io.values.convert_columns` does. A
+    dispatch or closure before the report time is impossible too. With
+    ``params.bad_rows == "skip"`` every such value becomes missing and is
+    listed in ``attrs["rejects"]`` (:data:`REJECT_COLUMNS`; reasons
+    ``not_a_time``, ``not_a_number``, ``before_reported_at``); otherwise the
+    first one (lowest row) raises. Values already typed pass through.
+
+    Examples
+    --------
+    >>> chunk = pd.DataFrame({"reported_at": ["03/01/2011 02:27:57 PM", "1900-01-01"],
+    ...                       "closed_at": ["03/02/2011 09:00:00 AM", "oops"]})
+    >>> params = EventParams(date_formats=["%m/%d/%Y %I:%M:%S %p", "%Y-%m-%d"],
+    ...                      bad_rows="skip")
+    >>> typed = type_events(chunk, params)
+    >>> typed["reported_at"].dt.strftime("%Y-%m-%d %H:%M").tolist()
+    ['2011-03-01 14:27', '1900-01-01 00:00']
+    >>> typed.attrs["rejects"].to_dict("records")
+    [{'row': 2, 'column': 'closed_at', 'value': 'oops', 'reason': 'not_a_time'}]
 
     Raises
     ------
     InputError
-        Naming the first such row.
+        With ``bad_rows == "error"``, naming the column and the first bad row.
+    """
+    path = chunk.attrs.get("source_path")
+    coerce = params.bad_rows == "skip"
+    errors = "coerce" if coerce else "raise"
+    out = convert_columns(chunk.drop(columns=[c for c in LENIENT_COLUMNS if c in chunk]),
+                          "events", path=path)
+    rejects: list[pd.DataFrame] = []
+    for column, reason in LENIENT_COLUMNS.items():
+        if column not in chunk:
+            continue
+        raw = chunk[column]
+        if reason == "not_a_time":
+            typed = parse_datetimes(raw, path=path, column=column, errors=errors,
+                                    formats=params.date_formats, tz=params.tz)
+        else:
+            typed = parse_numbers(raw, path=path, column=column, errors=errors)
+        if coerce:
+            rejects.append(_rejected(raw, _filled(raw) & typed.isna(), column, reason))
+        out[column] = typed
+    for column in ("dispatched_at", "closed_at"):
+        if column not in out:
+            continue
+        early = (out[column] < out["reported_at"]).to_numpy()
+        if early.any() and not coerce:
+            _raise_early(out["reported_at"], out[column], early, column, path)
+        if early.any():
+            rejects.append(_rejected(chunk[column], early, column, "before_reported_at"))
+            out.loc[early, column] = pd.NaT
+    out = out[list(chunk.columns)]
+    out.attrs["source_path"] = path
+    out.attrs["rejects"] = _rejects(rejects)
+    return out
+
+
+def _filled(raw: pd.Series) -> pd.Series:
+    """Cells that hold something (not missing, not blank)."""
+    if raw.dtype != object and not pd.api.types.is_string_dtype(raw.dtype):
+        return raw.notna()
+    return raw.notna() & (raw.astype(str).str.strip() != "")
+
+
+def _rejected(values: pd.Series, mask, column: str, reason: str) -> pd.DataFrame:
+    mask = np.asarray(mask, dtype=bool)
+    return pd.DataFrame({"row": np.asarray(values.index, dtype=np.int64)[mask] + 1,
+                         "column": column, "value": values[mask].astype(str).to_numpy(),
+                         "reason": reason})
+
+
+def _rejects(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    empty = pd.DataFrame({"row": pd.Series(dtype=np.int64), "column": pd.Series(dtype=object),
+                          "value": pd.Series(dtype=object), "reason": pd.Series(dtype=object)})
+    return pd.concat([empty, *parts], ignore_index=True) if parts else empty
+
+
+def check_totals(total: EventCounts, grids: EventGrids, crs: CrsSpec, path=None) -> None:
+    """Refuse a file whose coordinates are mostly swapped or projected (not degrees),
+    or whose events lie nowhere near the grids.
+
+    Such events would otherwise all be counted as unlocatable or outside; a few
+    of them are (an outlier is not a wrong CRS). Decided on the counts of the
+    whole file (by :func:`gridkit.crs.check_coordinate_counts`, the check layers
+    get too), before an output is committed.
+
+    Raises
+    ------
+    InputError
+        Naming the first such row, or both extents when they do not overlap.
     """
     found = {kind[1:]: value for kind, value in total.findings.items()
              if kind.startswith("_")}
@@ -444,6 +590,22 @@ def check_majority(total: EventCounts, crs: CrsSpec, path=None) -> None:
         usable, {kind: count for kind, (count, _) in found.items()},
         {kind: (e[0]["row"], e[0]["lon"], e[0]["lat"]) for kind, (_, e) in found.items() if e},
         crs, path=path)
+    if usable and not _overlap(total.extent, grids.bounds):
+        raise InputError(f"the events and the grids do not overlap: "
+                         f"{_extents(total, grids, 'en')}; are both in the coordinate system "
+                         "they are read in?", path=path)
+
+
+def _overlap(a, b) -> bool:
+    return bool(a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3])
+
+
+def _extents(total: EventCounts, grids: EventGrids, lang: str) -> str:
+    def span(box) -> str:
+        return f"x {box[0]:.6g}–{box[2]:.6g}, y {box[1]:.6g}–{box[3]:.6g}"
+
+    return pick(lang, zh=f"事件范围 {span(total.extent)}，网格范围 {span(grids.bounds)}",
+                en=f"the events span {span(total.extent)}, the grids {span(grids.bounds)}")
 
 
 @dataclass
@@ -453,7 +615,9 @@ class EventsResult:
     Attributes
     ----------
     metrics : whole-set counts and rates (keys :data:`METRIC_KEYS` and the
-        other counts of :data:`COUNT_FIELDS`); a rate with a zero denominator is ``None``.
+        other counts of :data:`COUNT_FIELDS`, then ``rejected``); a rate with a
+        zero denominator is ``None``, so is a metric whose input column is absent
+        (:attr:`unavailable`).
     rows : one row per unit of level ``by``, plus a row with ``code`` None for
         the events in no grid (outside or unlocatable) when there are any, so
         that every column adds up to the whole.
@@ -461,6 +625,11 @@ class EventsResult:
     findings : outside, unlocatable and inconsistent events (count and examples).
     joined : the joined events (:func:`gridkit.events.local.compute_events` only).
     lang : language of the names and messages (see :meth:`in_language`).
+    rejects : the values rejected under ``bad_rows="skip"`` (:data:`REJECT_COLUMNS`),
+        sorted by row; ``metrics["rejected"]`` is the number of rows.
+    unavailable : metric → the absent input columns it needs (its value is None).
+    warnings : messages about the run as a whole (few events located, grids
+        left out); the numbers stand.
     """
 
     metrics: dict
@@ -471,6 +640,9 @@ class EventsResult:
     by: str
     joined: pd.DataFrame | None = None
     lang: str = "zh"
+    rejects: pd.DataFrame | None = None
+    unavailable: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     # What the result was summarised from, to render it again in another language.
     _source: tuple | None = field(default=None, repr=False)
 
@@ -486,10 +658,12 @@ class EventsResult:
         return result
 
     def to_dict(self) -> dict:
-        """The SPEC §7 JSON: flat metrics, ``by``, ``parameters``, ``rows``, ``findings``."""
+        """The SPEC §7 JSON: flat metrics (with ``rejected``), ``by``, ``parameters``,
+        ``rows``, ``findings``, ``unavailable`` and ``warnings``."""
         rows = self.rows.astype(object).where(self.rows.notna(), None)
         return {**self.metrics, "by": self.by, "parameters": self.params.to_dict(),
-                "rows": rows.to_dict("records"), "findings": self.findings}
+                "rows": rows.to_dict("records"), "findings": self.findings,
+                "unavailable": self.unavailable, "warnings": self.warnings}
 
 
 _MESSAGES = {
@@ -539,12 +713,49 @@ def summarise(total: EventCounts, grids: EventGrids, params: EventParams, *,
     for rate, (num, den) in RATES.items():
         metrics[rate] = ratio(metrics[num], metrics[den])
     metrics = {key: metrics[key] for key in (*METRIC_KEYS, *COUNT_FIELDS)}
+    unavailable: dict[str, list[str]] = {}
+    for column in sorted(total.absent):
+        for key in NEEDS[column]:
+            unavailable.setdefault(key, []).append(column)
+    for key in unavailable:  # never 0 for a number that could not be computed
+        metrics[key] = None
+        for table in (per_grid, rows):
+            table[key] = pd.Series(None, index=table.index, dtype=object)
+    rejects = total.rejects.sort_values(["row", "column"], kind="stable", ignore_index=True)
+    metrics["rejected"] = int(rejects["row"].nunique())
     findings = [finding(kind, pick(lang, zh=zh, en=en).format(n=total.findings[kind][0]),
                         total.findings[kind][0], total.findings[kind][1], table="events",
                         path=path)
                 for kind, (zh, en) in _MESSAGES.items() if kind in total.findings]
     return EventsResult(metrics=metrics, rows=rows, per_grid=per_grid, findings=findings,
-                        params=params, by=by, lang=lang, _source=(total, grids, names, path))
+                        params=params, by=by, lang=lang, rejects=rejects,
+                        unavailable=unavailable, warnings=_warnings(total, grids, lang),
+                        _source=(total, grids, names, path))
+
+
+def _warnings(total: EventCounts, grids: EventGrids, lang: str) -> list[str]:
+    """Few events located (a CRS mix-up?) and grids left out of the join."""
+    out = []
+    if grids.non_finite:
+        codes = ", ".join(map(str, grids.non_finite[:MAX_EXAMPLES]))
+        more = len(grids.non_finite) - MAX_EXAMPLES
+        codes += pick(lang, zh=f" 等 {len(grids.non_finite)} 个", en=f" and {more} more") \
+            if more > 0 else ""
+        out.append(pick(lang, zh=f"网格 {codes} 的坐标含 NaN 或无穷值，未参与匹配",
+                        en=f"grid(s) {codes} have NaN or infinite coordinates and were left "
+                           "out of the join"))
+    whole = total.counts.sum(axis=0)
+    located, outside = (int(whole[COUNT_FIELDS.index(k)]) for k in ("located", "outside"))
+    usable = located + outside
+    if usable and located < LOW_LOCATED_SHARE * usable:
+        out.append(pick(
+            lang,
+            zh=f"坐标可用的 {usable} 个事件中只有 {located} 个（{located / usable:.1%}）"
+               f"落在网格内：{_extents(total, grids, lang)}；请检查两者的坐标系",
+            en=f"only {located} of the {usable} events with usable coordinates "
+               f"({located / usable:.1%}) lie in a grid: {_extents(total, grids, lang)}; "
+               "check the coordinate systems of both"))
+    return out
 
 
 def event_rows(path: str | os.PathLike) -> int | None:
@@ -565,32 +776,35 @@ def event_rows(path: str | os.PathLike) -> int | None:
         return None  # the reader proper reports the problem
 
 
-def latest_report(path: str | os.PathLike, columns: Mapping[str, str] | None = None,
-                  chunk_rows: int = CHUNK_ROWS) -> pd.Timestamp | None:
+def latest_report(path: str | os.PathLike, params: EventParams | None = None
+                  ) -> pd.Timestamp | None:
     """The latest ``reported_at`` in an events file, for the default period end.
 
     From the Parquet row-group statistics when ``reported_at`` is stored as a
     timestamp (no data read); otherwise a first pass over the file (that
-    column only).
+    column only), read as ``params`` says (formats, time zone, bad rows).
 
     Examples
     --------
     >>> latest_report("events.parquet")  # doctest: +SKIP
     Timestamp('2023-12-31 23:58:07')
     """
+    params = EventParams() if params is None else params
     if Path(path).suffix.lower() == ".parquet":
-        found, latest = _parquet_latest(path, columns)
+        found, latest = _parquet_latest(path, params)
         if found:
             return latest
-    maxima = [c["reported_at"].max()
-              for c in read_events_chunks(path, columns=columns, chunk_rows=chunk_rows,
-                                          select=("reported_at",))]
+    errors = "coerce" if params.bad_rows == "skip" else "raise"
+    maxima = [parse_datetimes(c["reported_at"], path=path, column="reported_at", errors=errors,
+                              formats=params.date_formats, tz=params.tz).max()
+              for c in read_events_chunks(path, columns=params.column_map,
+                                          chunk_rows=params.chunk_rows,
+                                          select=("reported_at",), convert=False)]
     maxima = [t for t in maxima if pd.notna(t)]
     return max(maxima) if maxima else None
 
 
-def _parquet_latest(path, columns: Mapping[str, str] | None
-                    ) -> tuple[bool, pd.Timestamp | None]:
+def _parquet_latest(path, params: EventParams) -> tuple[bool, pd.Timestamp | None]:
     """(True, max) from the statistics of a timestamp ``reported_at``; (False, None) if unusable."""
     import pyarrow.parquet as pq
 
@@ -599,8 +813,9 @@ def _parquet_latest(path, columns: Mapping[str, str] | None
     except (OSError, ValueError):
         return False, None  # the reader proper reports the problem
     schema = meta.schema.to_arrow_schema()
-    mapping = resolve_columns(schema.names, "events", columns, path=path)
-    source = next((s for s, c in mapping.items() if c == "reported_at"), None)
+    mapping = resolve_columns(schema.names, "events", params.column_map, path=path)
+    source = next((s for s, c in mapping.items() if c == "reported_at"),
+                  mapping.copies.get("reported_at"))
     if source is None or not pa.types.is_timestamp(schema.field(source).type):
         return False, None
     column = meta.schema.names.index(source)
@@ -614,7 +829,7 @@ def _parquet_latest(path, columns: Mapping[str, str] | None
             maxima.append(stats.max)
     if not maxima:
         return True, None
-    latest = parse_datetimes(pd.Series(maxima), path=path, column="reported_at")
+    latest = parse_datetimes(pd.Series(maxima), path=path, column="reported_at", tz=params.tz)
     return True, latest.max()
 
 
@@ -644,8 +859,7 @@ def prepare_events(grids, events: str | os.PathLike, params: EventParams
     10000000
     """
     prepared = EventGrids(grids, params.crs, method=params.method)
-    latest = (None if params.period_end is not None
-              else latest_report(events, params.column_map, params.chunk_rows))
+    latest = None if params.period_end is not None else latest_report(events, params)
     resolved = params.resolved(prepared.crs, latest, path=events)
     rows = event_rows(events)
     if rows is not None:
@@ -665,17 +879,17 @@ def check_joined_out(out: str | os.PathLike | None, events, grids) -> None:
     check_writable(out, True, inputs=(events, grids.attrs.get("source_path")), folder=False)
 
 
-def _times(chunk: pd.DataFrame, column: str, path) -> pd.Series:
-    """A timestamp column (parsed if it is not yet); all NaT when absent."""
+def _times(chunk: pd.DataFrame, column: str) -> pd.Series:
+    """A typed timestamp column; all NaT when absent."""
     if column not in chunk:
         return pd.Series(pd.NaT, index=chunk.index, dtype="datetime64[ns]")
-    return parse_datetimes(chunk[column], path=path, column=column)
+    return chunk[column]
 
 
-def _check_order(reported: pd.Series, stamps: pd.Series, column: str, rows: np.ndarray,
+def _raise_early(reported: pd.Series, stamps: pd.Series, early: np.ndarray, column: str,
                  path) -> None:
-    """Raise when ``stamps`` precede the report time."""
-    early = (stamps < reported).to_numpy()
+    """Raise for the lowest row whose ``stamps`` precede the report time."""
+    rows = np.asarray(stamps.index, dtype=np.int64) + 1
     if early.any():
         flagged = np.flatnonzero(early)
         i = int(flagged[np.argmin(rows[flagged])])  # the lowest row, whatever the order
@@ -686,8 +900,9 @@ def _check_order(reported: pd.Series, stamps: pd.Series, column: str, rows: np.n
 
 
 def _locate(lon: np.ndarray, lat: np.ndarray, grids: EventGrids, crs: CrsSpec,
-            rows: np.ndarray, path) -> np.ndarray:
-    """Slot of each event: grid position, ``n`` outside, ``n + 1`` unlocatable."""
+            rows: np.ndarray, path) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """Slot of each event (grid position, ``n`` outside, ``n + 1`` unlocatable) and
+    the extent of the usable points in the grids' CRS."""
     ok = valid_coordinate_mask(lon, lat, crs)
     x, y = lon[ok], lat[ok]
     check_coordinates(x, y, crs, path=path, rows=rows[ok], strict=False)
@@ -697,7 +912,9 @@ def _locate(lon: np.ndarray, lat: np.ndarray, grids: EventGrids, crs: CrsSpec,
     slot = np.full(len(lon), n + 1, dtype=np.int64)
     position = grids.index.locate(x, y)
     slot[ok] = np.where(position >= 0, position, n)
-    return slot
+    extent = ((float(x.min()), float(y.min()), float(x.max()), float(y.max())) if len(x)
+              else (np.inf, np.inf, -np.inf, -np.inf))
+    return slot, extent
 
 
 #: Lon/lat systems treated as one (CGCS2000 and WGS84 differ by centimetres; PROJ's

@@ -74,7 +74,7 @@ from gridkit.events.core import (
     EventsResult,
     Progress,
     check_joined_out,
-    check_majority,
+    check_totals,
     join_chunk,
     prepare_events,
     summarise,
@@ -146,7 +146,8 @@ def event_partitions(client, events: str | os.PathLike, *,
     """The events as a dask DataFrame of canonical partitions indexed by record number.
 
     Parquet: the workers read row ranges themselves. Other formats are read
-    here in chunks and scattered to the workers.
+    here in chunks and scattered to the workers. Values are as read: each
+    partition is typed where it is joined (:func:`gridkit.events.core.type_events`).
 
     Returns
     -------
@@ -157,14 +158,15 @@ def event_partitions(client, events: str | os.PathLike, *,
     path = Path(events)
     if path.suffix.lower() == ".parquet":
         ranges = parquet_row_ranges(path, partition_rows)
-        meta = read_events_rows(path, 0, 0, columns=columns, select=EVENT_COLUMNS)
+        meta = read_events_rows(path, 0, 0, columns=columns, select=EVENT_COLUMNS,
+                                convert=False)
         read = functools.partial(_read_range, path=str(path), overrides=dict(columns or {}))
         frame = dd.from_map(read, ranges, meta=meta, label="gridkit-read-events",
                             divisions=(*[a for a, _ in ranges], max(ranges[-1][1] - 1, 0)))
         return frame, ranges[-1][1]
     futures, divisions, meta, rows = [], [], None, 0
     for chunk in read_events_chunks(path, columns=columns, chunk_rows=partition_rows,
-                                    select=EVENT_COLUMNS):
+                                    select=EVENT_COLUMNS, convert=False):
         meta = chunk.iloc[:0] if meta is None else meta
         futures.append(client.scatter(chunk))
         divisions.append(rows)
@@ -176,7 +178,7 @@ def event_partitions(client, events: str | os.PathLike, *,
 
 def _read_range(bounds: tuple[int, int], path: str, overrides: dict) -> pd.DataFrame:
     return read_events_rows(path, bounds[0], bounds[1], columns=overrides or None,
-                            select=EVENT_COLUMNS)
+                            select=EVENT_COLUMNS, convert=False)
 
 
 def spatially_partitioned(frame, grids: EventGrids, npartitions: int):
@@ -205,8 +207,9 @@ def _with_points(frame: pd.DataFrame, crs: CrsSpec,
     Unlocatable events (no usable lon/lat) stand at ``stand_in``: the Hilbert
     curve needs a point for every row; :func:`join_chunk` decides what they are.
     """
-    lon = frame["lon"].to_numpy(dtype=np.float64)
-    lat = frame["lat"].to_numpy(dtype=np.float64)
+    # values as read (typed by join_chunk on the worker): bad ones only stand in here
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=np.float64)
+    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=np.float64)
     ok = valid_coordinate_mask(lon, lat, crs)
     out = frame.assign(_row=np.asarray(frame.index, dtype=np.int64))
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(np.where(ok, lon, stand_in[0]),
@@ -325,7 +328,7 @@ def join_events_dask(grids, events: str | os.PathLike, params: EventParams, *,
         if progress is not None:
             _report_progress(joins, progress)
         total = _tree_sum(client, [client.submit(operator.itemgetter(0), f) for f in joins])
-        check_majority(total, params.crs, str(events))
+        check_totals(total, prepared, params.crs, str(events))
         if out is not None:
             packs = [client.submit(operator.itemgetter(1), f) for f in joins]
             del joins

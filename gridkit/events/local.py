@@ -24,10 +24,11 @@ from gridkit.events.core import (
     EventsResult,
     Progress,
     check_joined_out,
-    check_majority,
+    check_totals,
     join_chunk,
     prepare_events,
     summarise,
+    type_events,
 )
 from gridkit.io import atomic_output, parse_datetimes, read_events_chunks
 
@@ -88,7 +89,7 @@ def accumulate(chunks: Iterable[pd.DataFrame], grids: EventGrids, params: EventP
         finally:
             for future in pending:
                 future.cancel()
-    check_majority(total, params.crs, path)  # before a sink's output is committed
+    check_totals(total, grids, params.crs, path)  # before a sink's output is committed
     return total
 
 
@@ -135,8 +136,10 @@ def join_events_local(grids, events: str | os.PathLike, params: EventParams, *,
     """The local engine of :func:`gridkit.events.join_events` (same parameters)."""
     check_joined_out(out, events, grids)
     prepared, params, rows = prepare_events(grids, events, params)
-    chunks = read_events_chunks(events, columns=params.column_map, chunk_rows=params.chunk_rows,
-                                select=EVENT_COLUMNS)
+    # read raw and typed in the reader thread (with the run's formats, zone, bad rows)
+    raw = read_events_chunks(events, columns=params.column_map, chunk_rows=params.chunk_rows,
+                             select=EVENT_COLUMNS, convert=False)
+    chunks = (type_events(chunk, params) for chunk in raw)
     done = 0
 
     def on_chunk(size: int) -> None:
