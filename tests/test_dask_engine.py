@@ -110,6 +110,25 @@ def test_csv_events_and_errors_raised_on_workers(city, client, tmp_path):
         join_events_dask(layer, tmp_path / "bad.parquet", params, client=client)
 
 
+def test_export_options_give_the_same_numbers_on_dask(city, client, tmp_path):
+    """US dates, a time zone and bad rows skipped: the dask engine types each partition
+    on its worker exactly as the local engine types each chunk."""
+    fmt = "%m/%d/%Y %I:%M:%S %p"
+    events = pd.read_parquet(city / "events.parquet")
+    for column in ("reported_at", "dispatched_at", "closed_at"):
+        events[column] = events[column].dt.strftime(fmt)
+    events.loc[[5, 1234], "closed_at"] = "01/01/1900 12:00:00 AM"  # placeholders
+    events.loc[2999, "dispatched_at"] = "soon"
+    events.to_csv(tmp_path / "export.csv", index=False)
+    params = EventParams(chunk_rows=PARTITION_ROWS, date_formats=[fmt], tz="Asia/Urumqi",
+                         bad_rows="skip")
+    local = join_events(layer := read_layer(city / "grids.gpkg"), tmp_path / "export.csv", params)
+    dask = join_events_dask(layer, tmp_path / "export.csv", params, client=client)
+    assert_same(local, dask)
+    assert local.metrics["rejected"] == 3
+    pd.testing.assert_frame_equal(dask.rejects, local.rejects)
+
+
 def test_cli_engine_dask_matches_local(city, tmp_path):
     """As the user runs it: its own local cluster (one worker here, to stay quick)."""
     common = [str(city / "grids.gpkg"), str(city / "events.parquet"), "--format", "json",

@@ -534,15 +534,16 @@ def type_events(chunk: pd.DataFrame, params: EventParams) -> pd.DataFrame:
         if coerce:
             rejects.append(_rejected(raw, _filled(raw) & typed.isna(), column, reason))
         out[column] = typed
-    for column in ("dispatched_at", "closed_at"):
-        if column not in out:
-            continue
-        early = (out[column] < out["reported_at"]).to_numpy()
-        if early.any() and not coerce:
-            _raise_early(out["reported_at"], out[column], early, column, path)
-        if early.any():
-            rejects.append(_rejected(chunk[column], early, column, "before_reported_at"))
-            out.loc[early, column] = pd.NaT
+    order = {column: (out[column] < out["reported_at"]).to_numpy()
+             for column in ("dispatched_at", "closed_at") if column in out}
+    order = {column: early for column, early in order.items() if early.any()}
+    if order and not coerce:  # the lowest row of all, whatever the column
+        rows = np.asarray(out.index, dtype=np.int64)
+        column = min(order, key=lambda c: rows[order[c]].min())
+        _raise_early(out["reported_at"], out[column], order[column], column, path)
+    for column, early in order.items():
+        rejects.append(_rejected(chunk[column], early, column, "before_reported_at"))
+        out.loc[early, column] = pd.NaT
     out = out[list(chunk.columns)]
     out.attrs["source_path"] = path
     out.attrs["rejects"] = _rejects(rejects)
@@ -890,13 +891,12 @@ def _raise_early(reported: pd.Series, stamps: pd.Series, early: np.ndarray, colu
                  path) -> None:
     """Raise for the lowest row whose ``stamps`` precede the report time."""
     rows = np.asarray(stamps.index, dtype=np.int64) + 1
-    if early.any():
-        flagged = np.flatnonzero(early)
-        i = int(flagged[np.argmin(rows[flagged])])  # the lowest row, whatever the order
-        raise InputError(
-            f"{stamps.iloc[i]} is before the report time reported_at {reported.iloc[i]} "
-            f"({int(early.sum())} such row(s) in this part of the file)",
-            path=path, column=column, row=int(rows[i]))
+    flagged = np.flatnonzero(early)
+    i = int(flagged[np.argmin(rows[flagged])])  # the lowest row, whatever the order
+    raise InputError(
+        f"{stamps.iloc[i]} is before the report time reported_at {reported.iloc[i]} "
+        f"({int(early.sum())} such row(s) in this part of the file; --bad-rows skip "
+        "treats such values as missing)", path=path, column=column, row=int(rows[i]))
 
 
 def _locate(lon: np.ndarray, lat: np.ndarray, grids: EventGrids, crs: CrsSpec,
