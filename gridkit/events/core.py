@@ -17,14 +17,7 @@ reads it in chunks (:func:`gridkit.events.local.accumulate`, bounded memory);
 ``engine="dask"`` runs the same :func:`join_chunk` on dask partitions
 (:mod:`gridkit.events.dask_engine`). See ``docs/scale.md``.
 
-Definitions (SPEC §3 and docs/architecture.md): an event is *unlocatable*
-when lon/lat is missing, non-finite or impossible for its CRS
-(:func:`gridkit.crs.valid_coordinate_mask`), *outside* when no grid covers
-it, *located* otherwise. dispatch_accuracy = located dispatched events whose
-``assigned_grid_code`` is the containing grid ÷ located dispatched events;
-dispatch_timeliness = dispatched events dispatched within the SLA ÷ dispatched
-events (located or not); closure_rate = events closed by the period end ÷
-events; valid_complaints = events with ``valid_complaint`` true.
+The definitions of the metrics are in :mod:`gridkit.events`.
 
 Examples
 --------
@@ -84,6 +77,15 @@ from gridkit.io import (
 from gridkit.io.values import LOCAL_TZ, convert_columns
 from gridkit.join import GridIndex
 from gridkit.rollup import finding, ratio, rollup
+
+__all__ = [
+    "BAD_ROWS", "CHUNK_ROWS", "COUNT_FIELDS", "DEFAULT_SLA_HOURS", "DEFAULT_TZ",
+    "DEFAULT_WORKERS", "ENGINES", "EVENT_COLUMNS", "JOINED_COLUMNS", "JOINED_SCHEMA",
+    "LENIENT_COLUMNS", "LOW_LOCATED_SHARE", "MAX_EXAMPLES", "METRIC_KEYS", "NEEDS", "RATES",
+    "REJECT_COLUMNS", "STATUSES", "EventCounts", "EventGrids", "EventParams", "EventsResult",
+    "Progress", "check_joined_out", "check_totals", "event_rows", "join_chunk", "latest_report",
+    "prepare_events", "resolve_period_end", "summarise", "type_events",
+]
 
 #: Additive counts kept per grid (and for the two no-grid slots).
 COUNT_FIELDS = ("events", "located", "outside", "unlocatable", "dispatched",

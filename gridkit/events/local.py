@@ -15,21 +15,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pandas as pd
 import pyarrow as pa
 
-from gridkit.events.core import (
-    EVENT_COLUMNS,
-    JOINED_SCHEMA,
-    EventCounts,
-    EventGrids,
-    EventParams,
-    EventsResult,
-    Progress,
-    check_joined_out,
-    check_totals,
-    join_chunk,
-    prepare_events,
-    summarise,
-    type_events,
-)
+from gridkit.events import core
+from gridkit.events.core import EventCounts, EventGrids, EventParams, EventsResult
 from gridkit.io import atomic_output, parse_datetimes, read_events_chunks
 
 __all__ = ["PREFETCH", "accumulate", "compute_events", "join_events_local"]
@@ -52,7 +39,7 @@ def accumulate(chunks: Iterable[pd.DataFrame], grids: EventGrids, params: EventP
     Parameters
     ----------
     chunks : canonical event chunks (:func:`gridkit.io.read_events_chunks`).
-    grids, params : see :func:`join_chunk`.
+    grids, params : see :func:`gridkit.events.core.join_chunk`.
     sink : receives each chunk's joined Arrow table.
     prefetch : chunks read ahead (memory: about ``prefetch + 1`` chunks).
     on_chunk : called with the number of events of each chunk once it is joined
@@ -65,7 +52,7 @@ def accumulate(chunks: Iterable[pd.DataFrame], grids: EventGrids, params: EventP
     Examples
     --------
     >>> total = accumulate(read_events_chunks("events.parquet"), grids, params)  # doctest: +SKIP
-    >>> result = summarise(total, grids, params)  # doctest: +SKIP
+    >>> result = core.summarise(total, grids, params)  # doctest: +SKIP
     """
     total = EventCounts.zeros(len(grids))
     path = None
@@ -79,7 +66,7 @@ def accumulate(chunks: Iterable[pd.DataFrame], grids: EventGrids, params: EventP
                 chunk = pending.popleft().result()
                 if chunk is None:
                     break
-                joined, counts = join_chunk(chunk, grids, params, with_joined=sink is not None)
+                joined, counts = core.join_chunk(chunk, grids, params, with_joined=sink is not None)
                 total = total + counts
                 path = chunk.attrs.get("source_path", path)
                 if sink is not None:
@@ -89,7 +76,7 @@ def accumulate(chunks: Iterable[pd.DataFrame], grids: EventGrids, params: EventP
         finally:
             for future in pending:
                 future.cancel()
-    check_totals(total, grids, params.crs, path)  # before a sink's output is committed
+    core.check_totals(total, grids, params.crs, path)  # before a sink's output is committed
     return total
 
 
@@ -124,22 +111,22 @@ def compute_events(grids, events: pd.DataFrame, params: EventParams | None = Non
     params = params.resolved(prepared.crs, latest, path=path)
     parts: list[pa.Table] = []
     total = accumulate([events], prepared, params, sink=parts.append)
-    result = summarise(total, prepared, params, names=names, path=path)
-    result.joined = pa.concat_tables(parts or [JOINED_SCHEMA.empty_table()]).to_pandas()
+    result = core.summarise(total, prepared, params, names=names, path=path)
+    result.joined = pa.concat_tables(parts or [core.JOINED_SCHEMA.empty_table()]).to_pandas()
     return result
 
 
 def join_events_local(grids, events: str | os.PathLike, params: EventParams, *,
                       names: Mapping[str, str] | None = None,
                       out: str | os.PathLike | None = None,
-                      progress: Progress | None = None) -> EventsResult:
+                      progress: core.Progress | None = None) -> EventsResult:
     """The local engine of :func:`gridkit.events.join_events` (same parameters)."""
-    check_joined_out(out, events, grids)
-    prepared, params, rows = prepare_events(grids, events, params)
+    core.check_joined_out(out, events, grids)
+    prepared, params, rows = core.prepare_events(grids, events, params)
     # read raw and typed in the reader thread (with the run's formats, zone, bad rows)
     raw = read_events_chunks(events, columns=params.column_map, chunk_rows=params.chunk_rows,
-                             select=EVENT_COLUMNS, convert=False)
-    chunks = (type_events(chunk, params) for chunk in raw)
+                             select=core.EVENT_COLUMNS, convert=False)
+    chunks = (core.type_events(chunk, params) for chunk in raw)
     done = 0
 
     def on_chunk(size: int) -> None:
@@ -154,7 +141,7 @@ def join_events_local(grids, events: str | os.PathLike, params: EventParams, *,
         import pyarrow.parquet as pq
 
         with atomic_output(out, force=True) as tmp, \
-                pq.ParquetWriter(tmp, JOINED_SCHEMA) as writer:
+                pq.ParquetWriter(tmp, core.JOINED_SCHEMA) as writer:
             total = accumulate(chunks, prepared, params, sink=writer.write_table,
                                on_chunk=update)
-    return summarise(total, prepared, params, names=names, path=str(events))
+    return core.summarise(total, prepared, params, names=names, path=str(events))
