@@ -269,3 +269,22 @@ def test_library_entry_point_takes_the_same_options(files):
         [[1, "closed_at", "before_reported_at"]]
     with pytest.raises(InputError, match="bad-rows"):
         EventParams(bad_rows="ignore")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_one_events_column_fills_two_roles(files, suffix):
+    """A system that records one time for report and dispatch: both roles from one column
+    (Parquet reads only the selected columns: the shared source must be among them)."""
+    data = pd.DataFrame({"id": ["e1", "e2"], "x": [113.005, 113.015], "y": [23.005] * 2,
+                         "t": ["2023-05-01 08:00", "2023-05-01 09:00"], "other": [1, 2]})
+    path = files / f"one{suffix}"
+    data.to_csv(path, index=False) if suffix == ".csv" else data.to_parquet(path)
+    result = CliRunner().invoke(cli, [
+        "events", str(files / "grids.gpkg"), str(path), "--column", "grid_code=WGBM",
+        "--event-column", "event_id=id", "--event-column", "lon=x", "--event-column", "lat=y",
+        "--event-column", "reported_at=t", "--event-column", "dispatched_at=t",
+        "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["located"], data["dispatched"], data["dispatch_timeliness"]) == (2, 2, 1.0)
+    assert data["parameters"]["period_end"] == "2023-12-31"

@@ -817,8 +817,8 @@ def _parquet_latest(path, params: EventParams) -> tuple[bool, pd.Timestamp | Non
         return False, None  # the reader proper reports the problem
     schema = meta.schema.to_arrow_schema()
     mapping = resolve_columns(schema.names, "events", params.column_map, path=path)
-    source = next((s for s, c in mapping.items() if c == "reported_at"),
-                  mapping.copies.get("reported_at"))
+    role = mapping.copies.get("reported_at", "reported_at")  # a source in several roles
+    source = next((s for s, c in mapping.items() if c == role), None)
     if source is None or not pa.types.is_timestamp(schema.field(source).type):
         return False, None
     column = meta.schema.names.index(source)
