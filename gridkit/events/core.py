@@ -529,8 +529,7 @@ def type_events(chunk: pd.DataFrame, params: EventParams) -> pd.DataFrame:
             continue
         raw = chunk[column]
         if reason == "not_a_time":
-            typed = parse_datetimes(raw, path=path, column=column, errors=errors,
-                                    formats=params.date_formats, tz=params.tz)
+            typed = _parse_times(raw, column, params, path)
         else:
             typed = parse_numbers(raw, path=path, column=column, errors=errors)
         if coerce:
@@ -550,6 +549,18 @@ def type_events(chunk: pd.DataFrame, params: EventParams) -> pd.DataFrame:
     out.attrs["source_path"] = path
     out.attrs["rejects"] = _rejects(rejects)
     return out
+
+
+def _parse_times(raw: pd.Series, column: str, params: EventParams, path) -> pd.Series:
+    """A time column read with the run's formats, zone and treatment of bad values."""
+    try:
+        return parse_datetimes(raw, path=path, column=column, formats=params.date_formats,
+                               tz=params.tz,
+                               errors="coerce" if params.bad_rows == "skip" else "raise")
+    except InputError as exc:  # say how a work-order export can still be read
+        raise InputError(f"{exc.message}; give the format with --date-format, or "
+                         "--bad-rows skip to treat such values as missing",
+                         path=exc.path, column=exc.column, row=exc.row) from None
 
 
 def _filled(raw: pd.Series) -> pd.Series:
@@ -797,9 +808,7 @@ def latest_report(path: str | os.PathLike, params: EventParams | None = None
         found, latest = _parquet_latest(path, params)
         if found:
             return latest
-    errors = "coerce" if params.bad_rows == "skip" else "raise"
-    maxima = [parse_datetimes(c["reported_at"], path=path, column="reported_at", errors=errors,
-                              formats=params.date_formats, tz=params.tz).max()
+    maxima = [_parse_times(c["reported_at"], "reported_at", params, path).max()
               for c in read_events_chunks(path, columns=params.column_map,
                                           chunk_rows=params.chunk_rows,
                                           select=("reported_at",), convert=False)]

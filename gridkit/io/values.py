@@ -283,8 +283,8 @@ def parse_datetimes(series: pd.Series, *, path: PathLike = None,
         out[todo] = _excel_serial(days)
         todo = todo & out.isna().to_numpy()
     if todo.any() and errors == "raise":
-        raise _fail(series, todo, f"cannot read {{value!r}} as a date/time ({_DATE_EXAMPLES}; "
-                    "or give the format with --date-format)", path=path, column=column)
+        raise _fail(series, todo, f"cannot read {{value!r}} as a date/time ({_DATE_EXAMPLES})",
+                    path=path, column=column)
     return out
 
 
