@@ -183,7 +183,7 @@ def test_absent_optional_column_is_null_not_zero(files):
     table = CliRunner().invoke(cli, [*args, "--lang", "en"])
     assert table.exit_code == 0, table.output
     assert "closure rate —" in table.stdout
-    assert "Note: closure_rate cannot be computed: the events file has no column closed_at" \
+    assert "Note: closure rate cannot be computed: the events file has no column closed_at" \
         in table.stdout
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["command"]
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +18,7 @@ from gridkit.cli._common import (
     parse_column_overrides,
     progress_enabled,
 )
-from gridkit.cli._metrics import by_option, codes_option, column_overrides, render
+from gridkit.cli._rollup import by_option, codes_option, column_overrides, render
 from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
 from gridkit.events import (
@@ -25,6 +27,7 @@ from gridkit.events import (
     DEFAULT_SLA_HOURS,
     DEFAULT_TZ,
     ENGINES,
+    METRIC_KEYS,
     REJECT_COLUMNS,
     EventParams,
     EventsResult,
@@ -33,19 +36,14 @@ from gridkit.events import (
 )
 from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer
+from gridkit.metrics import label
 
-COLUMNS = ("code", "name", "grids", "events", "located", "outside", "unlocatable",
-           "dispatched", "dispatch_accuracy", "dispatch_timeliness", "closure_rate",
-           "valid_complaints")
-SUMMARY = ("events", "located", "outside", "unlocatable", "dispatched", "dispatch_accuracy",
-           "dispatch_timeliness", "closure_rate", "valid_complaints")
 #: Shown in tables for a metric whose input column is absent (never 0).
 UNAVAILABLE = "—"
 #: Reason codes of the rejects CSV in words.
 REASONS = {"not_a_time": ("无法识别的时间", "cannot be read as a date/time"),
            "not_a_number": ("不是数字", "not a number"),
            "before_reported_at": ("早于上报时间", "before the report time (reported_at)")}
-
 
 @click.command(name="events")
 @click.argument("grids", type=click.Path(dir_okay=False))
@@ -159,17 +157,22 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
 
 
 def _text(result: EventsResult, fmt: str, lang: str) -> str:
-    """The output; in a table a metric that could not be computed reads "—", with a note."""
+    """The output; in a table a metric that could not be computed reads "—", with a
+    note, and rejected values are counted."""
     data = result.to_dict()
-    if fmt != "table" or not result.unavailable:
-        return render(data, COLUMNS, fmt, lang, SUMMARY)
+    if fmt != "table":
+        return render(data, "events", fmt, lang)
     for record in (data, *data["rows"]):
         record.update({key: UNAVAILABLE for key in result.unavailable})
-    notes = [pick(lang, zh=f"注：{key} 无法计算，事件文件缺少列 {', '.join(columns)}",
-                  en=f"Note: {key} cannot be computed: the events file has no column "
-                     f"{', '.join(columns)}")
-             for key, columns in result.unavailable.items() if key in SUMMARY]
-    return render(data, COLUMNS, fmt, lang, SUMMARY) + "\n".join(notes) + "\n"
+    notes = [pick(lang, zh=f"注：{label(key, lang)}无法计算，事件文件缺少列 {', '.join(columns)}",
+                  en=f"Note: {label(key, lang)} cannot be computed: the events file has no "
+                     f"column {', '.join(columns)}")
+             for key, columns in result.unavailable.items() if key in METRIC_KEYS]
+    if data["rejected"]:
+        notes.append(pick(lang, zh=f"注：{data['rejected']} 行含无效值，按缺失处理（仍计入）",
+                          en=f"Note: {data['rejected']} row(s) have impossible values, "
+                             "treated as missing (the rows are still counted)"))
+    return render(data, "events", fmt, lang) + "".join(f"{note}\n" for note in notes)
 
 
 def write_rejects(result: EventsResult, path: str, lang: str, force: bool) -> None:
