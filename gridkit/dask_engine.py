@@ -86,6 +86,7 @@ from gridkit.io import (
     read_events_chunks,
     read_events_rows,
 )
+from gridkit.io.postgis import is_postgis_uri, source_name
 
 #: Worker processes of the local cluster started when no scheduler is given.
 DEFAULT_WORKERS = 2
@@ -155,7 +156,7 @@ def event_partitions(client, events: str | os.PathLike, *,
     import dask.dataframe as dd
 
     path = Path(events)
-    if path.suffix.lower() == ".parquet":
+    if path.suffix.lower() == ".parquet" and not is_postgis_uri(events):
         ranges = parquet_row_ranges(path, partition_rows)
         meta = read_events_rows(path, 0, 0, columns=columns, select=EVENT_COLUMNS)
         read = functools.partial(_read_range, path=str(path), overrides=dict(columns or {}))
@@ -163,7 +164,7 @@ def event_partitions(client, events: str | os.PathLike, *,
                             divisions=(*[a for a, _ in ranges], max(ranges[-1][1] - 1, 0)))
         return frame, ranges[-1][1]
     futures, divisions, meta, rows = [], [], None, 0
-    for chunk in read_events_chunks(path, columns=columns, chunk_rows=partition_rows,
+    for chunk in read_events_chunks(events, columns=columns, chunk_rows=partition_rows,
                                     select=EVENT_COLUMNS):
         meta = chunk.iloc[:0] if meta is None else meta
         futures.append(client.scatter(chunk))
@@ -324,7 +325,8 @@ def join_events_dask(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
         if spatial and rows:
             frame = spatially_partitioned(frame, prepared, frame.npartitions)
         shared = client.scatter(prepared, broadcast=True, hash=False)
-        task = functools.partial(join_partition, with_joined=out is not None, path=str(events))
+        task = functools.partial(join_partition, with_joined=out is not None,
+                                 path=source_name(events))
         import dask
 
         joins = client.compute([dask.delayed(task)(part, shared, params)
@@ -332,12 +334,13 @@ def join_events_dask(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
         if progress:
             _show_progress(joins, lang)
         total = _tree_sum(client, [client.submit(operator.itemgetter(0), f) for f in joins])
-        check_majority(total, params.crs, str(events))
+        check_majority(total, params.crs, source_name(events))
         if out is not None:
             packs = [client.submit(operator.itemgetter(1), f) for f in joins]
             del joins
             _write_in_order(client, packs, rows, partition_rows, out, force)
-    return summarise(total, prepared, params, by=by, names=names, lang=lang, path=str(events))
+    return summarise(total, prepared, params, by=by, names=names, lang=lang,
+                     path=source_name(events))
 
 
 def _show_progress(futures: list, lang: str) -> None:

@@ -79,6 +79,7 @@ from gridkit.io import (
     read_events_chunks,
     resolve_columns,
 )
+from gridkit.io.postgis import source_name
 from gridkit.join import GridIndex
 from gridkit.rollup import finding, ratio, rollup
 
@@ -690,7 +691,7 @@ def prepare_events(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "wg
     prepared = EventGrids(grids, crs, method=method)
     latest = None if period_end is not None else latest_report(events, columns, chunk_rows)
     params = EventParams(prepared.crs, float(sla_hours),
-                         resolve_period_end(period_end, latest, path=events))
+                         resolve_period_end(period_end, latest, path=source_name(events)))
     rows = event_rows(events)
     if rows is not None:
         prepared.index.expect(rows)  # build the raster at once for a big file
@@ -802,7 +803,8 @@ def join_events_file(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
                     pq.ParquetWriter(tmp, JOINED_SCHEMA) as writer:
                 total = accumulate(chunks, prepared, params, sink=writer.write_table,
                                    on_chunk=update)
-    return summarise(total, prepared, params, by=by, names=names, lang=lang, path=str(events))
+    return summarise(total, prepared, params, by=by, names=names, lang=lang,
+                     path=source_name(events))
 
 
 def check_joined_out(out: str | os.PathLike | None, force: bool, events, grids) -> None:

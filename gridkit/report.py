@@ -65,6 +65,7 @@ from gridkit.events import (
 )
 from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer, read_table
+from gridkit.io.postgis import is_postgis_uri, source_name
 from gridkit.io.yamlfile import read_yaml
 from gridkit.maps import (
     COVERAGE_METRICS,
@@ -122,12 +123,12 @@ _NUMERALS = "一二三四五六七八九十"
 
 @dataclass(frozen=True)
 class Project:
-    """A parsed project file: absolute input paths and settings."""
+    """A parsed project file: absolute input paths (or database URIs) and settings."""
 
     path: Path
     title: str
     period: str | None
-    inputs: dict[str, Path]
+    inputs: dict[str, Path | str]
     crs: str | None = None
     events_crs: str = "wgs84"
     dispatch_sla: float = DEFAULT_SLA_HOURS
@@ -163,7 +164,9 @@ def load_project(path: str | os.PathLike) -> Project:
         raise InputError("the project names no 'grids' layer", path=path)
     inputs = {}
     for key in INPUTS:
-        if data.get(key):
+        if is_postgis_uri(data.get(key)):  # a database table: postgresql://…?table=…
+            inputs[key] = data[key]
+        elif data.get(key):
             target = (path.parent / str(data[key])).resolve()
             if not target.exists():
                 raise InputError(f"{key}: {data[key]} not found (paths are relative to the "
@@ -245,7 +248,7 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
                                                 path=inputs["events"]))
         total = accumulate([orders], prepared, params)
         analysis.events = {level: summarise(total, prepared, params, by=level, names=names,
-                                            lang=lang, path=str(inputs["events"]))
+                                            lang=lang, path=source_name(inputs["events"]))
                            for level in ("grid", *TABLE_LEVELS)}
         analysis.event_points = orders[["lon", "lat"]]
     if "evaluation" in inputs:
@@ -471,14 +474,15 @@ def _sources_table(analysis: Analysis, lang: str) -> Markup:
     base = analysis.project.path.parent
     rows = []
     for key, path in analysis.project.inputs.items():
-        stat = path.stat()
-        rows.append({
-            "data": pick(lang, *_INPUT_NAMES[key]),
-            "file": os.path.relpath(path, base),
-            "records": analysis.records.get(key),
-            "size": human_size(stat.st_size),
-            "modified": dt.datetime.fromtimestamp(stat.st_mtime).strftime("%Y-%m-%d %H:%M"),
-        })
+        row = {"data": pick(lang, *_INPUT_NAMES[key]), "records": analysis.records.get(key)}
+        if is_postgis_uri(path):  # a database table has no file size or date
+            row.update(file=source_name(path), size=None, modified=None)
+        else:
+            stat = path.stat()
+            row.update(file=os.path.relpath(path, base), size=human_size(stat.st_size),
+                       modified=dt.datetime.fromtimestamp(stat.st_mtime)
+                       .strftime("%Y-%m-%d %H:%M"))
+        rows.append(row)
     labels = {"data": pick(lang, "数据", "data"), "file": pick(lang, "文件", "file"),
               "records": pick(lang, "记录数", "records"), "size": pick(lang, "大小", "size"),
               "modified": pick(lang, "修改时间", "modified")}

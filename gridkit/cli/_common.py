@@ -48,7 +48,9 @@ metric_crs_option = click.option(
     help="Metric CRS for areas and distances (EPSG:4547: CGCS2000 3-degree GK CM 114E, Guangzhou).",
 )
 layer_option = click.option(
-    "--layer", default=None, help="Layer to read from a multi-layer GeoPackage."
+    "--layer", default=None,
+    help="Layer to read from a multi-layer GeoPackage; the [schema.]table of a PostGIS "
+    "GRIDS (postgresql://user@host:port/dbname)."
 )
 column_option = click.option(
     "--column",

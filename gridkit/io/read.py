@@ -24,6 +24,7 @@ from pyogrio.errors import DataLayerError, DataSourceError, FieldError, Geometry
 from gridkit.crs import CrsSpec, assign_crs
 from gridkit.errors import InputError
 from gridkit.io.aliases import LAYER_KINDS, TABLE_KINDS, resolve_columns
+from gridkit.io.postgis import is_postgis_uri
 from gridkit.io.values import convert_columns
 
 LAYER_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet")
@@ -205,15 +206,18 @@ def read_layer(
     Parameters
     ----------
     path : GeoPackage (``.gpkg``), Shapefile (``.shp``; encoding from ``.cpg``,
-        else UTF-8, else GBK/GB18030), GeoJSON (``.geojson``/``.json``) or
-        GeoParquet (``.parquet``/``.geoparquet``).
+        else UTF-8, else GBK/GB18030), GeoJSON (``.geojson``/``.json``),
+        GeoParquet (``.parquet``/``.geoparquet``), or a PostGIS table:
+        ``postgresql://[user[:password]@]host[:port]/dbname`` with ``layer``
+        or ``?table=[schema.]table`` (:mod:`gridkit.io.postgis`).
     kind : ``grids``, ``communities`` or ``reference`` (decides the aliases and
         the required columns, see ``docs/aliases.md``).
     columns : overrides ``{canonical: source}`` (``--column grid_code=WGBM``).
     crs : ``--crs`` spec (``gridkit.crs.parse_crs``). Required when the file has
         none; ``gcj02``/``bd09`` convert the geometries to WGS84 (labelled
         EPSG:4326); anything else overrides the file's label.
-    layer : the layer of a multi-layer GeoPackage (required when it has several).
+    layer : the layer of a multi-layer GeoPackage (required when it has several);
+        the ``[schema.]table`` of a database.
 
     Returns
     -------
@@ -235,8 +239,13 @@ def read_layer(
     [<StringDtype(na_value=nan)>, <StringDtype(na_value=nan)>, <StringDtype(na_value=nan)>]
     """
     _check_kind(kind, LAYER_KINDS)
-    path = _existing(path, LAYER_SUFFIXES, "layer")
-    gdf = _read_features(path, layer)
+    if is_postgis_uri(path):  # a PostGIS table (gridkit.io.postgis), named by --layer
+        from gridkit.io.postgis import read_postgis_layer
+
+        gdf, path = read_postgis_layer(str(path), layer)
+    else:
+        path = _existing(path, LAYER_SUFFIXES, "layer")
+        gdf = _read_features(path, layer)
     if getattr(gdf, "active_geometry_name", None) is None:
         raise InputError("has no geometry column; a layer of polygons is expected", path=path)
     gdf = gdf.reset_index(drop=True)
@@ -247,7 +256,7 @@ def read_layer(
                 f"{gdf.geometry.name!r}", path=path)
         gdf = gdf.rename_geometry("geometry")
     mapping = resolve_columns(gdf.columns, kind, columns, path=path, ignore=["geometry"],
-                              dbf=path.suffix.lower() == ".shp")
+                              dbf=str(path).lower().endswith(".shp"))
     gdf = convert_columns(gdf.rename(columns=mapping), kind, path=path)
     if crs is None and gdf.crs is None:
         raise InputError(_NO_CRS, path=path)
@@ -311,7 +320,7 @@ def _read_raw_table(path: Path, sheet: str | int | None) -> pd.DataFrame:
 
 
 def _canonical_table(frame: pd.DataFrame, kind: str, columns: Mapping[str, str] | None,
-                     path: Path) -> pd.DataFrame:
+                     path: Path | str) -> pd.DataFrame:
     mapping = resolve_columns(frame.columns, kind, columns, path=path)
     frame = frame.rename(columns=mapping).reset_index(drop=True)  # index = record number
     out = convert_columns(frame, kind, path=path)
@@ -332,7 +341,8 @@ def read_table(
     ----------
     path : CSV (``.csv``; ``.tsv`` tab-separated; UTF-8 with or without BOM,
         else GBK/GB18030), Excel (``.xlsx``/``.xlsm``; all cells read as text so
-        codes keep their digits) or Parquet.
+        codes keep their digits), Parquet, or a database table
+        ``postgresql://…/dbname?table=[schema.]table``.
     kind : ``filings``, ``party``, ``cadres``, ``workers`` or ``events``
         (decides the aliases and the required columns, see ``docs/aliases.md``).
     columns : overrides ``{canonical: source}`` (``--column grid_code=WGBM``).
@@ -361,6 +371,11 @@ def read_table(
     ['full_time', 'part_time']
     """
     _check_kind(kind, TABLE_KINDS)
+    if is_postgis_uri(path):
+        from gridkit.io.postgis import read_postgis_table
+
+        frame, source = read_postgis_table(str(path))
+        return _canonical_table(frame, kind, columns, source)
     path = _existing(path, TABLE_SUFFIXES, "table")
     return _canonical_table(_read_raw_table(path, sheet), kind, columns, path)
 
@@ -382,10 +397,9 @@ def _open_parquet(path: Path, columns: Mapping[str, str] | None,
     return parquet, mapping, _selected(mapping, names, wanted)
 
 
-def _canonical_events(table, start: int, mapping: Mapping[object, str],
-                      path: Path) -> pd.DataFrame:
-    """An Arrow table of events as a canonical frame indexed by record number from ``start``."""
-    frame = table.to_pandas()
+def _canonical_events(frame: pd.DataFrame, start: int, mapping: Mapping[object, str],
+                      path: Path | str) -> pd.DataFrame:
+    """Raw events as a canonical frame indexed by record number from ``start``."""
     frame.index = pd.RangeIndex(start, start + len(frame))
     out = convert_columns(frame.rename(columns=mapping), "events", path=path)
     out.attrs["source_path"] = str(path)
@@ -403,7 +417,7 @@ def _parquet_chunks(path: Path, columns: Mapping[str, str] | None,
             batches = [empty.select(selected) if selected is not None else empty]
         start = 0
         for batch in batches:
-            yield _canonical_events(batch, start, mapping, path)
+            yield _canonical_events(batch.to_pandas(), start, mapping, path)
             start += len(batch)
 
 
@@ -477,7 +491,7 @@ def read_events_rows(
         else:
             table = parquet.schema_arrow.empty_table()
             table = table.select(selected) if selected is not None else table
-    return _canonical_events(table, start, mapping, path)
+    return _canonical_events(table.to_pandas(), start, mapping, path)
 
 
 def _csv_chunks(path: Path, columns: Mapping[str, str] | None,
@@ -545,9 +559,16 @@ def read_events_chunks(
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
+    wanted = None if select is None else frozenset(select)
+    if is_postgis_uri(path):  # streamed from a server-side cursor
+        from gridkit.io.postgis import read_postgis_chunks
+
+        source, mapping, frames = read_postgis_chunks(str(path), chunk_rows, wanted, columns)
+        for frame in frames:
+            yield _canonical_events(frame, frame.index.start, mapping, source)
+        return
     path = _existing(path, TABLE_SUFFIXES, "table")
     suffix = path.suffix.lower()
-    wanted = None if select is None else frozenset(select)
     if suffix == ".parquet":
         yield from _parquet_chunks(path, columns, chunk_rows, wanted)
     elif suffix in (".csv", ".tsv"):

@@ -137,13 +137,13 @@ class ValidationResult:
             "metric_crs": self.findings.crs.to_string(),
         }
 
-    def write_gpkg(self, path: str | os.PathLike, force: bool = False) -> None:
-        """Write the findings to a GeoPackage that opens in QGIS (EPSG:4490).
+    def output_layers(self) -> tuple[pd.DataFrame, dict[str, gpd.GeoDataFrame]]:
+        """What ``--out`` writes: the summary table and one layer per rule with findings.
 
-        One layer per rule with findings (columns ``rule``, ``severity``,
-        ``grid_codes`` joined with ``;``, ``area_m2``, ``message``, the extra
-        keys the rule uses), and a ``summary`` table of every rule that ran or
-        was skipped. Written atomically (:func:`gridkit.io.write.atomic_output`).
+        The summary lists every rule that ran or was skipped (``rule``,
+        ``findings``, ``skipped``). Each layer (EPSG:4490) has the columns
+        ``rule``, ``severity``, ``grid_codes`` joined with ``;``, ``area_m2``,
+        ``message`` and the extra keys the rule uses.
         """
         summary = pd.DataFrame(
             [{"rule": r, "findings": n, "skipped": ""} for r, n in self.by_rule.items()]
@@ -151,18 +151,29 @@ class ValidationResult:
         )
         frame = self.findings.to_crs(_WGS)
         frame["grid_codes"] = frame["grid_codes"].map(";".join)
+        layers = {}
+        for rule in self.rules:
+            layer = frame[frame["rule"] == rule]
+            if layer.empty:
+                continue
+            # Drop the unused extra columns, never the geometry: a rule whose findings
+            # have none (empty_geometry) is still a spatial layer with the CRS.
+            unused = [c for c in layer.columns if c != "geometry" and layer[c].isna().all()]
+            layers[rule] = layer.drop(columns=unused).reset_index(drop=True)
+        return summary, layers
+
+    def write_gpkg(self, path: str | os.PathLike, force: bool = False) -> None:
+        """Write the findings to a GeoPackage that opens in QGIS (EPSG:4490).
+
+        One layer per rule with findings and a ``summary`` table
+        (:meth:`output_layers`). Written atomically
+        (:func:`gridkit.io.write.atomic_output`).
+        """
+        summary, layers = self.output_layers()
         with atomic_output(path, force=force) as tmp:
             pyogrio.write_dataframe(summary, tmp, layer="summary", driver="GPKG")
-            for rule in self.rules:
-                layer = frame[frame["rule"] == rule]
-                if layer.empty:
-                    continue
-                # Drop the unused extra columns, never the geometry: a rule whose findings
-                # have none (empty_geometry) is still a spatial layer with the CRS.
-                unused = [c for c in layer.columns
-                          if c != "geometry" and layer[c].isna().all()]
-                layer.drop(columns=unused).to_file(tmp, layer=rule, driver="GPKG",
-                                                   promote_to_multi=True)
+            for rule, layer in layers.items():
+                layer.to_file(tmp, layer=rule, driver="GPKG", promote_to_multi=True)
 
 
 def _plain(value: Any) -> Any:
