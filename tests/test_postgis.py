@@ -165,10 +165,11 @@ def test_coverage_from_postgis_equals_files(db):
     assert '"path"' in from_files.stdout  # the roster problems name their source
 
 
-@pytest.mark.parametrize("chunk_rows", [7_000, 1_000_000])
-def test_events_from_postgis_equal_files(db, chunk_rows):
+@pytest.mark.parametrize("chunk_rows, engine", [(7_000, []), (1_000_000, []),
+                                               (12_000, ["--engine", "dask", "--workers", "1"])])
+def test_events_from_postgis_equal_files(db, chunk_rows, engine):
     from_db = run("events", db.table("grids"), db.table("events"), "--by", "district",
-                  "--chunk-rows", chunk_rows, "--format", "json")
+                  "--chunk-rows", chunk_rows, *engine, "--format", "json")
     from_files = run("events", SAMPLE / "grids.gpkg", SAMPLE / "events.parquet",
                      "--by", "district", "--chunk-rows", chunk_rows, "--format", "json")
     _same_json(db, from_db, from_files, {"events": SAMPLE / "events.parquet"})

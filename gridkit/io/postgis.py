@@ -99,9 +99,14 @@ class _Target:
 
     def scrub(self, text: str) -> str:
         """``text`` without the password (driver messages may quote connection strings)."""
-        text = redact(str(text))
-        password = self.params.get("password")
-        return text.replace(password, "***") if password else text
+        return _scrub(text, self.params.get("password"))
+
+
+def _scrub(text: str, password: str | None) -> str:
+    text = redact(str(text))
+    # Defence in depth (libpq does not quote passwords); a very short one would blank
+    # out ordinary words instead.
+    return text.replace(password, "***") if password and len(password) >= 4 else text
 
 
 def _dotted(table: tuple[str | None, str]) -> str:
@@ -131,7 +136,7 @@ def _parse(uri: str, layer: str | None = None) -> _Target:
     try:
         params = {k: str(v) for k, v in conninfo_to_dict(rest).items()}
     except ProgrammingError as exc:
-        raise InputError(f"not a valid PostgreSQL URI ({redact(str(exc))}); expected "
+        raise InputError(f"not a valid PostgreSQL URI ({_scrub(exc, parts.password)}); expected "
                          "postgresql://user@host:port/dbname (password: PGPASSWORD or ~/.pgpass)",
                          path=redact(uri)) from None
     named = {t for t in (*tables, layer) if t}
@@ -159,8 +164,8 @@ def _connection(target: _Target) -> Iterator[Connection]:
                                       poolclass=NullPool)
     try:
         with engine.begin() as conn:
-            # Rows in storage order when no primary key orders them (the order they were
-            # loaded in): no parallel scan, no scan joining another one half-way through.
+            # Rows in storage order when no primary key orders them (stable while the
+            # table is unchanged): no parallel scan, no scan joining another half-way.
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
             conn.exec_driver_sql("SET LOCAL synchronize_seqscans = off")
             yield conn
