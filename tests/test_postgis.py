@@ -280,9 +280,11 @@ def test_findings_replaced_only_with_force_and_only_gridkit_tables(db, out_schem
     assert again.exit_code == 2 and "--force" in again.output
     assert again.output.count("\n") == 1 and "Traceback" not in again.output
     db.query(f"INSERT INTO {out_schema}.summary (rule, findings, skipped) VALUES ('x', 0, '')")
+    db.query(f"CREATE TABLE {out_schema}.notes AS SELECT 'kept' AS note")  # someone else's
     forced = _validate_out(db, out_schema, "--force")
     assert forced.exit_code == 1, forced.output
     assert db.query(f"SELECT count(*) FROM {out_schema}.summary WHERE rule = 'x'") == [(0,)]
+    assert db.query(f"SELECT note FROM {out_schema}.notes") == [("kept",)]
 
     # A table gridkit did not write is never replaced, not even with --force.
     db.query(f'DROP TABLE {out_schema}."overlap"')
