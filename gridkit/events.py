@@ -81,6 +81,7 @@ from gridkit.io import (
 )
 from gridkit.io.postgis import source_name
 from gridkit.join import GridIndex
+from gridkit.metrics import metric_keys
 from gridkit.rollup import finding, ratio, rollup
 
 #: Additive counts kept per grid (and for the two no-grid slots).
@@ -92,8 +93,7 @@ RATES = {"dispatch_accuracy": ("dispatch_correct", "located_dispatched"),
          "dispatch_timeliness": ("timely", "dispatched"),
          "closure_rate": ("closed_in_period", "events")}
 #: Top-level keys of the JSON read by ``gridkit score --metrics`` (SPEC §7).
-METRIC_KEYS = ("events", "located", "outside", "unlocatable", "dispatched",
-               "dispatch_accuracy", "dispatch_timeliness", "closure_rate", "valid_complaints")
+METRIC_KEYS = metric_keys("events", summary=True)
 #: Columns of the joined output (``--out``).
 JOINED_COLUMNS = ("event_id", "grid_code", "status", "dispatched", "dispatch_correct", "timely",
                   "closed_in_period", "valid_complaint")

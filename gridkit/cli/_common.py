@@ -61,13 +61,14 @@ column_option = click.option(
 )
 
 
-def parse_column_overrides(values: Iterable[str]) -> dict[str, str]:
-    """Turn ``("grid_code=WGBM", ...)`` into ``{"grid_code": "WGBM"}``."""
+def parse_column_overrides(values: Iterable[str], option: str = "--column") -> dict[str, str]:
+    """Turn ``("grid_code=WGBM", ...)``, the values of ``option``, into ``{"grid_code": "WGBM"}``.
+    """
     out: dict[str, str] = {}
     for value in values:
         canonical, sep, source = value.partition("=")
         if not sep or not canonical.strip() or not source.strip():
-            raise InputError(f"--column expects CANONICAL=SOURCE, got {value!r}")
+            raise InputError(f"{option} expects CANONICAL=SOURCE, got {value!r}")
         out[canonical.strip()] = source.strip()
     return out
 

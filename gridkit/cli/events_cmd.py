@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["command"]
+
 from pathlib import Path
 
 import click
@@ -13,18 +15,12 @@ from gridkit.cli._common import (
     lang_option,
     progress_enabled,
 )
-from gridkit.cli._metrics import by_option, codes_option, column_overrides, render
+from gridkit.cli._rollup import by_option, codes_option, column_overrides, render
 from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
 from gridkit.events import CHUNK_ROWS, DEFAULT_SLA_HOURS, ENGINES, join_events_file
 from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer
-
-COLUMNS = ("code", "name", "grids", "events", "located", "outside", "unlocatable",
-           "dispatched", "dispatch_accuracy", "dispatch_timeliness", "closure_rate",
-           "valid_complaints")
-SUMMARY = ("events", "located", "outside", "unlocatable", "dispatched", "dispatch_accuracy",
-           "dispatch_timeliness", "closure_rate", "valid_complaints")
 
 
 @click.command(name="events")
@@ -100,4 +96,4 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
                               progress=progress_enabled(), engine=engine, **dask_options)
     if out is not None:
         click.echo(pick(lang, zh=f"已写入 {out}", en=f"Wrote {out}"), err=True)
-    click.echo(render(result.to_dict(), COLUMNS, fmt, lang, SUMMARY), nl=False)
+    click.echo(render(result.to_dict(), "events", fmt, lang), nl=False)

@@ -29,7 +29,7 @@ from gridkit.io.postgis import (
     DEFAULT_OUT_SCHEMA,
     check_findings_target,
     is_postgis_uri,
-    write_findings,
+    write_findings_postgis,
 )
 from gridkit.validate import ValidationResult, load_config, validate
 from gridkit.validate.config import RULE_NAMES_ZH
@@ -176,7 +176,8 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
     if progress:
         click.echo("", err=True)
     if out and is_postgis_uri(out):
-        write_findings(result, out, out_schema, force)
+        write_findings_postgis(result.findings, out, rules=result.rules, by_rule=result.by_rule,
+                               skipped=result.skipped, schema=out_schema, force=force)
     elif out:
         result.write_gpkg(out, force)
     click.echo(render(result, fmt, lang), nl=False)

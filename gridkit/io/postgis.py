@@ -45,8 +45,6 @@ from gridkit.errors import InputError, redact
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from gridkit.validate import ValidationResult
-
 __all__ = [
     "DEFAULT_OUT_SCHEMA",
     "FINDINGS_MARK",
@@ -56,7 +54,7 @@ __all__ = [
     "read_postgis_layer",
     "read_postgis_table",
     "source_name",
-    "write_findings",
+    "write_findings_postgis",
 ]
 
 SCHEMES = ("postgresql://", "postgres://")
@@ -410,14 +408,16 @@ def _write_layer(conn: Connection, layer: gpd.GeoDataFrame, schema: str, name: s
         conn.exec_driver_sql(statement.as_string(conn.connection.driver_connection))
 
 
-def write_findings(result: ValidationResult, uri: str, schema: str = DEFAULT_OUT_SCHEMA,
-                   force: bool = False) -> list[str]:
+def write_findings_postgis(findings: gpd.GeoDataFrame, uri: str, *, rules: Iterable[str],
+                           by_rule: Mapping[str, int], skipped: Mapping[str, str],
+                           schema: str = DEFAULT_OUT_SCHEMA, force: bool = False) -> list[str]:
     """Write validation findings to ``schema``: one table per rule with findings, and
-    ``summary``; all in one transaction (nothing is left half-written).
+    ``summary`` (:func:`gridkit.io.findings.findings_layers`); all in one transaction
+    (nothing is left half-written).
 
-    Each rule table (``geometry(Geometry, 4490)``) gets a GiST spatial index and a comment starting
-    with :data:`FINDINGS_MARK`; with ``force`` the tables bearing that mark are
-    replaced, tables without it are never touched (the write is refused).
+    Each rule table (``geometry(Geometry, 4490)``) gets a GiST spatial index and a
+    comment starting with :data:`FINDINGS_MARK`; with ``force`` the tables bearing
+    that mark are replaced, tables without it are never touched (the write is refused).
 
     Returns
     -------
@@ -425,8 +425,10 @@ def write_findings(result: ValidationResult, uri: str, schema: str = DEFAULT_OUT
     """
     from psycopg import sql
 
+    from gridkit.io.findings import findings_layers
+
     target = _parse(uri)
-    summary, layers = result.output_layers()
+    summary, layers = findings_layers(findings, rules=rules, by_rule=by_rule, skipped=skipped)
     written = []
     with _connection(target) as conn:
         raw = conn.connection.driver_connection
