@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from chromium import ALL_MAPS_DRAWN_JS, Chromium, find_chromium  # noqa: E402
 
-from gridkit.divisions import DATA_DIR  # noqa: E402
+from gridkit.data import SAMPLE_DIR  # noqa: E402
 from gridkit.report import write_report  # noqa: E402
 
 
@@ -37,7 +37,7 @@ def main() -> None:
     if binary is None:
         sys.exit("Chromium not found: install it or set GRIDKIT_CHROMIUM")
     with tempfile.TemporaryDirectory() as folder:
-        report = write_report(DATA_DIR / "sample" / "project.yaml", Path(folder) / "report.html")
+        report = write_report(SAMPLE_DIR / "project.yaml", Path(folder) / "report.html")
         with Chromium(binary, width=args.width) as browser:
             page = browser.open(report.path.as_uri())
             if not page.wait_for(ALL_MAPS_DRAWN_JS) or page.errors:

@@ -11,11 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from gridkit.data import DEFAULT_CODES
 from gridkit.errors import InputError
-
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-DEFAULT_CODES = DATA_DIR / "guangzhou-divisions-2023.csv"
-DISTRICT_OUTLINES = DATA_DIR / "guangzhou-districts.geojson"
 
 #: Length of each level's code, from the grid code down to the district.
 CODE_LENGTHS = {"district": 6, "street": 9, "community": 12, "grid": 15}
@@ -27,7 +24,7 @@ def load_divisions(path: str | os.PathLike | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    path : the CSV; default the Guangzhou 2023 list shipped in ``data/``.
+    path : the CSV; default the Guangzhou 2023 list shipped in ``gridkit/data/``.
 
     Returns
     -------

@@ -524,8 +524,9 @@ def load_config(path: str | os.PathLike) -> EvaluationConfig:
 
     Examples
     --------
-    >>> cfg = load_config("data/evaluation-2023.yaml")  # doctest: +SKIP
-    >>> len(cfg.indicators)  # doctest: +SKIP
+    >>> from gridkit.data import data_path
+    >>> cfg = load_config(data_path("evaluation-2023.yaml"))
+    >>> len(cfg.indicators)
     17
     """
     path = Path(path)

@@ -1,8 +1,8 @@
 """Synthetic Guangzhou (``gridkit synth``): grids, rosters, work orders and the truth.
 
 The generator builds a realistic, fully known data set on the real district
-outlines (``data/guangzhou-districts.geojson``) with the real 2023 street and
-community codes (``data/guangzhou-divisions-2023.csv``):
+outlines (``gridkit/data/guangzhou-districts.geojson``) with the real 2023 street and
+community codes (``gridkit/data/guangzhou-divisions-2023.csv``):
 
 * districts → streets → communities → grids, each level an exact partition of
   its parent: relaxed Voronoi cells of seeded points whose edges are densified
@@ -50,7 +50,8 @@ from pyproj import Transformer
 from shapely import STRtree
 
 from gridkit.crs import convert_geometries
-from gridkit.divisions import DISTRICT_OUTLINES, code_names, load_divisions, parent_code
+from gridkit.data import DISTRICT_OUTLINES
+from gridkit.divisions import code_names, load_divisions, parent_code
 from gridkit.errors import InputError
 from gridkit.io.write import atomic_output
 

@@ -118,6 +118,12 @@ def test_cli_py_launcher_matches_console_script():
     assert out.stdout == CliRunner().invoke(cli, ["--help"]).output
 
 
+def test_python_dash_m_gridkit_is_the_cli(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "gridkit", "--help"], capture_output=True,
+                         text=True, cwd=tmp_path, check=True)
+    assert out.stdout == CliRunner().invoke(cli, ["--help"]).output
+
+
 def test_official_code_list_counts():
     codes = load_divisions()
     assert codes["level"].value_counts().to_dict() == {

@@ -1,6 +1,6 @@
 """gridkit.report, ``gridkit report`` and ``gridkit demo``.
 
-``gridkit demo`` runs once per module on the shipped sample (data/sample,
+``gridkit demo`` runs once per module on the packaged sample (gridkit/data/sample,
 353 grids, 30,000 work orders, injected defects); the tests read its
 report back: summary cards against the generator's own expected metrics
 (``truth.json``), the 99.2 / 优 score of the seed, validation counts, the
@@ -29,11 +29,11 @@ from test_maps import CODES, EVIL, EVIL_ESCAPED, X0, Y0, layer
 
 import gridkit.report
 from gridkit.cli import cli
-from gridkit.divisions import DATA_DIR
+from gridkit.data import SAMPLE_DIR, data_path
 from gridkit.errors import InputError
 from gridkit.report import load_project
 
-SAMPLE = DATA_DIR / "sample"
+SAMPLE = SAMPLE_DIR
 TRUTH = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
 
 
@@ -247,7 +247,7 @@ def small(tmp_path_factory):
                   "assigned_grid_code": [CODES[0], CODES[1], CODES[10], None],
                   "dispatched_at": [t, t, t, pd.NaT], "closed_at": [t, t, pd.NaT, pd.NaT],
                   "valid_complaint": [False] * 4}).to_parquet(folder / "events.parquet")
-    evaluation = os.path.relpath(DATA_DIR / "evaluation-template.yaml", folder)
+    evaluation = os.path.relpath(data_path("evaluation-template.yaml"), folder)
     (folder / "project.yaml").write_text(
         f"title: 'Grid report {EVIL}'\nperiod: '2023'\ngrids: grids.gpkg\n"
         "filings: filings.csv\nparty: party.csv\ncadres: cadres.csv\nworkers: workers.csv\n"
@@ -363,7 +363,7 @@ def test_load_project_resolves_paths_and_settings(tmp_path):
         load_project(tmp_path / "project.yaml")  # the inputs are next to the original
     project = load_project(SAMPLE / "project.yaml")
     assert project.inputs["grids"] == (SAMPLE / "grids.gpkg").resolve()
-    assert project.inputs["codes"] == (DATA_DIR / "guangzhou-divisions-2023.csv").resolve()
+    assert project.inputs["codes"] == data_path("guangzhou-divisions-2023.csv").resolve()
     assert project.dispatch_sla == 2.0 and project.tolerance_m == 5.0
     assert str(project.period_end) == "2023-12-31" and project.crs is None
 

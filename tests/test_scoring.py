@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import gridkit.scoring
 from gridkit.cli import cli
+from gridkit.data import data_path
 from gridkit.errors import InputError
 from gridkit.scoring import (
     DEFAULT_GRADES,
@@ -29,9 +30,8 @@ from gridkit.scoring import (
     score_value,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "data" / "evaluation-2023.yaml"
-TEMPLATE = ROOT / "data" / "evaluation-template.yaml"
+SEED = data_path("evaluation-2023.yaml")
+TEMPLATE = data_path("evaluation-template.yaml")
 GRADES = tuple(DEFAULT_GRADES.items())
 
 

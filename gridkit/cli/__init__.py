@@ -24,7 +24,7 @@ COMMANDS = {
     "score": "Score the performance evaluation from an indicator tree (绩效评价).",
     "map": "Write folium maps of grids, findings, coverage and events.",
     "report": "Write the HTML evaluation report with tables and maps.",
-    "demo": "Run the whole pipeline on the embedded sample in data/sample.",
+    "demo": "Run the whole pipeline on the sample packaged in gridkit/data/sample.",
 }
 
 
@@ -66,7 +66,7 @@ def cli() -> None:
 
     \b
     Example:
-      gridkit demo                      # whole pipeline on data/sample
+      gridkit demo                      # whole pipeline on the packaged sample
       gridkit validate grids.gpkg --communities communities.gpkg \
         --reference reference.gpkg
     """

@@ -84,15 +84,15 @@ def command(config: str, metrics_paths: tuple[str, ...], fmt: str, lang: str, ou
             force: bool) -> None:
     """Score and grade the performance evaluation (绩效评价) from an indicator tree.
 
-    CONFIG is a YAML indicator tree (see data/evaluation-2023.yaml):
+    CONFIG is a YAML indicator tree (see gridkit/data/evaluation-2023.yaml):
     parts with a weight, groups, indicators scored manual, positive,
     reverse, qualitative or equal. Indicators with `metric:` take their
     actual value from the --metrics JSON files.
 
     \b
     Example:
-      gridkit score data/evaluation-2023.yaml            # 99.2, 优
-      gridkit score data/evaluation-template.yaml \\
+      gridkit score gridkit/data/evaluation-2023.yaml            # 99.2, 优
+      gridkit score gridkit/data/evaluation-template.yaml \\
         --metrics coverage.json --metrics events.json --format json
     """
     if out is not None:

@@ -40,7 +40,8 @@ def read_yaml(path: str | os.PathLike, what: str) -> object:
 
     Examples
     --------
-    >>> read_yaml("data/evaluation-2023.yaml", "config")["grades"]  # doctest: +SKIP
+    >>> from gridkit.data import data_path
+    >>> read_yaml(data_path("evaluation-2023.yaml"), "config")["grades"]
     {'优': 90, '良': 80, '中': 60}
     """
     path = Path(path)
