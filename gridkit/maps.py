@@ -58,6 +58,7 @@ from folium.template import Template
 
 from gridkit import __version__
 from gridkit.cli._metrics import HEADERS
+from gridkit.codes import code_names, load_divisions
 from gridkit.crs import (
     DEFAULT_METRIC_CRS,
     convert_coordinates,
@@ -66,7 +67,6 @@ from gridkit.crs import (
     to_metric,
     valid_coordinate_mask,
 )
-from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io.write import atomic_output, check_writable

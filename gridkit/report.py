@@ -50,9 +50,9 @@ from markupsafe import Markup
 
 from gridkit import __version__
 from gridkit.cli._metrics import HEADERS
+from gridkit.codes import load_divisions
 from gridkit.coverage import ROSTERS, CoverageResult, compute_coverage
 from gridkit.crs import DEFAULT_METRIC_CRS, parse_crs
-from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
 from gridkit.events import (
     DEFAULT_SLA_HOURS,

@@ -49,9 +49,9 @@ import shapely
 from pyproj import Transformer
 from shapely import STRtree
 
+from gridkit.codes import code_names, load_divisions, parent_code
 from gridkit.crs import convert_geometries
 from gridkit.data import DISTRICT_OUTLINES
-from gridkit.divisions import code_names, load_divisions, parent_code
 from gridkit.errors import InputError
 from gridkit.io.write import atomic_output
 

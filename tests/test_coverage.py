@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from shapely import box
 
 from gridkit.cli import cli
+from gridkit.codes import code_names, load_divisions
 from gridkit.coverage import compute_coverage
-from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
 
 G1, G2, G3, G4, G5 = ("440104001001001", "440104001001002", "440104001002001",

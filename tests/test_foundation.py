@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from gridkit.cli import COMMANDS, LazyGroup, cli
 from gridkit.cli._common import parse_column_overrides, render_table, to_csv, to_json
-from gridkit.divisions import load_divisions, parent_code
+from gridkit.codes import load_divisions, parent_code
 from gridkit.errors import InputError
 from gridkit.io.write import atomic_output, check_writable
 
@@ -177,7 +177,7 @@ def test_parent_code_truncates_to_level():
 
 
 @pytest.mark.parametrize("module", [
-    "gridkit.errors", "gridkit.i18n", "gridkit.divisions", "gridkit.crs", "gridkit.synth",
+    "gridkit.errors", "gridkit.i18n", "gridkit.codes", "gridkit.crs", "gridkit.synth",
     "gridkit.io.aliases", "gridkit.io.values", "gridkit.io.read",
 ])
 def test_docstring_examples_hold(module):

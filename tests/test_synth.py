@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from shapely import box
 
 from gridkit.cli import cli
+from gridkit.codes import load_divisions
 from gridkit.data import DISTRICT_OUTLINES
-from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
 from gridkit.synth import (
     allocate,

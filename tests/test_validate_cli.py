@@ -230,7 +230,7 @@ def test_layer_of_points_and_empty_layer_exit_2(tmp_path):
 
 
 def test_code_list_with_bom_gbk_or_bad_rows(files, tmp_path):
-    from gridkit.divisions import load_divisions
+    from gridkit.codes import load_divisions
 
     codes = load_divisions()
     codes.to_csv(tmp_path / "bom.csv", index=False, encoding="utf-8-sig")

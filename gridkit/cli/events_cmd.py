@@ -14,7 +14,7 @@ from gridkit.cli._common import (
     progress_enabled,
 )
 from gridkit.cli._metrics import by_option, codes_option, column_overrides, render
-from gridkit.divisions import code_names, load_divisions
+from gridkit.codes import code_names, load_divisions
 from gridkit.errors import InputError
 from gridkit.events import CHUNK_ROWS, DEFAULT_SLA_HOURS, ENGINES, join_events_file
 from gridkit.i18n import pick

@@ -20,8 +20,8 @@ from gridkit.cli._common import (
     to_csv,
     to_json,
 )
+from gridkit.codes import load_divisions
 from gridkit.coverage import ROSTERS, compute_coverage
-from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
 from gridkit.events import DEFAULT_SLA_HOURS, compute_events
 from gridkit.i18n import pick

@@ -21,7 +21,7 @@ from gridkit.cli._common import (
     to_csv,
     to_json,
 )
-from gridkit.divisions import load_divisions
+from gridkit.codes import load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer

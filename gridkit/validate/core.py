@@ -37,8 +37,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from gridkit.codes import load_divisions
 from gridkit.crs import DEFAULT_METRIC_CRS, to_metric
-from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io.write import atomic_output
@@ -231,7 +231,7 @@ def validate(
         and the location check of ``code_community_mismatch`` run.
     reference : the published layer (``grid_code``, optional ``grid_name``,
         ``community_code``), optional: the publication rules run.
-    codes : the official code list (:func:`gridkit.divisions.load_divisions`);
+    codes : the official code list (:func:`gridkit.codes.load_divisions`);
         when ``None`` and every grid code starts with 4401, the shipped
         Guangzhou 2023 list is used, otherwise ``code_unknown_community`` is skipped.
     config : tolerances, bounds and severities (:class:`RuleConfig`).
