@@ -17,7 +17,7 @@ community codes (``gridkit/data/guangzhou-divisions-2023.csv``):
   what was generated (never with gridkit's own metric code).
 
 Numbering convention (SPEC §1): the 3-digit serial of a grid code counts the
-grids of a community in reading order, see :func:`serial_order`.
+grids of a community in reading order, see :func:`gridkit.codes.serial_order`.
 
 Examples
 --------
@@ -49,7 +49,7 @@ import shapely
 from pyproj import Transformer
 from shapely import STRtree
 
-from gridkit.codes import code_names, load_divisions, parent_code
+from gridkit.codes import code_names, load_divisions, parent_code, serial_order
 from gridkit.crs import convert_geometries
 from gridkit.data import DISTRICT_OUTLINES
 from gridkit.errors import InputError
@@ -90,68 +90,6 @@ _GPKG_DATE = "2024-01-01T00:00:00Z"  # gpkg_contents.last_change: byte-identical
 def _rng(seed: int, stream: str, *more: int) -> np.random.Generator:
     """Independent random stream ``stream`` of ``seed`` (same seed → same numbers)."""
     return np.random.default_rng([seed, _STREAMS[stream], *more])
-
-
-# --------------------------------------------------------------------------- numbering
-
-
-def serial_order(geometry: Sequence | gpd.GeoSeries, community_code: Sequence[str]) -> np.ndarray:
-    """Position (1-based) of each grid in the numbering convention of its community.
-
-    Grid serials run west→east, north→south inside a community, like reading
-    text: rows from north to south, west to east inside a row. Exactly:
-
-    1. each grid is represented by its centroid ``(x, y)`` in a metric CRS
-       (pass geometries in EPSG:4547 or another metric CRS);
-    2. the row height of a community is the side of its mean grid,
-       ``h = sqrt(sum of its grids' areas / number of its grids)``;
-    3. a grid's row is ``floor((y_max - y) / h)`` with ``y_max`` the northernmost
-       centroid of the community;
-    4. grids are sorted by (row, x) and numbered 1, 2, ... (ties: y descending,
-       then input order).
-
-    Null or empty geometries get 0 and are left out of the numbering. A layer
-    is numbered correctly when, inside each community, ordering its grids by
-    serial gives positions 1..n.
-
-    Parameters
-    ----------
-    geometry : polygons in a metric CRS (GeoSeries or array-like of shapely geometries).
-    community_code : the group of each grid (the 12-digit code prefix for a layer).
-
-    Returns
-    -------
-    numpy int64 array, one position per grid.
-
-    Examples
-    --------
-    >>> from shapely import box
-    >>> serial_order([box(100, 0, 200, 100), box(0, 0, 100, 100), box(0, 100, 100, 200)],
-    ...              ["c", "c", "c"]).tolist()
-    [3, 2, 1]
-    """
-    geoms = np.asarray(geometry.values if isinstance(geometry, gpd.GeoSeries) else geometry,
-                       dtype=object)
-    groups = pd.Series(np.asarray(community_code, dtype=object)).astype(str).to_numpy()
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    out = np.zeros(len(geoms), dtype=np.int64)
-    if not present.any():
-        return out
-    idx = np.flatnonzero(present)
-    centre = shapely.centroid(geoms[idx])
-    frame = pd.DataFrame({
-        "g": groups[idx], "x": shapely.get_x(centre), "y": shapely.get_y(centre),
-        "a": shapely.area(geoms[idx]), "i": np.arange(len(idx)),
-    })
-    by = frame.groupby("g", sort=False)
-    height = np.sqrt(by["a"].transform("sum") / by["a"].transform("size"))
-    height = height.where(height > 0, 1.0)
-    frame["row"] = np.floor((by["y"].transform("max") - frame["y"]) / height)
-    frame = frame.sort_values(["g", "row", "x", "y", "i"],
-                              ascending=[True, True, True, False, True])
-    frame["rank"] = frame.groupby("g", sort=False).cumcount() + 1
-    out[idx[frame["i"].to_numpy()]] = frame["rank"].to_numpy()
-    return out
 
 
 # --------------------------------------------------------------------------- allocation
@@ -1821,6 +1759,7 @@ def _generate(folder: Path, *, grids: int, events: int, seed: int, defects: bool
         "parameters": {
             "dispatch_sla_hours": DISPATCH_SLA_HOURS, "period_end": PERIOD_END,
             "metric_crs": METRIC_CRS, "grid_count": "rows of grids.gpkg",
+            # A label kept as written in earlier truth files (gridkit.codes has it now).
             "serial_order": "gridkit.synth.serial_order",
             "event_edge_margin_m": _EDGE_MARGIN_M,
             "clean_grids": _clean_stats(city.grids),

@@ -16,14 +16,13 @@ from click.testing import CliRunner
 from shapely import box
 
 from gridkit.cli import cli
-from gridkit.codes import load_divisions
+from gridkit.codes import load_divisions, serial_order
 from gridkit.data import DISTRICT_OUTLINES
 from gridkit.errors import InputError
 from gridkit.synth import (
     allocate,
     bowtie,
     partition,
-    serial_order,
     serial_upsets,
     short_community_name,
     synthesize,
