@@ -19,15 +19,10 @@ from gridkit.cli import cli
 from gridkit.codes import load_divisions, serial_order
 from gridkit.data import DISTRICT_OUTLINES
 from gridkit.errors import InputError
-from gridkit.synth import (
-    allocate,
-    bowtie,
-    partition,
-    serial_upsets,
-    short_community_name,
-    synthesize,
-    wiggle,
-)
+from gridkit.synth import synthesize
+from gridkit.synth.city import allocate, short_community_name
+from gridkit.synth.defects import bowtie, serial_upsets
+from gridkit.synth.partition import partition, wiggle
 
 METRIC = "EPSG:4547"
 RULES = {
