@@ -177,7 +177,8 @@ def test_parent_code_truncates_to_level():
 
 
 @pytest.mark.parametrize("module", [
-    "gridkit.errors", "gridkit.i18n", "gridkit.codes", "gridkit.crs", "gridkit.synth.city",
+    "gridkit.errors", "gridkit.i18n", "gridkit.codes", "gridkit.crs.spec", "gridkit.crs.offsets",
+    "gridkit.crs.layers", "gridkit.crs.checks", "gridkit.synth.city",
     "gridkit.synth.partition", "gridkit.synth.defects", "gridkit.synth.rosters",
     "gridkit.io.aliases", "gridkit.io.values", "gridkit.io.read",
 ])

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from gridkit.crs import DEFAULT_METRIC_CRS
 from gridkit.errors import InputError
 from gridkit.i18n import DEFAULT_LANG, LANGS
 
@@ -43,7 +44,7 @@ crs_option = click.option(
 )
 metric_crs_option = click.option(
     "--metric-crs",
-    default="EPSG:4547",
+    default=DEFAULT_METRIC_CRS,
     show_default=True,
     help="Metric CRS for areas and distances (EPSG:4547: CGCS2000 3-degree GK CM 114E, Guangzhou).",
 )

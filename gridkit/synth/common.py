@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from gridkit.crs import CGCS2000, DEFAULT_METRIC_CRS
+
 __all__ = [
     "DISPATCH_SLA_HOURS", "EVENT_ROW_GROUP", "METRIC_CRS", "OUTPUT_CRS", "PERIOD_END",
     "random_stream", "ratio"
 ]
 
-METRIC_CRS = "EPSG:4547"
-OUTPUT_CRS = "EPSG:4490"
+#: The city is built in the default metric CRS (Guangzhou) and written in CGCS2000 lon/lat.
+METRIC_CRS = DEFAULT_METRIC_CRS
+OUTPUT_CRS = CGCS2000
 DISPATCH_SLA_HOURS = 2
 PERIOD_END = "2023-12-31"
 EVENT_ROW_GROUP = 1_000_000

@@ -15,6 +15,7 @@ import shapely
 from pyproj import Transformer
 from shapely import STRtree
 
+from gridkit.crs import WGS84
 from gridkit.errors import InputError
 from gridkit.synth.common import (
     DISPATCH_SLA_HOURS,
@@ -243,7 +244,7 @@ def write_events(path: str | os.PathLike, plan: EventPlan, n: int, seed: int = 0
     chosen = kinds.choice(n, sum(sizes.values()), replace=False) if n else np.zeros(0, int)
     bounds = np.cumsum([0, *sizes.values()])
     specials = {k: np.sort(chosen[bounds[i]:bounds[i + 1]]) for i, k in enumerate(sizes)}
-    to_lonlat = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
+    to_lonlat = Transformer.from_crs(METRIC_CRS, WGS84, always_xy=True)
     totals: dict[str, int] = {}
     with pq.ParquetWriter(path, EVENT_SCHEMA, compression="zstd") as writer:
         for j, first in enumerate(range(0, n, EVENT_ROW_GROUP)):

@@ -38,7 +38,7 @@ import pyogrio
 import shapely
 
 from gridkit.codes import load_divisions
-from gridkit.crs import DEFAULT_METRIC_CRS, to_metric
+from gridkit.crs import CGCS2000, DEFAULT_METRIC_CRS, to_metric
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io.write import atomic_output
@@ -60,7 +60,6 @@ _RULE_FUNCTIONS: dict[str, Callable[[Context], pd.DataFrame]] = {
 _GEOMETRY_RULES = ("invalid_geometry", "empty_geometry")
 #: Grid codes starting with this get the shipped Guangzhou code list when --codes is not given.
 _GUANGZHOU = "4401"
-_WGS = "EPSG:4490"
 
 
 @dataclass
@@ -149,7 +148,7 @@ class ValidationResult:
             [{"rule": r, "findings": n, "skipped": ""} for r, n in self.by_rule.items()]
             + [{"rule": r, "findings": 0, "skipped": why} for r, why in self.skipped.items()]
         )
-        frame = self.findings.to_crs(_WGS)
+        frame = self.findings.to_crs(CGCS2000)
         frame["grid_codes"] = frame["grid_codes"].map(";".join)
         with atomic_output(path, force=force) as tmp:
             pyogrio.write_dataframe(summary, tmp, layer="summary", driver="GPKG")
@@ -172,7 +171,7 @@ def _plain(value: Any) -> Any:
 
 
 def _wkt(findings: gpd.GeoDataFrame) -> list[str | None]:
-    lonlat = findings.geometry.to_crs(_WGS).to_numpy()
+    lonlat = findings.geometry.to_crs(CGCS2000).to_numpy()
     text = shapely.to_wkt(lonlat, rounding_precision=7)
     return [None if t is None else str(t) for t in text]
 

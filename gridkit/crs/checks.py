@@ -1,0 +1,240 @@
+"""Coordinate sanity checks on plain x/y (lon/lat) arrays: usable points, swapped axes,
+projected numbers in a geographic CRS, degrees or a misplaced zone in a projected one.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pyproj
+from numpy.typing import ArrayLike, NDArray
+
+from gridkit.crs.offsets import float_arrays
+from gridkit.crs.spec import CrsLike, CrsSpec, parse_crs
+from gridkit.errors import InputError
+
+__all__ = ["check_coordinates", "guess_projected_crs", "valid_coordinate_mask"]
+
+# Area-of-use margin (degrees) before a projected layer is reported as misplaced.
+_AREA_MARGIN_DEG = 2.0
+
+
+def _out_of_range(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.bool_]:
+    return (np.abs(x) > 180.0) | (np.abs(y) > 90.0)
+
+
+def valid_coordinate_mask(x: ArrayLike, y: ArrayLike, crs: CrsLike) -> NDArray[np.bool_]:
+    """Which points have usable coordinates: finite, not the 0,0 placeholder,
+    and, for a geographic CRS (incl. GCJ-02/BD-09), |lon| ≤ 180 and |lat| ≤ 90.
+
+    For events: the others are *unlocatable* (see docs/architecture.md).
+
+    Examples
+    --------
+    >>> valid_coordinate_mask([113.3, 0, 200, float("nan")], [23.1, 0, 23, 23], "wgs84").tolist()
+    [True, False, False, False]
+    """
+    x, y = float_arrays(x, y)
+    ok = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
+    if parse_crs(crs).crs.is_geographic:
+        ok &= ~_out_of_range(x, y)
+    return ok
+
+
+def _fmt(value: float) -> str:
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return np.format_float_positional(value, precision=6, trim="-")
+
+
+def _example(
+    x: NDArray[np.float64], y: NDArray[np.float64], rows: NDArray, mask: NDArray[np.bool_]
+) -> tuple[int, str]:
+    """First row (smallest row number) among ``mask`` and its coordinates."""
+    i = np.flatnonzero(mask)[np.argmin(rows[mask])]
+    return int(rows[i]), f"x={_fmt(x[i])}, y={_fmt(y[i])}"
+
+
+def _epsg_label(code: int) -> str:
+    return f"EPSG:{code} ({pyproj.CRS.from_epsg(code).name})"
+
+
+def guess_projected_crs(x: float, y: float) -> list[int]:
+    """EPSG codes of projected CRSs (China) that metre values ``x, y`` may be in.
+
+    - x 25–45 million: CGCS2000 3-degree Gauss-Krüger with the zone number
+      prefixed (zone = the millions, EPSG:4513–4533; Guangzhou zone 38 = 4526);
+    - x 13–23 million: 6-degree Gauss-Krüger with zone prefix (EPSG:4491–4501);
+    - x 8–15.2 million, y 0–8 million: Web Mercator (EPSG:3857);
+    - x 0.2–0.8 million, y 2.2–3.0 million: EPSG:4547 (3-degree CM 114E,
+      no zone prefix; Guangzhou itself is x 0.4–0.6 M, y 2.4–2.7 M).
+
+    Other unprefixed values (any Gauss-Krüger CM zone or UTM) give no guess.
+
+    Examples
+    --------
+    >>> guess_projected_crs(38_512_000, 2_560_000)
+    [4526]
+    >>> guess_projected_crs(512_000, 2_560_000)
+    [4547]
+    """
+    zone = int(x // 1_000_000) if np.isfinite(x) else -1
+    codes = []
+    if 25 <= zone <= 45:
+        codes.append(4513 + zone - 25)
+    if 13 <= zone <= 23:
+        codes.append(4491 + zone - 13)
+    if 8e6 <= x <= 15.2e6 and 0 <= y <= 8e6:
+        codes.append(3857)
+    if 2e5 <= x <= 8e5 and 2.2e6 <= y <= 3e6:
+        codes.append(4547)
+    return codes
+
+
+def check_coordinates(
+    x: ArrayLike,
+    y: ArrayLike,
+    crs: CrsLike,
+    *,
+    path: str | os.PathLike | None = None,
+    rows: ArrayLike | None = None,
+    strict: bool = True,
+) -> None:
+    """Raise :class:`InputError` when coordinates do not fit their declared CRS.
+
+    Checks, on the finite points other than the 0,0 placeholder (NaN and 0,0
+    are the caller's business), deciding layer-wide problems by majority (more
+    than half of the points) so that one outlier is not taken for a wrong CRS:
+
+    geographic CRS (incl. GCJ-02/BD-09)
+        - lon/lat swapped: x in 0–56 and y in 70–140 (China read backwards);
+        - projected-looking numbers (|x| > 180 or |y| > 90), naming the
+          projected CRSs they may be (:func:`guess_projected_crs`);
+        - with ``strict``, any single point out of range (|lon| > 180, |lat| > 90);
+    projected CRS
+        - degree-looking numbers (|x| ≤ 180 and |y| ≤ 90): pass ``--crs 4490``;
+        - the median point falls outside the CRS's area of use (+2°), e.g. a
+          zone-prefixed EPSG:4526 layer labelled EPSG:4547.
+
+    Parameters
+    ----------
+    x, y : coordinates (any shape; flattened).
+    crs : the declared CRS (anything :func:`parse_crs` takes, or ``gdf.crs``).
+    path : the file, for the message.
+    rows : 1-based row number of each point (default: position + 1).
+    strict : report isolated out-of-range points; set False for event tables,
+        where such rows are counted as unlocatable instead.
+
+    Raises
+    ------
+    InputError
+        With ``path`` and the row of the first offending point.
+
+    Examples
+    --------
+    >>> check_coordinates([113.26, 113.30], [23.13, 23.10], "EPSG:4490")
+    >>> check_coordinates([23.13, 23.10], [113.26, 113.30], 4490, path="g.gpkg")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gridkit.errors.InputError: g.gpkg: row 1: lon/lat look swapped ...
+    """
+    spec = parse_crs(crs)
+    x, y = (np.ravel(a) for a in float_arrays(x, y))
+    rows = np.arange(1, x.size + 1) if rows is None else np.ravel(np.asarray(rows))
+    keep = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
+    x, y, rows = x[keep], y[keep], rows[keep]
+    if not x.size:
+        return
+    if spec.crs.is_geographic:
+        _check_geographic(x, y, rows, spec, path, strict)
+    else:
+        _check_projected(x, y, rows, spec, path)
+
+
+def _majority(mask: NDArray[np.bool_]) -> bool:
+    return 2 * int(mask.sum()) > mask.size
+
+
+def _share(mask: NDArray[np.bool_]) -> str:
+    return f"{mask.sum()} of {mask.size} coordinates"
+
+
+def _projected_hint(codes: list[int]) -> str:
+    if not codes:
+        return ("pass --crs with the layer's projected EPSG code (e.g. a CGCS2000 "
+                "Gauss-Kruger CM zone, EPSG:4534-4554)")
+    return f"they may be {' or '.join(_epsg_label(c) for c in codes)}; pass --crs {codes[0]}"
+
+
+def _check_geographic(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    rows: NDArray,
+    spec: CrsSpec,
+    path: str | os.PathLike | None,
+    strict: bool,
+) -> None:
+    swapped = (x >= 0) & (x <= 56) & (y >= 70) & (y <= 140)
+    if _majority(swapped):
+        row, example = _example(x, y, rows, swapped)
+        raise InputError(
+            f"lon/lat look swapped ({_share(swapped)} have a latitude-like x and a "
+            f"longitude-like y, e.g. {example}); put longitude in x and latitude in y",
+            path=path, row=row,
+        )
+    outside = _out_of_range(x, y)
+    if _majority(outside):
+        row, example = _example(x, y, rows, outside)
+        codes = guess_projected_crs(float(np.median(x[outside])), float(np.median(y[outside])))
+        raise InputError(
+            f"coordinates look projected (metres), not degrees of {spec.name} "
+            f"({_share(outside)} outside ±180/±90, e.g. {example}); {_projected_hint(codes)}",
+            path=path, row=row,
+        )
+    if strict and outside.any():
+        row, example = _example(x, y, rows, outside)
+        raise InputError(
+            f"coordinate out of range for {spec.name} ({example}; "
+            "longitude must be within ±180 and latitude within ±90)",
+            path=path, row=row,
+        )
+
+
+def _check_projected(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    rows: NDArray,
+    spec: CrsSpec,
+    path: str | os.PathLike | None,
+) -> None:
+    degrees = ~_out_of_range(x, y)
+    if _majority(degrees):
+        row, example = _example(x, y, rows, degrees)
+        raise InputError(
+            f"coordinates look like degrees, not metres of {spec.name} "
+            f"({_share(degrees)}, e.g. {example}); pass --crs 4490 "
+            "(or wgs84, gcj02, bd09 for web-map coordinates)",
+            path=path, row=row,
+        )
+    area = spec.crs.area_of_use
+    if area is None:
+        return
+    mx, my = float(np.median(x)), float(np.median(y))
+    to_geo = pyproj.Transformer.from_crs(spec.crs, spec.crs.geodetic_crs, always_xy=True)
+    lon, lat = to_geo.transform(mx, my)
+    west, south, east, north = area.bounds
+    m = _AREA_MARGIN_DEG
+    placed = bool(np.isfinite(lon) and np.isfinite(lat))
+    if placed and west - m <= lon <= east + m and south - m <= lat <= north + m:
+        return
+    where = f"lies at lon {lon:.2f}, lat {lat:.2f}" if placed else "maps to no place on earth"
+    codes = [c for c in guess_projected_crs(mx, my) if f"EPSG:{c}" != spec.name]
+    epsg = spec.crs.to_epsg()
+    raise InputError(
+        f"coordinates fall outside the area of use of {_epsg_label(epsg) if epsg else spec.name}: "
+        f"their median x={_fmt(mx)}, y={_fmt(my)} {where}; "
+        f"{_projected_hint(codes)}",
+        path=path, row=int(rows.min()),
+    )
