@@ -27,7 +27,16 @@ handling) and :mod:`~gridkit.crs.checks` (coordinate sanity checks on arrays).
 
 from __future__ import annotations
 
-from gridkit.crs.checks import check_coordinates, guess_projected_crs, valid_coordinate_mask
+from gridkit.crs.checks import (
+    CoordinateProblem,
+    CoordinateTally,
+    check_coordinates,
+    find_coordinate_problem,
+    guess_projected_crs,
+    majority_problem,
+    tally_coordinates,
+    valid_coordinate_mask,
+)
 from gridkit.crs.layers import assign_crs, check_layer_coordinates, to_metric, to_wgs84
 from gridkit.crs.offsets import (
     Coords,
@@ -55,10 +64,11 @@ from gridkit.crs.spec import (
 )
 
 __all__ = [
-    "CGCS2000", "WGS84", "CrsLike", "CrsSpec", "DEFAULT_METRIC_CRS", "NAMED_CRS", "SYSTEMS",
-    "parse_crs", "Coords", "bd09_to_gcj02", "bd09_to_wgs84", "convert_coordinates",
-    "convert_geometries", "estimate_offset_system", "expected_offset_m", "gcj02_to_bd09",
-    "gcj02_to_wgs84", "out_of_china", "wgs84_to_bd09", "wgs84_to_gcj02", "check_coordinates",
-    "guess_projected_crs", "valid_coordinate_mask", "assign_crs", "check_layer_coordinates",
-    "to_metric", "to_wgs84",
+    "CGCS2000", "CoordinateProblem", "CoordinateTally", "Coords", "CrsLike", "CrsSpec",
+    "DEFAULT_METRIC_CRS", "NAMED_CRS", "SYSTEMS", "WGS84", "assign_crs", "bd09_to_gcj02",
+    "bd09_to_wgs84", "check_coordinates", "check_layer_coordinates", "convert_coordinates",
+    "convert_geometries", "estimate_offset_system", "expected_offset_m",
+    "find_coordinate_problem", "gcj02_to_bd09", "gcj02_to_wgs84", "guess_projected_crs",
+    "majority_problem", "out_of_china", "parse_crs", "tally_coordinates", "to_metric",
+    "to_wgs84", "valid_coordinate_mask", "wgs84_to_bd09", "wgs84_to_gcj02",
 ]

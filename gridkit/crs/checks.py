@@ -5,6 +5,8 @@ projected numbers in a geographic CRS, degrees or a misplaced zone in a projecte
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyproj
@@ -14,7 +16,10 @@ from gridkit.crs.offsets import float_arrays
 from gridkit.crs.spec import CrsLike, CrsSpec, parse_crs
 from gridkit.errors import InputError
 
-__all__ = ["check_coordinates", "guess_projected_crs", "valid_coordinate_mask"]
+__all__ = [
+    "CoordinateProblem", "CoordinateTally", "check_coordinates", "find_coordinate_problem",
+    "guess_projected_crs", "majority_problem", "tally_coordinates", "valid_coordinate_mask",
+]
 
 # Area-of-use margin (degrees) before a projected layer is reported as misplaced.
 _AREA_MARGIN_DEG = 2.0
@@ -92,16 +97,140 @@ def guess_projected_crs(x: float, y: float) -> list[int]:
     return codes
 
 
-def check_coordinates(
+@dataclass(frozen=True)
+class CoordinateTally:
+    """Counts of the geographic coordinate checks, addable across chunks of one file.
+
+    Attributes
+    ----------
+    usable : finite points other than the 0,0 placeholder.
+    counts : usable points per problem: ``swapped`` (China read backwards: x 0–56,
+        y 70–140) and ``out_of_range`` (|x| > 180 or |y| > 90: metres, not degrees).
+    first : per problem, ``(row, x, y)`` of its lowest row.
+    """
+
+    usable: int = 0
+    counts: Mapping[str, int] = field(default_factory=dict)
+    first: Mapping[str, tuple[int, float, float]] = field(default_factory=dict)
+
+    def __add__(self, other: CoordinateTally) -> CoordinateTally:
+        counts = {k: self.counts.get(k, 0) + other.counts.get(k, 0)
+                  for k in {*self.counts, *other.counts}}
+        first = dict(self.first)
+        for kind, example in other.first.items():
+            if kind not in first or example[0] < first[kind][0]:
+                first[kind] = example
+        return CoordinateTally(self.usable + other.usable, counts, first)
+
+
+@dataclass(frozen=True)
+class CoordinateProblem:
+    """Coordinates that do not fit their declared CRS.
+
+    Attributes
+    ----------
+    kind : ``swapped``, ``projected`` (metres in a geographic CRS), ``out_of_range``
+        (isolated points beyond ±180/±90), ``degrees`` (degrees in a projected CRS)
+        or ``outside_area`` (a projected layer far from its CRS's area of use).
+    row : 1-based row of the first point concerned.
+    message : what is wrong, one line.
+    hint : what to do.
+    """
+
+    kind: str
+    row: int
+    message: str
+    hint: str
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}"
+
+
+def tally_coordinates(x: ArrayLike, y: ArrayLike, rows: ArrayLike | None = None
+                      ) -> CoordinateTally:
+    """Count usable, swapped and out-of-range points (the geographic checks).
+
+    Parameters
+    ----------
+    x, y : lon/lat (any shape; flattened).
+    rows : 1-based row number of each point (default: position + 1).
+
+    Examples
+    --------
+    >>> t = tally_coordinates([23.1, 113.3, 0], [113.2, 23.1, 0])
+    >>> t.usable, t.counts["swapped"], t.first["swapped"]
+    (2, 1, (1, 23.1, 113.2))
+    """
+    x, y = (np.ravel(a) for a in float_arrays(x, y))
+    rows = np.arange(1, x.size + 1) if rows is None else np.ravel(np.asarray(rows))
+    usable = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
+    masks = {"swapped": usable & (x >= 0) & (x <= 56) & (y >= 70) & (y <= 140),
+             "out_of_range": usable & _out_of_range(x, y)}
+    first = {}
+    for kind, mask in masks.items():
+        if mask.any():
+            i = np.flatnonzero(mask)[np.argmin(rows[mask])]
+            first[kind] = (int(rows[i]), float(x[i]), float(y[i]))
+    return CoordinateTally(int(usable.sum()), {k: int(m.sum()) for k, m in masks.items()},
+                           first)
+
+
+def majority_problem(tally: CoordinateTally, crs: CrsLike, *,
+                     axes: tuple[str, str] = ("x", "y")) -> CoordinateProblem | None:
+    """The layer-wide problem of geographic coordinates, decided by majority.
+
+    More than half of the usable points swapped, or out of ±180/±90 (projected
+    numbers, naming the projected CRSs they may be, :func:`guess_projected_crs`).
+    One outlier is not taken for a wrong CRS. Works on a whole file's tally
+    (chunks added up), so the decision does not depend on the chunking.
+
+    Parameters
+    ----------
+    tally : from :func:`tally_coordinates` (summed over chunks).
+    crs : the declared CRS (geographic; GCJ-02/BD-09 included).
+    axes : how the message names the two coordinates (``("lon", "lat")`` for tables).
+
+    Examples
+    --------
+    >>> p = majority_problem(tally_coordinates([23.1, 23.2], [113.2, 113.3]), "wgs84")
+    >>> p.kind, p.row
+    ('swapped', 1)
+    >>> majority_problem(tally_coordinates([113.2], [23.1]), "wgs84") is None
+    True
+    """
+    spec = parse_crs(crs)
+    ax, ay = axes
+    for kind in ("swapped", "out_of_range"):
+        count = tally.counts.get(kind, 0)
+        if not tally.usable or 2 * count <= tally.usable:
+            continue
+        row, x, y = tally.first[kind]
+        share = f"{count} of {tally.usable} coordinates"
+        example = f"{ax}={_fmt(x)}, {ay}={_fmt(y)}"
+        if kind == "swapped":
+            return CoordinateProblem(
+                "swapped", row,
+                f"lon/lat look swapped ({share} have a latitude-like {ax} and a "
+                f"longitude-like {ay}, e.g. {example})",
+                f"put longitude in {ax} and latitude in {ay}")
+        return CoordinateProblem(
+            "projected", row,
+            f"coordinates look projected (metres), not degrees of {spec.name} "
+            f"({share} outside ±180/±90, e.g. {example})",
+            _projected_hint(guess_projected_crs(x, y)))
+    return None
+
+
+def find_coordinate_problem(
     x: ArrayLike,
     y: ArrayLike,
     crs: CrsLike,
     *,
-    path: str | os.PathLike | None = None,
     rows: ArrayLike | None = None,
     strict: bool = True,
-) -> None:
-    """Raise :class:`InputError` when coordinates do not fit their declared CRS.
+    axes: tuple[str, str] = ("x", "y"),
+) -> CoordinateProblem | None:
+    """The first way coordinates do not fit their declared CRS, or ``None``.
 
     Checks, on the finite points other than the 0,0 placeholder (NaN and 0,0
     are the caller's business), deciding layer-wide problems by majority (more
@@ -113,18 +242,59 @@ def check_coordinates(
           projected CRSs they may be (:func:`guess_projected_crs`);
         - with ``strict``, any single point out of range (|lon| > 180, |lat| > 90);
     projected CRS
-        - degree-looking numbers (|x| ≤ 180 and |y| ≤ 90): pass ``--crs 4490``;
+        - degree-looking numbers (|x| ≤ 180 and |y| ≤ 90);
         - the median point falls outside the CRS's area of use (+2°), e.g. a
           zone-prefixed EPSG:4526 layer labelled EPSG:4547.
+
+    One check for layers (:func:`~gridkit.crs.layers.check_layer_coordinates`)
+    and tables of points alike.
 
     Parameters
     ----------
     x, y : coordinates (any shape; flattened).
     crs : the declared CRS (anything :func:`parse_crs` takes, or ``gdf.crs``).
-    path : the file, for the message.
     rows : 1-based row number of each point (default: position + 1).
-    strict : report isolated out-of-range points; set False for event tables,
+    strict : report isolated out-of-range points; False for event tables,
         where such rows are counted as unlocatable instead.
+    axes : how messages name the two coordinates.
+
+    Examples
+    --------
+    >>> find_coordinate_problem([113.26, 113.30], [23.13, 23.10], "EPSG:4490") is None
+    True
+    >>> print(find_coordinate_problem([23.13, 23.10], [113.26, 113.30], 4490, axes=("lon", "lat")))
+    ... # doctest: +ELLIPSIS
+    lon/lat look swapped (2 of 2 coordinates have a latitude-like lon ...
+    """
+    spec = parse_crs(crs)
+    x, y = (np.ravel(a) for a in float_arrays(x, y))
+    rows = np.arange(1, x.size + 1) if rows is None else np.ravel(np.asarray(rows))
+    keep = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
+    x, y, rows = x[keep], y[keep], rows[keep]
+    if not x.size:
+        return None
+    if not spec.crs.is_geographic:
+        return _projected_problem(x, y, rows, spec)
+    problem = majority_problem(tally_coordinates(x, y, rows), spec, axes=axes)
+    outside = _out_of_range(x, y)
+    if problem is None and strict and outside.any():
+        row, example = _example(x, y, rows, outside)
+        problem = CoordinateProblem(
+            "out_of_range", row, f"coordinate out of range for {spec.name} ({example})",
+            "longitude must be within ±180 and latitude within ±90")
+    return problem
+
+
+def check_coordinates(
+    x: ArrayLike,
+    y: ArrayLike,
+    crs: CrsLike,
+    *,
+    path: str | os.PathLike | None = None,
+    rows: ArrayLike | None = None,
+    strict: bool = True,
+) -> None:
+    """Raise :class:`InputError` for the problem :func:`find_coordinate_problem` finds.
 
     Raises
     ------
@@ -140,17 +310,9 @@ def check_coordinates(
     ...
     gridkit.errors.InputError: g.gpkg: row 1: lon/lat look swapped ...
     """
-    spec = parse_crs(crs)
-    x, y = (np.ravel(a) for a in float_arrays(x, y))
-    rows = np.arange(1, x.size + 1) if rows is None else np.ravel(np.asarray(rows))
-    keep = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
-    x, y, rows = x[keep], y[keep], rows[keep]
-    if not x.size:
-        return
-    if spec.crs.is_geographic:
-        _check_geographic(x, y, rows, spec, path, strict)
-    else:
-        _check_projected(x, y, rows, spec, path)
+    problem = find_coordinate_problem(x, y, crs, rows=rows, strict=strict)
+    if problem is not None:
+        raise InputError(str(problem), path=path, row=problem.row)
 
 
 def _majority(mask: NDArray[np.bool_]) -> bool:
@@ -168,59 +330,20 @@ def _projected_hint(codes: list[int]) -> str:
     return f"they may be {' or '.join(_epsg_label(c) for c in codes)}; pass --crs {codes[0]}"
 
 
-def _check_geographic(
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
-    rows: NDArray,
-    spec: CrsSpec,
-    path: str | os.PathLike | None,
-    strict: bool,
-) -> None:
-    swapped = (x >= 0) & (x <= 56) & (y >= 70) & (y <= 140)
-    if _majority(swapped):
-        row, example = _example(x, y, rows, swapped)
-        raise InputError(
-            f"lon/lat look swapped ({_share(swapped)} have a latitude-like x and a "
-            f"longitude-like y, e.g. {example}); put longitude in x and latitude in y",
-            path=path, row=row,
-        )
-    outside = _out_of_range(x, y)
-    if _majority(outside):
-        row, example = _example(x, y, rows, outside)
-        codes = guess_projected_crs(float(np.median(x[outside])), float(np.median(y[outside])))
-        raise InputError(
-            f"coordinates look projected (metres), not degrees of {spec.name} "
-            f"({_share(outside)} outside ±180/±90, e.g. {example}); {_projected_hint(codes)}",
-            path=path, row=row,
-        )
-    if strict and outside.any():
-        row, example = _example(x, y, rows, outside)
-        raise InputError(
-            f"coordinate out of range for {spec.name} ({example}; "
-            "longitude must be within ±180 and latitude within ±90)",
-            path=path, row=row,
-        )
-
-
-def _check_projected(
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
-    rows: NDArray,
-    spec: CrsSpec,
-    path: str | os.PathLike | None,
-) -> None:
+def _projected_problem(
+    x: NDArray[np.float64], y: NDArray[np.float64], rows: NDArray, spec: CrsSpec
+) -> CoordinateProblem | None:
     degrees = ~_out_of_range(x, y)
     if _majority(degrees):
         row, example = _example(x, y, rows, degrees)
-        raise InputError(
+        return CoordinateProblem(
+            "degrees", row,
             f"coordinates look like degrees, not metres of {spec.name} "
-            f"({_share(degrees)}, e.g. {example}); pass --crs 4490 "
-            "(or wgs84, gcj02, bd09 for web-map coordinates)",
-            path=path, row=row,
-        )
+            f"({_share(degrees)}, e.g. {example})",
+            "pass --crs 4490 (or wgs84, gcj02, bd09 for web-map coordinates)")
     area = spec.crs.area_of_use
     if area is None:
-        return
+        return None
     mx, my = float(np.median(x)), float(np.median(y))
     to_geo = pyproj.Transformer.from_crs(spec.crs, spec.crs.geodetic_crs, always_xy=True)
     lon, lat = to_geo.transform(mx, my)
@@ -228,13 +351,12 @@ def _check_projected(
     m = _AREA_MARGIN_DEG
     placed = bool(np.isfinite(lon) and np.isfinite(lat))
     if placed and west - m <= lon <= east + m and south - m <= lat <= north + m:
-        return
+        return None
     where = f"lies at lon {lon:.2f}, lat {lat:.2f}" if placed else "maps to no place on earth"
     codes = [c for c in guess_projected_crs(mx, my) if f"EPSG:{c}" != spec.name]
     epsg = spec.crs.to_epsg()
-    raise InputError(
+    return CoordinateProblem(
+        "outside_area", int(rows.min()),
         f"coordinates fall outside the area of use of {_epsg_label(epsg) if epsg else spec.name}: "
-        f"their median x={_fmt(mx)}, y={_fmt(my)} {where}; "
-        f"{_projected_hint(codes)}",
-        path=path, row=int(rows.min()),
-    )
+        f"their median x={_fmt(mx)}, y={_fmt(my)} {where}",
+        _projected_hint(codes))
