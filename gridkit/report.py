@@ -82,8 +82,8 @@ from gridkit.maps import (
     resolve_basemap,
     write_map,
 )
-from gridkit.scoring import ScoreResult, load_config, score
-from gridkit.scoring import render_html as score_html
+from gridkit.scoring import ScoreResult, load_evaluation, score
+from gridkit.scoring import render_score_html as score_html
 from gridkit.validate import ValidationResult, validate
 from gridkit.validate import load_config as load_rules
 from gridkit.validate.config import RULE_NAMES_ZH
@@ -249,7 +249,7 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
                            for level in ("grid", *TABLE_LEVELS)}
         analysis.event_points = orders[["lon", "lat"]]
     if "evaluation" in inputs:
-        config = load_config(inputs["evaluation"])
+        config = load_evaluation(inputs["evaluation"])
         records["evaluation"] = len(config.indicators)
         metrics = dict(coverage["district"].metrics)
         if analysis.events:

@@ -13,11 +13,11 @@ from gridkit.scoring import (
     ScoreResult,
     headers,
     indicator_rows,
-    load_config,
+    load_evaluation,
     load_metrics,
     part_rows,
-    render_html,
-    render_markdown,
+    render_score_html,
+    render_score_markdown,
     score,
     summary_line,
 )
@@ -62,9 +62,9 @@ def render(result: ScoreResult, fmt: str, lang: str) -> str:
     if fmt == "csv":
         return to_csv(csv_rows(result), CSV_COLUMNS)
     if fmt == "markdown":
-        return render_markdown(result, lang)
+        return render_score_markdown(result, lang)
     if fmt == "html":
-        return render_html(result, lang)
+        return render_score_html(result, lang)
     return render_text(result, lang)
 
 
@@ -97,7 +97,7 @@ def command(config: str, metrics_paths: tuple[str, ...], fmt: str, lang: str, ou
     """
     if out is not None:
         check_writable(out, force, inputs=(config, *metrics_paths), folder=False)
-    result = score(load_config(config), load_metrics(metrics_paths))
+    result = score(load_evaluation(config), load_metrics(metrics_paths))
     text = render(result, fmt, lang)
     if out is None:
         click.echo(text, nl=False)
