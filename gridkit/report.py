@@ -84,8 +84,7 @@ from gridkit.maps import (
 )
 from gridkit.scoring import ScoreResult, load_evaluation, score
 from gridkit.scoring import render_score_html as score_html
-from gridkit.validate import ValidationResult, validate
-from gridkit.validate import load_config as load_rules
+from gridkit.validate import ValidationResult, load_rules, validate
 from gridkit.validate.config import RULE_NAMES_ZH
 
 #: Input files a project may name, in the order of the data-source table.

@@ -134,7 +134,7 @@ def test_out_is_checked_before_any_work(files, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["missing.gpkg"], "file not found"),
-    (["GRIDS", "--config", "CONFIG"], "unknown configuration key 'tolerance'"),
+    (["GRIDS", "--config", "CONFIG"], "unknown key 'tolerance'"),
     (["GRIDS", "--communities", "GRIDS"], "community_name"),
     (["GRIDS", "--crs", "nonsense"], "unknown CRS"),
 ])

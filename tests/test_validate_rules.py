@@ -21,7 +21,7 @@ from shapely import MultiPolygon, Polygon, box
 
 from gridkit.crs import convert_geometries
 from gridkit.errors import InputError
-from gridkit.validate import RULES, RuleConfig, load_config, validate
+from gridkit.validate import RULES, RuleConfig, load_rules, validate
 
 A, B = "440104001007", "440104001101"
 X0, Y0 = 500_000.0, 2_560_000.0
@@ -530,14 +530,14 @@ def test_config_file(tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text("snap_tolerance_m: 1\narea_min_m2: 10\nseverity:\n  sliver: off\n"
                     "  multipart: error\n", encoding="utf-8")
-    config = load_config(path)
+    config = load_rules(path)
     assert config.snap_tolerance_m == 1.0 and config.area_min_m2 == 10.0
     assert config.severity["sliver"] == "off" and config.severity["multipart"] == "error"
-    assert load_config(None) == RuleConfig()
+    assert load_rules(None) == RuleConfig()
 
 
 @pytest.mark.parametrize("text, message", [
-    ("snap_tolerence_m: 1\n", "unknown configuration key 'snap_tolerence_m'"),
+    ("snap_tolerence_m: 1\n", "unknown key 'snap_tolerence_m'.*did you mean 'snap_tolerance_m'"),
     ("severity:\n  overlapp: error\n", "unknown rule 'overlapp'"),
     ("severity:\n  overlap: fatal\n", "error, warning or off"),
     ("iou_threshold: 2\n", "iou_threshold"),
@@ -551,7 +551,7 @@ def test_bad_config_is_an_input_error(tmp_path, text, message):
     path = tmp_path / "rules.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=message):
-        load_config(path)
+        load_rules(path)
 
 
 def test_unusable_layers_are_input_errors():

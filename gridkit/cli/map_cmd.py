@@ -44,7 +44,7 @@ from gridkit.maps import (
     resolve_basemap,
     write_map,
 )
-from gridkit.validate import load_config, validate
+from gridkit.validate import load_rules, validate
 
 #: Parameters that only one kind of map reads.
 KIND_OPTIONS = {
@@ -97,7 +97,7 @@ def build(kind: str, layer, names: dict, options: dict, common: dict) -> GridMap
                          if options["reference"] else None)
             codes = load_divisions(options["codes"]) if options["codes"] else None
             findings = validate(layer, options["communities_layer"], reference, codes,
-                                load_config(options["rules"]), lang,
+                                load_rules(options["rules"]), lang,
                                 metric_crs=common["metric_crs"]).findings
         return findings_map(layer, findings, **common)
     if kind == "coverage":

@@ -25,7 +25,7 @@ from gridkit.codes import load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer
-from gridkit.validate import ValidationResult, load_config, validate
+from gridkit.validate import ValidationResult, load_rules, validate
 from gridkit.validate.config import RULE_NAMES_ZH
 from gridkit.validate.core import EXTRA_KEYS
 
@@ -148,7 +148,7 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
                              path=out)
         check_writable(out, force, inputs=(grids, communities_path, reference_path, codes_path,
                                            config_path), folder=False)
-    config = load_config(config_path)
+    config = load_rules(config_path)
     layer = read_layer(grids, "grids", columns=parse_column_overrides(columns), crs=crs_spec,
                        layer=layer)
     communities = read_layer(communities_path, "communities") if communities_path else None
