@@ -18,6 +18,7 @@ import shapely
 
 from gridkit.data import DEFAULT_CODES
 from gridkit.errors import InputError
+from gridkit.io.columns import require_columns
 
 __all__ = ["CODE_LENGTHS", "DIVISION_LEVELS", "code_names", "load_divisions", "parent_code",
            "serial_order"]
@@ -63,12 +64,8 @@ def load_divisions(path: str | os.PathLike | None = None) -> pd.DataFrame:
     if table is None:
         raise InputError("code list is neither UTF-8 nor GBK/GB18030 text; save it as UTF-8",
                          path=path)
-    missing = [c for c in ("code", "level", "name", "parent_code") if c not in table.columns]
-    if missing:
-        raise InputError(
-            f"missing column(s) {', '.join(missing)}; the file has {', '.join(table.columns)}",
-            path=path,
-        )
+    require_columns(table, ("code", "level", "name", "parent_code"), what="code list",
+                    path=path)
     table["code"] = table["code"].str.strip()
     bad = ~table["code"].str.fullmatch(r"\d{6}|\d{9}|\d{12}")
     if bad.any():

@@ -557,7 +557,7 @@ def test_bad_config_is_an_input_error(tmp_path, text, message):
 def test_unusable_layers_are_input_errors():
     with pytest.raises(InputError, match="community_code"):
         validate(grids().drop(columns="community_code"))
-    with pytest.raises(InputError, match="reference layer lacks column.* grid_code"):
+    with pytest.raises(InputError, match="missing column.*grid_code; the reference layer has"):
         validate(grids(), reference=reference().drop(columns="grid_code"))
     with pytest.raises(InputError, match="CRS"):
         validate(grids().set_crs(None, allow_override=True))

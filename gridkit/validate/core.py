@@ -41,6 +41,7 @@ from gridkit.codes import load_divisions
 from gridkit.crs import CGCS2000, DEFAULT_METRIC_CRS, to_metric
 from gridkit.errors import InputError
 from gridkit.i18n import pick
+from gridkit.io.columns import require_columns
 from gridkit.io.write import atomic_output
 from gridkit.validate import coding, division, geometry, publication
 from gridkit.validate.base import Context, Skipped, make_findings, text_column
@@ -176,16 +177,6 @@ def _wkt(findings: gpd.GeoDataFrame) -> list[str | None]:
     return [None if t is None else str(t) for t in text]
 
 
-def _require(layer: gpd.GeoDataFrame, columns: tuple[str, ...], what: str) -> None:
-    missing = [c for c in columns if c not in layer.columns]
-    if missing:
-        raise InputError(
-            f"the {what} layer lacks column(s) {', '.join(missing)}; it has "
-            f"{', '.join(map(str, layer.columns))}",
-            path=layer.attrs.get("source_path"),
-        )
-
-
 def _metric(layer: gpd.GeoDataFrame, metric_crs: str) -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
     """The layer in the metric CRS with repaired geometry, its geometry as delivered, repairs."""
     metric = to_metric(layer, metric_crs)
@@ -258,8 +249,9 @@ def validate(
     1
     """
     config = config or RuleConfig()
-    _require(grids, tuple(dict.fromkeys(
-        ("grid_code", "grid_name", "community_code", *config.required_attributes))), "grid")
+    require_columns(grids, dict.fromkeys(
+        ("grid_code", "grid_name", "community_code", *config.required_attributes)),
+        what="grid layer")
     notes: list[str] = []
     metric, original, repaired = _metric(grids, metric_crs)
     if repaired:
@@ -273,7 +265,7 @@ def validate(
     ):
         if layer is None:
             continue
-        _require(layer, (column,), name)
+        require_columns(layer, (column,), what=f"{name} layer")
         layers[name], _, count = _metric(layer, metric_crs)
         if count:
             notes.append(pick(lang, zh=f"{title}图层中 {count} 个无效几何已修复",
