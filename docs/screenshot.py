@@ -1,14 +1,14 @@
 """Refresh ``docs/report.png``, the README's picture of the evaluation report.
 
 Writes the report of the shipped sample (``gridkit demo``'s project) to a
-temporary folder, opens it in headless Chromium (``tests/chromium.py``,
+temporary folder, opens it in headless Chromium (``tests/helpers/chromium.py``,
 the driver the tests use), waits until the four maps have drawn and saves
 the top 1280 × 1800 CSS pixels: title, summary cards, the grid map and the
 score table.
 
 Usage::
 
-    python docs/screenshot.py [--out docs/report.png] [--height 1800]
+    python -m docs.screenshot [--out docs/report.png] [--height 1800]   # from the checkout
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from gridkit.data import SAMPLE_DIR
+from gridkit.report import write_report
+from tests.helpers.chromium import ALL_MAPS_DRAWN_JS, Chromium, find_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from chromium import ALL_MAPS_DRAWN_JS, Chromium, find_chromium  # noqa: E402
-
-from gridkit.data import SAMPLE_DIR  # noqa: E402
-from gridkit.report import write_report  # noqa: E402
 
 
 def main() -> None:

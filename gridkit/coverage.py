@@ -42,9 +42,15 @@ from gridkit.i18n import pick
 from gridkit.io import normalise_codes, parse_numbers, require_columns
 from gridkit.rollup import finding, group_sum, ratio, rollup, unit_codes
 
+__all__ = [
+    "CoverageResult", "DISTINCT", "DUPLICATE_KEYS", "FILING_STATUSES", "ID_COLUMNS",
+    "MAX_EXAMPLES", "METRIC_KEYS", "RATES", "ROSTERS", "ROSTER_COLUMNS", "WORKER_KINDS",
+    "compute_coverage",
+]
+
 ROSTERS = ("filings", "party", "cadres", "workers")
 #: Columns a roster must have for the metrics (the loader asks for more).
-REQUIRED = {"filings": ("grid_code", "status"), "party": ("org_id", "grid_code"),
+ROSTER_COLUMNS = {"filings": ("grid_code", "status"), "party": ("org_id", "grid_code"),
             "cadres": ("person_id", "grid_code"), "workers": ("person_id", "kind", "grid_code")}
 #: Columns that make two roster rows the same row.
 DUPLICATE_KEYS = {"filings": ("grid_code", "filed_on", "status"),
@@ -229,7 +235,7 @@ def _clean_roster(kind: str, table: pd.DataFrame, layer_codes: pd.Index,
                   lang: str) -> tuple[pd.DataFrame, list[dict]]:
     """Drop rows that must not count, returning the kept rows and the findings."""
     path = table.attrs.get("source_path")
-    require_columns(table, REQUIRED[kind], path=path)
+    require_columns(table, ROSTER_COLUMNS[kind], path=path)
     table = table.reset_index(drop=True).copy()
     table[_ROW] = np.arange(1, len(table) + 1)
     table["grid_code"] = normalise_codes(table["grid_code"], path=path, column="grid_code")

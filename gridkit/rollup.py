@@ -22,6 +22,11 @@ import pandas as pd
 from gridkit.codes import CODE_LENGTHS, parent_code
 from gridkit.i18n import pick
 
+__all__ = [
+    "BY_LEVELS", "CITY_CODE_LENGTH", "finding", "group_sum", "ratio", "rollup", "unit_codes",
+    "unit_names",
+]
+
 #: Values of ``--by``, finest first.
 BY_LEVELS = ("grid", "community", "street", "district", "city")
 CITY_CODE_LENGTH = 4

@@ -11,13 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from gridkit.cli import cli
-from gridkit.data import data_path
 
 # The JSON names its inputs as the pre-redesign checkout did (data/sample/...): the
-# commands run in a folder where ``data`` links to the packaged data.
+# commands run in a folder where ``data`` links to the packaged data (data_checkout).
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
 SAMPLE = Path("data") / "sample"
@@ -47,20 +43,18 @@ CASES = {
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_command_json_is_unchanged(name: str, tmp_path: Path,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "data").symlink_to(data_path(), target_is_directory=True)
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, [str(a) for a in CASES[name]])
+@pytest.mark.usefixtures("data_checkout")
+def test_command_json_is_unchanged(name: str, cli) -> None:
+    result = cli(*CASES[name])
     assert result.exit_code in (0, 1), result.output
     assert result.stdout == (GOLDEN / name).read_text(encoding="utf-8")
 
 
-def test_synth_truth_is_unchanged(tmp_path: Path) -> None:
+def test_synth_truth_is_unchanged(tmp_path: Path, cli, sample_dir: Path) -> None:
     out = tmp_path / "synth"
-    result = CliRunner().invoke(cli, [
+    result = cli(*[
         "synth", "--out", str(out), "--districts", "440103,440104", "--grids", "350",
         "--events", "30000", "--seed", "7", "--defects",
     ])
     assert result.exit_code == 0, result.output
-    assert (out / "truth.json").read_bytes() == data_path("sample", "truth.json").read_bytes()
+    assert (out / "truth.json").read_bytes() == (sample_dir / "truth.json").read_bytes()

@@ -25,12 +25,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from click.testing import CliRunner
-from mappage import decode_geometry, decode_line, parse_map
+from helpers.cli import run_cli
+from helpers.mappage import decode_geometry, decode_line, parse_map
+from helpers.maps_data import CODES, EVIL, EVIL_ESCAPED, STEP, X0, Y0, cell, layer
 from shapely import box
 
 import gridkit.maps
-from gridkit.cli import cli
 from gridkit.crs import wgs84_to_gcj02
 from gridkit.errors import InputError
 from gridkit.maps import (
@@ -45,28 +45,6 @@ from gridkit.maps import (
     render_html,
     write_map,
 )
-
-X0, Y0, STEP = 113.26, 23.12, 0.005
-COMMUNITIES = ("440103001101", "440103002103", "440104001007")
-CODES = [f"{c}{row + 1:03d}" for c in COMMUNITIES for row in range(4)]
-EVIL = "<img src=x onerror=alert(1)>"
-EVIL_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
-
-
-def cell(i: int) -> shapely.Polygon:
-    col, row = divmod(i, 4)
-    return box(X0 + col * STEP, Y0 - (row + 1) * STEP, X0 + (col + 1) * STEP, Y0 - row * STEP)
-
-
-def layer() -> gpd.GeoDataFrame:
-    names = [f"第{i % 4 + 1}网格" for i in range(12)]
-    names[5] = EVIL
-    households = [100.0 * (i + 1) for i in range(12)]
-    households[6] = np.nan
-    return gpd.GeoDataFrame({"grid_code": CODES, "grid_name": names,
-                             "community_code": [c[:12] for c in CODES],
-                             "households": households},
-                            geometry=[cell(i) for i in range(12)], crs=4490)
 
 
 def page(gmap, **kwargs):
@@ -534,7 +512,7 @@ def files(tmp_path):
 
 
 def run_map(*args):
-    return CliRunner().invoke(cli, ["map", *map(str, args)])
+    return run_cli(*["map", *map(str, args)])
 
 
 def test_cli_every_kind(files):
@@ -606,7 +584,7 @@ def test_cli_reads_validate_and_coverage_outputs(files):
     overlapping = layer()
     overlapping.loc[0, "geometry"] = box(X0, Y0 - STEP - 0.001, X0 + STEP, Y0)
     overlapping.to_file(files / "bad.gpkg")
-    result = CliRunner().invoke(cli, ["validate", str(files / "bad.gpkg"),
+    result = run_cli(*["validate", str(files / "bad.gpkg"),
                                       "--out", str(files / "findings.gpkg")])
     assert result.exit_code == 1, result.output
     out = files / "f.html"
@@ -616,7 +594,7 @@ def test_cli_reads_validate_and_coverage_outputs(files):
     p = parse_map(out.read_text(encoding="utf-8"))
     overlap = p.layer("网格重叠 (1)")
     assert p.features(overlap)[0]["properties"]["网格编码"] == f"{CODES[0]}、{CODES[1]}"
-    result = CliRunner().invoke(cli, ["coverage", str(files / "grids.gpkg"), "--party",
+    result = run_cli(*["coverage", str(files / "grids.gpkg"), "--party",
                                       str(files / "party.csv"), "--by", "district",
                                       "--format", "json"])
     (files / "coverage.json").write_text(result.stdout, encoding="utf-8")

@@ -22,13 +22,12 @@ import shutil
 
 import pandas as pd
 import pytest
-from chromium import ALL_MAPS_DRAWN_JS, MAPS_STATE_JS, Chromium, find_chromium
-from click.testing import CliRunner
-from mappage import parse_map
-from test_maps import CODES, EVIL, EVIL_ESCAPED, X0, Y0, layer
+from helpers.chromium import ALL_MAPS_DRAWN_JS, MAPS_STATE_JS, Chromium, find_chromium
+from helpers.cli import run_cli
+from helpers.mappage import parse_map
+from helpers.maps_data import CODES, EVIL, EVIL_ESCAPED, X0, Y0, layer
 
 import gridkit.report
-from gridkit.cli import cli
 from gridkit.data import SAMPLE_DIR, data_path
 from gridkit.errors import InputError
 from gridkit.report import load_project
@@ -37,8 +36,7 @@ SAMPLE = SAMPLE_DIR
 TRUTH = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
 
 
-def run(*args):
-    return CliRunner().invoke(cli, [*map(str, args)])
+run = run_cli
 
 
 @pytest.fixture(scope="module")

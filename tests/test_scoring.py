@@ -1,6 +1,5 @@
 """Evaluation scoring: methods at their boundaries, weighting, grades, config errors, outputs."""
 
-import doctest
 import importlib.util
 import json
 import math
@@ -8,15 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from helpers.cli import run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 
-import gridkit.scoring
-import gridkit.scoring.config
-import gridkit.scoring.model
-import gridkit.scoring.scoring
-from gridkit.cli import cli
 from gridkit.data import data_path
 from gridkit.errors import InputError
 from gridkit.scoring import (
@@ -54,7 +48,7 @@ def ind(ident: str = "x", points: float = 20, method: str = "positive", **fields
 
 
 def run(args: list[str]):
-    return CliRunner().invoke(cli, ["score", *[str(a) for a in args]])
+    return run_cli("score", *args)
 
 
 # --------------------------------------------------------------------------- methods
@@ -208,13 +202,6 @@ def test_grades_from_config():
 
 
 # --------------------------------------------------------------------------- the seed
-
-
-@pytest.mark.parametrize("module", [gridkit.scoring, gridkit.scoring.config,
-                                    gridkit.scoring.model, gridkit.scoring.scoring])
-def test_docstring_examples(module):
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_seed_scores_99_2_excellent():
@@ -555,23 +542,22 @@ def _have(*modules: str) -> bool:
               "gridkit.cli.coverage_cmd", "gridkit.cli.events_cmd"),
     reason="gridkit synth / coverage / events not available yet")
 def test_synth_coverage_events_score_end_to_end(tmp_path):
-    runner = CliRunner()
     city = tmp_path / "city"
-    made = runner.invoke(cli, ["synth", "--out", str(city), "--grids", "200", "--events",
+    made = run_cli(*["synth", "--out", str(city), "--grids", "200", "--events",
                                "2000", "--seed", "3"])
     assert made.exit_code == 0, made.output
-    coverage = runner.invoke(cli, [
+    coverage = run_cli(*[
         "coverage", str(city / "grids.gpkg"), "--filings", str(city / "filings.csv"),
         "--party", str(city / "party.csv"), "--cadres", str(city / "cadres.csv"),
         "--workers", str(city / "workers.csv"), "--format", "json"])
     assert coverage.exit_code == 0, coverage.output
-    events = runner.invoke(cli, ["events", str(city / "grids.gpkg"), str(city / "events.parquet"),
+    events = run_cli(*["events", str(city / "grids.gpkg"), str(city / "events.parquet"),
                                  "--format", "json"])
     assert events.exit_code == 0, events.output
     paths = tmp_path / "coverage.json", tmp_path / "events.json"
     for path, out in zip(paths, (coverage, events)):
         path.write_text(out.stdout, encoding="utf-8")
-    result = runner.invoke(cli, ["score", str(TEMPLATE), "--metrics", str(paths[0]),
+    result = run_cli(*["score", str(TEMPLATE), "--metrics", str(paths[0]),
                                  "--metrics", str(paths[1]), "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from functools import partial
 
 import pyogrio
 import pytest
-from click.testing import CliRunner
-from test_validate_rules import A, B, cell, code, communities, grids, reference
+from helpers.cli import run_cli
+from helpers.validate_data import A, B, cell, code, communities, grids, reference
 
-from gridkit.cli import cli
 from gridkit.crs import convert_geometries
 from gridkit.validate import RULES
 
@@ -40,8 +40,7 @@ def defective(tmp_path):
     return write(layer, tmp_path / "defective.gpkg")
 
 
-def invoke(*args: str):
-    return CliRunner().invoke(cli, ["validate", *args])
+invoke = partial(run_cli, "validate")
 
 
 def test_clean_layer_exits_0_with_a_chinese_table(files):

@@ -16,6 +16,8 @@ import click
 from gridkit import __version__
 from gridkit.errors import InputError
 
+__all__ = ["COMMANDS", "LazyGroup", "cli", "main"]
+
 COMMANDS = {
     "synth": "Build a synthetic Guangzhou-like data set with known defects.",
     "validate": "Check grid division, coding and map publication (划分、编码、上图).",

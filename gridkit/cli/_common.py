@@ -19,6 +19,12 @@ from gridkit.crs import DEFAULT_METRIC_CRS
 from gridkit.errors import InputError
 from gridkit.i18n import DEFAULT_LANG, LANGS
 
+__all__ = [
+    "column_option", "crs_option", "display_width", "force_option", "format_option",
+    "lang_option", "layer_option", "metric_crs_option", "parse_column_overrides",
+    "progress_enabled", "render_table", "to_csv", "to_json",
+]
+
 format_option = click.option(
     "--format",
     "fmt",

@@ -11,6 +11,8 @@ from gridkit.cli.report_cmd import basemap_option, echo_result, offline_option
 from gridkit.data import SAMPLE_DIR
 from gridkit.report import write_report
 
+__all__ = ["DEFAULT_OUT", "SAMPLE_PROJECT", "command"]
+
 SAMPLE_PROJECT = SAMPLE_DIR / "project.yaml"
 DEFAULT_OUT = "maps"
 

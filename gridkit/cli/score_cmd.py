@@ -22,6 +22,8 @@ from gridkit.scoring import (
     summary_line,
 )
 
+__all__ = ["CSV_COLUMNS", "FORMATS", "command", "csv_rows", "render", "render_text"]
+
 FORMATS = ("table", "json", "csv", "markdown", "html")
 #: Columns of ``--format csv``: one row per indicator, then one per part
 #: (``kind=part``: ``points`` is the part's max) and the total (``kind=total``).

@@ -29,6 +29,8 @@ from gridkit.validate import ValidationResult, load_rules, validate
 from gridkit.validate.config import RULE_NAMES_ZH
 from gridkit.validate.core import EXTRA_KEYS
 
+__all__ = ["CSV_COLUMNS", "EXAMPLES", "command", "csv_rows", "render", "render_text"]
+
 #: Columns of ``--format csv``: one row per finding (grid codes joined with ``;``).
 CSV_COLUMNS = ("rule", "severity", "grid_codes", "area_m2", "message", "wkt", *EXTRA_KEYS)
 #: Findings shown per rule in the table.

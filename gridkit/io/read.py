@@ -26,6 +26,11 @@ from gridkit.errors import InputError
 from gridkit.io.aliases import LAYER_KINDS, TABLE_KINDS, resolve_columns
 from gridkit.io.values import convert_columns
 
+__all__ = [
+    "LAYER_SUFFIXES", "TABLE_SUFFIXES", "TEXT_ENCODINGS", "parquet_row_ranges",
+    "read_events_chunks", "read_events_rows", "read_layer", "read_table", "sniff_text_encoding",
+]
+
 LAYER_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet")
 TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".parquet")
 #: Tried in order for text without a declared encoding (UTF-8 with or without BOM, then
@@ -230,8 +235,9 @@ def read_layer(
 
     Examples
     --------
-    >>> grids = read_layer("grids.gpkg", crs="4490")  # doctest: +SKIP
-    >>> grids[["grid_code", "grid_name", "community_code"]].dtypes.tolist()  # doctest: +SKIP
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> grids = read_layer(SAMPLE_DIR / "grids.gpkg", crs="4490")
+    >>> grids[["grid_code", "grid_name", "community_code"]].dtypes.tolist()
     [<StringDtype(na_value=nan)>, <StringDtype(na_value=nan)>, <StringDtype(na_value=nan)>]
     """
     _check_kind(kind, LAYER_KINDS)
@@ -356,8 +362,9 @@ def read_table(
 
     Examples
     --------
-    >>> workers = read_table("workers.xlsx", "workers", sheet="网格员")  # doctest: +SKIP
-    >>> workers["kind"].unique().tolist()  # doctest: +SKIP
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> workers = read_table(SAMPLE_DIR / "workers.csv", "workers")
+    >>> sorted(workers["kind"].unique().tolist())
     ['full_time', 'part_time']
     """
     _check_kind(kind, TABLE_KINDS)
@@ -417,8 +424,9 @@ def parquet_row_ranges(path: str | os.PathLike, rows_per_part: int) -> list[tupl
 
     Examples
     --------
-    >>> parquet_row_ranges("events.parquet", 1_000_000)[:2]  # doctest: +SKIP
-    [(0, 1000000), (1000000, 2000000)]
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> parquet_row_ranges(SAMPLE_DIR / "events.parquet", 10_000)
+    [(0, 10000), (10000, 20000), (20000, 30000)]
     """
     path = _existing(path, (".parquet",), "Parquet file")
     parquet, _, _ = _open_parquet(path, None, None)
@@ -454,9 +462,10 @@ def read_events_rows(
 
     Examples
     --------
-    >>> part = read_events_rows("events.parquet", 1_000_000, 2_000_000)  # doctest: +SKIP
-    >>> part.index[0]  # doctest: +SKIP
-    1000000
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> part = read_events_rows(SAMPLE_DIR / "events.parquet", 20_000, 20_005)
+    >>> part.index.tolist()
+    [20000, 20001, 20002, 20003, 20004]
     """
     path = _existing(path, (".parquet",), "Parquet file")
     wanted = None if select is None else frozenset(select)
@@ -541,7 +550,9 @@ def read_events_chunks(
 
     Examples
     --------
-    >>> total = sum(len(c) for c in read_events_chunks("events.parquet"))  # doctest: +SKIP
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> sum(len(c) for c in read_events_chunks(SAMPLE_DIR / "events.parquet", chunk_rows=7_000))
+    30000
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from gridkit.errors import InputError
 
+__all__ = ["atomic_output", "check_writable"]
+
 
 def _clobbers(path: Path, source: Path) -> bool:
     """Whether writing ``path`` would destroy the input ``source``: the same file, a
@@ -57,8 +59,12 @@ def atomic_output(path: str | os.PathLike, force: bool = False) -> Iterator[Path
 
     Examples
     --------
-    >>> with atomic_output("findings.gpkg", force=True) as tmp:  # doctest: +SKIP
-    ...     gdf.to_file(tmp, layer="overlap")
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> with atomic_output(out) as tmp:
+    ...     _ = tmp.write_text("网格", encoding="utf-8")
+    >>> out.read_text(encoding="utf-8")
+    '网格'
     """
     path = check_writable(path, force)
     tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))

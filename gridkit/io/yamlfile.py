@@ -14,6 +14,8 @@ import yaml
 
 from gridkit.errors import InputError
 
+__all__ = ["read_yaml"]
+
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())

@@ -79,6 +79,7 @@ def indicator_rows(result: ScoreResult, lang: str = "zh") -> list[dict[str, str]
 
     Examples
     --------
+    >>> from gridkit.scoring import parse_evaluation, score
     >>> cfg = parse_evaluation({"parts": [{"name": "P", "weight": 1, "groups": [{"name": "G",
     ...     "indicators": [{"id": "c", "name": "有效投诉量", "points": 100,
     ...                     "method": "reverse", "target": 10, "actual": 12, "unit": "件"}]}]}]})

@@ -28,9 +28,12 @@ grids of a community in reading order, see :func:`gridkit.codes.serial_order`.
 
 Examples
 --------
->>> truth = synthesize("out", grids=2000, events=20000, seed=7)  # doctest: +SKIP
->>> city = build_city(120, seed=1, districts=["440104"])          # doctest: +SKIP
->>> len(city.grids)                                               # doctest: +SKIP
+>>> import tempfile
+>>> truth = synthesize(tempfile.mkdtemp(), grids=120, events=500, seed=7, districts=["440104"])
+>>> truth["metrics"]["events"]
+500
+>>> city = build_city(120, seed=1, districts=["440104"])
+>>> len(city.grids)
 120
 """
 

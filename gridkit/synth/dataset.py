@@ -161,9 +161,10 @@ def synthesize(out_dir: str | os.PathLike, *, grids: int = 2000, events: int = 2
 
     Examples
     --------
-    >>> truth = synthesize("demo", grids=300, events=5000, seed=7,   # doctest: +SKIP
-    ...                    districts=["440104"], defects=True)
-    >>> truth["metrics"]["events"]                                  # doctest: +SKIP
+    >>> import tempfile
+    >>> truth = synthesize(tempfile.mkdtemp(), grids=300, events=5000, seed=7,
+    ...                    districts=["440104"], defects=True, force=True)
+    >>> truth["metrics"]["events"]
     5000
     """
     _check_sizes(grids, events, seed)

@@ -530,9 +530,10 @@ def inject_defects(city: City, seed: int = 0) -> Defected:
 
     Examples
     --------
-    >>> city = build_city(300, seed=1, districts=["440104"])  # doctest: +SKIP
-    >>> bad = inject_defects(city, seed=1)  # doctest: +SKIP
-    >>> sorted({d["rule"] for d in bad.defects})[:3]                               # doctest: +SKIP
+    >>> from gridkit.synth import build_city
+    >>> city = build_city(300, seed=1, districts=["440104"])
+    >>> bad = inject_defects(city, seed=1)
+    >>> sorted({d["rule"] for d in bad.defects})[:3]
     ['area_out_of_range', 'attribute_mismatch', 'code_community_mismatch']
     """
     return _Injector(city, random_stream(seed, "defects")).run()

@@ -181,9 +181,10 @@ def build_rosters(grids: pd.DataFrame, divisions: pd.DataFrame, seed: int = 0
 
     Examples
     --------
-    >>> city = build_city(120, seed=1, districts=["440104"])          # doctest: +SKIP
-    >>> tables, issues = build_rosters(city.grids, city.divisions)    # doctest: +SKIP
-    >>> tables["party"].columns.tolist()                              # doctest: +SKIP
+    >>> from gridkit.synth import build_city
+    >>> city = build_city(120, seed=1, districts=["440104"])
+    >>> tables, issues = build_rosters(city.grids, city.divisions)
+    >>> tables["party"].columns.tolist()
     ['org_id', 'org_name', 'org_type', 'grid_code']
     """
     rng = random_stream(seed, "rosters")
