@@ -338,14 +338,15 @@ def test_check_projected_numbers_in_geographic_crs(x, y, code):
     xs, ys = x + np.arange(5) * 100.0, y + np.arange(5) * 100.0
     with pytest.raises(InputError, match="look projected") as err:
         check_coordinates(xs, ys, 4490, path="g.shp")
-    assert code in str(err.value) and f"--crs {code[5:]}" in str(err.value)
+    assert code in str(err.value) and f"crs={code[5:]}" in str(err.value)
+    assert f"--crs {code[5:]}" in err.value.cli_message() and "--" not in str(err.value)
     assert err.value.row == 1
 
 
 def test_check_degrees_in_projected_crs():
     with pytest.raises(InputError, match="look like degrees") as err:
         check_coordinates(GZ_LON, GZ_LAT, 4547, path="g.gpkg")
-    assert "--crs 4490" in str(err.value)
+    assert "--crs 4490" in err.value.cli_message() and "crs=4490" in str(err.value)
 
 
 def test_check_projected_outside_area_of_use():
@@ -385,8 +386,9 @@ def test_check_layer_coordinates_rows_and_empties():
     swapped.attrs["source_path"] = "wrong.gpkg"
     with pytest.raises(InputError, match="^wrong.gpkg: row 1: lon/lat look swapped"):
         check_layer_coordinates(swapped)
-    with pytest.raises(InputError, match="--crs"):
+    with pytest.raises(InputError, match="no CRS; pass crs") as err:
         check_layer_coordinates(layer(geoms[:1], crs=None))
+    assert "no CRS; pass --crs (an EPSG code" in err.value.cli_message()
 
 
 # --- layers ------------------------------------------------------------------------------
@@ -412,7 +414,7 @@ def test_assign_crs_overrides_label_and_requires_crs():
     assert fixed.crs.to_epsg() == 4547 and fixed.attrs["source_crs"] == "EPSG:4547"
     with pytest.raises(InputError, match="look projected"):
         assign_crs(projected)
-    with pytest.raises(InputError, match="no CRS; pass --crs"):
+    with pytest.raises(InputError, match="no CRS; pass crs"):
         assign_crs(layer([Point(113.3, 23.1)], crs=None), path="x.geojson")
 
 

@@ -29,8 +29,9 @@ def test_input_error_names_file_column_row():
 def test_check_writable_refuses_existing_without_force(tmp_path):
     target = tmp_path / "out.csv"
     target.write_text("keep me")
-    with pytest.raises(InputError, match="--force"):
+    with pytest.raises(InputError, match="output exists; use force=True") as err:
         check_writable(target)
+    assert err.value.cli_message().endswith("output exists; use --force to overwrite it")
     assert check_writable(target, force=True) == target
     with pytest.raises(InputError, match="folder does not exist"):
         check_writable(tmp_path / "missing" / "out.csv")

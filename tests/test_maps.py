@@ -475,7 +475,7 @@ def test_write_map_with_png(tmp_path):
 def test_write_map_refuses_to_overwrite(tmp_path):
     target = tmp_path / "g.html"
     target.write_text("keep", encoding="utf-8")
-    with pytest.raises(InputError, match="use --force"):
+    with pytest.raises(InputError, match="use force=True"):
         write_map(grids_map(layer()), target)
     assert target.read_text(encoding="utf-8") == "keep"
     write_map(grids_map(layer()), target, force=True)

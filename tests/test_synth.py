@@ -430,7 +430,7 @@ def test_output_folder_rules(tmp_path):
     out.mkdir()
     synthesize(out, **small)  # an empty folder is fine
     (out / "stale.txt").write_text("old")
-    with pytest.raises(InputError, match="not empty; use --force"):
+    with pytest.raises(InputError, match="not empty; use force=True"):
         synthesize(out, **small)
     (out / "notes").mkdir()
     (out / "notes" / "README.md").write_text("mine")

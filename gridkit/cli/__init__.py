@@ -55,7 +55,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as exc:
-            click.echo(f"gridkit: error: {exc}", err=True)
+            click.echo(f"gridkit: error: {exc.cli_message()}", err=True)
             ctx.exit(2)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyproj
@@ -134,16 +135,24 @@ class CoordinateProblem:
         or ``outside_area`` (a projected layer far from its CRS's area of use).
     row : 1-based row of the first point concerned.
     message : what is wrong, one line.
-    hint : what to do.
+    hint : what to do; ``{option}`` marks the setting that does it (see
+        :class:`~gridkit.errors.InputError`).
+    option : that setting's name and value (``("crs", 4547)``), or None.
     """
 
     kind: str
     row: int
     message: str
     hint: str
+    option: tuple[str, Any] | None = None
+
+    def error(self, path: str | os.PathLike | None = None) -> InputError:
+        """The problem as an :class:`InputError` about ``path``."""
+        return InputError(self.message, path=path, row=self.row, hint=self.hint,
+                          option=self.option)
 
     def __str__(self) -> str:
-        return f"{self.message}; {self.hint}"
+        return str(InputError(self.message, hint=self.hint, option=self.option))
 
 
 def tally_coordinates(x: ArrayLike, y: ArrayLike, rows: ArrayLike | None = None
@@ -217,7 +226,7 @@ def majority_problem(tally: CoordinateTally, crs: CrsLike, *,
             "projected", row,
             f"coordinates look projected (metres), not degrees of {spec.name} "
             f"({share} outside ±180/±90, e.g. {example})",
-            _projected_hint(guess_projected_crs(x, y)))
+            *_projected_hint(guess_projected_crs(x, y)))
     return None
 
 
@@ -312,7 +321,7 @@ def check_coordinates(
     """
     problem = find_coordinate_problem(x, y, crs, rows=rows, strict=strict)
     if problem is not None:
-        raise InputError(str(problem), path=path, row=problem.row)
+        raise problem.error(path)
 
 
 def _majority(mask: NDArray[np.bool_]) -> bool:
@@ -323,11 +332,13 @@ def _share(mask: NDArray[np.bool_]) -> str:
     return f"{mask.sum()} of {mask.size} coordinates"
 
 
-def _projected_hint(codes: list[int]) -> str:
+def _projected_hint(codes: list[int]) -> tuple[str, tuple[str, Any]]:
+    """The hint and the option for coordinates in an unknown projected CRS."""
     if not codes:
-        return ("pass --crs with the layer's projected EPSG code (e.g. a CGCS2000 "
-                "Gauss-Kruger CM zone, EPSG:4534-4554)")
-    return f"they may be {' or '.join(_epsg_label(c) for c in codes)}; pass --crs {codes[0]}"
+        return ("pass {option} with the layer's projected EPSG code (e.g. a CGCS2000 "
+                "Gauss-Kruger CM zone, EPSG:4534-4554)", ("crs", None))
+    return (f"they may be {' or '.join(_epsg_label(c) for c in codes)}; pass {{option}}",
+            ("crs", codes[0]))
 
 
 def _projected_problem(
@@ -340,7 +351,7 @@ def _projected_problem(
             "degrees", row,
             f"coordinates look like degrees, not metres of {spec.name} "
             f"({_share(degrees)}, e.g. {example})",
-            "pass --crs 4490 (or wgs84, gcj02, bd09 for web-map coordinates)")
+            "pass {option} (or wgs84, gcj02, bd09 for web-map coordinates)", ("crs", 4490))
     area = spec.crs.area_of_use
     if area is None:
         return None
@@ -359,4 +370,4 @@ def _projected_problem(
         "outside_area", int(rows.min()),
         f"coordinates fall outside the area of use of {_epsg_label(epsg) if epsg else spec.name}: "
         f"their median x={_fmt(mx)}, y={_fmt(my)} {where}",
-        _projected_hint(codes))
+        *_projected_hint(codes))

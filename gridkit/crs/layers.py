@@ -22,7 +22,8 @@ def _path(gdf: gpd.GeoDataFrame, path: str | os.PathLike | None) -> str | os.Pat
 
 
 def _no_crs(path: str | os.PathLike | None) -> InputError:
-    return InputError(f"the layer has no CRS; pass --crs ({ACCEPTED_SPECS})", path=path)
+    return InputError("the layer has no CRS", path=path, hint=f"pass {{option}} ({ACCEPTED_SPECS})",
+                      option=("crs", None))
 
 
 def assign_crs(
@@ -134,10 +135,8 @@ def to_metric(
     if spec.offset or not spec.crs.is_projected or any(
         axis.unit_name != "metre" for axis in spec.crs.axis_info
     ):
-        raise InputError(
-            f"metric CRS {spec.name} is not a projected CRS in metres; "
-            f"use e.g. --metric-crs {DEFAULT_METRIC_CRS}"
-        )
+        raise InputError(f"metric CRS {spec.name} is not a projected CRS in metres",
+                         hint="use e.g. {option}", option=("metric_crs", DEFAULT_METRIC_CRS))
     return gdf.to_crs(spec.crs)
 
 

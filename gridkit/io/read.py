@@ -40,8 +40,8 @@ TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 _GB_FAMILY = {"gbk", "gb2312", "cp936", "gb18030"}
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030"}
 _SNIFF_BYTES = 1 << 20
-_NO_CRS = ("has no coordinate reference system; pass --crs 4490 (CGCS2000), 4326, 4547 "
-           "or gcj02/bd09")
+_NO_CRS = "has no coordinate reference system"
+_NO_CRS_HINT = "pass {option} (CGCS2000), 4326, 4547 or gcj02/bd09"
 
 
 def _existing(path: str | os.PathLike, suffixes: tuple[str, ...], what: str) -> Path:
@@ -256,7 +256,7 @@ def read_layer(
                               dbf=path.suffix.lower() == ".shp")
     gdf = convert_columns(gdf.rename(columns=mapping), kind, path=path)
     if crs is None and gdf.crs is None:
-        raise InputError(_NO_CRS, path=path)
+        raise InputError(_NO_CRS, path=path, hint=_NO_CRS_HINT, option=("crs", 4490))
     gdf = assign_crs(gdf, crs, path=path)
     _check_polygons(gdf, path)
     gdf.attrs["source_path"] = str(path)

@@ -43,7 +43,8 @@ def check_writable(path: str | os.PathLike, force: bool = False, *,
     if path.is_dir() and not folder:
         raise InputError("output is a folder; give a file name", path=path)
     if path.exists() and not force:
-        raise InputError("output exists; use --force to overwrite it", path=path)
+        raise InputError("output exists", path=path, hint="use {option} to overwrite it",
+                         option=("force", True))
     if path.parent and not path.parent.exists():
         raise InputError("output folder does not exist", path=path.parent)
     return path

@@ -70,7 +70,8 @@ def _check_out_dir(out: Path, force: bool) -> bool:
         if not out.is_dir():
             raise InputError("output exists and is not a folder", path=out)
         if any(out.iterdir()) and not force:
-            raise InputError("output folder is not empty; use --force to replace it", path=out)
+            raise InputError("output folder is not empty", path=out,
+                             hint="use {option} to replace it", option=("force", True))
         return True
     if not out.parent.exists():
         raise InputError("output folder does not exist", path=out.parent)
