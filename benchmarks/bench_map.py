@@ -12,15 +12,16 @@ Builds (or reuses, ``--dir``) ``gridkit synth --defects`` output of N grids
 and prints the file size against the 10 MB budget of the spec, the
 simplification tolerance, the number of grids and vertices drawn. With
 ``--browser`` it also opens the page in headless Chromium and times the
-load until the grids are drawn on the canvas (``tests/chromium.py``).
+load until the grids are drawn on the canvas (``tests/helpers/chromium.py``).
 
 Usage::
 
-    python benchmarks/bench_map.py [--grids 20000] [--seed 7] [--dir DIR]
+    python -m benchmarks.bench_map [--grids 20000] [--seed 7] [--dir DIR]
         [--tolerance 5] [--online] [--browser] [--out FILE] [--json]
 
 Run timing benchmarks one at a time on a shared machine:
-``flock /tmp/gridkit-bench.lock python benchmarks/bench_map.py ...``.
+``flock /tmp/gridkit-bench.lock python -m benchmarks.bench_map ...`` (from the checkout:
+``--browser`` uses the tests' Chromium driver, ``tests.helpers.chromium``).
 """
 
 from __future__ import annotations
@@ -72,8 +73,7 @@ def timed(function, *args, **kwargs):
 
 def browser_seconds(path: Path) -> float | None:
     """Seconds from opening ``path`` in headless Chromium to the grids drawn, or None."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from chromium import Chromium, find_chromium
+    from tests.helpers.chromium import Chromium, find_chromium
 
     binary = find_chromium()
     if binary is None:

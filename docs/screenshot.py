@@ -1,14 +1,14 @@
 """Refresh ``docs/report.png``, the README's picture of the evaluation report.
 
 Writes the report of the shipped sample (``gridkit demo``'s project) to a
-temporary folder, opens it in headless Chromium (``tests/chromium.py``,
+temporary folder, opens it in headless Chromium (``tests/helpers/chromium.py``,
 the driver the tests use), waits until the four maps have drawn and saves
 the top 1280 × 1800 CSS pixels: title, summary cards, the grid map and the
 score table.
 
 Usage::
 
-    python docs/screenshot.py [--out docs/report.png] [--height 1800]
+    python -m docs.screenshot [--out docs/report.png] [--height 1800]   # from the checkout
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from gridkit.data import SAMPLE_DIR
+from gridkit.report import write_report
+from tests.helpers.chromium import ALL_MAPS_DRAWN_JS, Chromium, find_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-
-from chromium import ALL_MAPS_DRAWN_JS, Chromium, find_chromium  # noqa: E402
-
-from gridkit.divisions import DATA_DIR  # noqa: E402
-from gridkit.report import write_report  # noqa: E402
 
 
 def main() -> None:
@@ -37,7 +35,7 @@ def main() -> None:
     if binary is None:
         sys.exit("Chromium not found: install it or set GRIDKIT_CHROMIUM")
     with tempfile.TemporaryDirectory() as folder:
-        report = write_report(DATA_DIR / "sample" / "project.yaml", Path(folder) / "report.html")
+        report = write_report(SAMPLE_DIR / "project.yaml", Path(folder) / "report.html")
         with Chromium(binary, width=args.width) as browser:
             page = browser.open(report.path.as_uri())
             if not page.wait_for(ALL_MAPS_DRAWN_JS) or page.errors:

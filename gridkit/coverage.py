@@ -32,7 +32,7 @@ Examples
 from __future__ import annotations
 
 __all__ = ["DISTINCT", "DUPLICATE_KEYS", "FILING_STATUSES", "ID_COLUMNS", "MAX_EXAMPLES",
-           "METRIC_KEYS", "RATES", "REQUIRED", "ROSTERS", "WORKER_KINDS", "CoverageResult",
+           "METRIC_KEYS", "RATES", "ROSTER_COLUMNS", "ROSTERS", "WORKER_KINDS", "CoverageResult",
            "compute_coverage"]
 
 from collections.abc import Mapping
@@ -43,13 +43,19 @@ import pandas as pd
 
 from gridkit.errors import InputError
 from gridkit.i18n import pick
-from gridkit.io import normalise_codes, parse_numbers
+from gridkit.io import normalise_codes, parse_numbers, require_columns
 from gridkit.metrics import metric_keys
 from gridkit.rollup import finding, group_sum, ratio, rollup, unit_codes
 
+__all__ = [
+    "CoverageResult", "DISTINCT", "DUPLICATE_KEYS", "FILING_STATUSES", "ID_COLUMNS",
+    "MAX_EXAMPLES", "METRIC_KEYS", "RATES", "ROSTERS", "ROSTER_COLUMNS", "WORKER_KINDS",
+    "compute_coverage",
+]
+
 ROSTERS = ("filings", "party", "cadres", "workers")
 #: Columns a roster must have for the metrics (the loader asks for more).
-REQUIRED = {"filings": ("grid_code", "status"), "party": ("org_id", "grid_code"),
+ROSTER_COLUMNS = {"filings": ("grid_code", "status"), "party": ("org_id", "grid_code"),
             "cadres": ("person_id", "grid_code"), "workers": ("person_id", "kind", "grid_code")}
 #: Columns that make two roster rows the same row.
 DUPLICATE_KEYS = {"filings": ("grid_code", "filed_on", "status"),
@@ -200,7 +206,7 @@ def _finish(table: pd.DataFrame, rosters: Mapping[str, pd.DataFrame],
 def _grid_table(grids: pd.DataFrame) -> pd.DataFrame:
     """The per-grid frame: layer columns we report, households as float."""
     path = grids.attrs.get("source_path")
-    _require(grids, ("grid_code", "community_code"), path)
+    require_columns(grids, ("grid_code", "community_code"), path=path)
     keep = [c for c in ("grid_code", "grid_name", "community_code") if c in grids]
     out = grids[keep].copy()
     out["grid_code"] = normalise_codes(grids["grid_code"], path=path, column="grid_code")
@@ -229,19 +235,11 @@ def _missing_households(per_grid: pd.DataFrame, grids: pd.DataFrame, lang: str) 
         int(missing.sum()), examples, table="grids", path=grids.attrs.get("source_path"))]
 
 
-def _require(table: pd.DataFrame, columns, path) -> None:
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}; the table has "
-                         f"{', '.join(map(str, table.columns)) or '(none)'}",
-                         path=path, column=missing[0])
-
-
 def _clean_roster(kind: str, table: pd.DataFrame, layer_codes: pd.Index,
                   lang: str) -> tuple[pd.DataFrame, list[dict]]:
     """Drop rows that must not count, returning the kept rows and the findings."""
     path = table.attrs.get("source_path")
-    _require(table, REQUIRED[kind], path)
+    require_columns(table, ROSTER_COLUMNS[kind], path=path)
     table = table.reset_index(drop=True).copy()
     table[_ROW] = np.arange(1, len(table) + 1)
     table["grid_code"] = normalise_codes(table["grid_code"], path=path, column="grid_code")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from os import PathLike
+from typing import Any
+
+__all__ = ["InputError", "redact"]
 
 #: ``scheme://user:password@`` of a PostgreSQL URI: what :func:`redact` blanks out.
 _PASSWORD_IN_URI = re.compile(r"(postgres(?:ql)?://[^:/@\s]*):[^@\s]*@", re.IGNORECASE)
@@ -30,6 +33,19 @@ class InputError(Exception):
     --------
     >>> str(InputError("not a 15-digit code", path="grids.gpkg", column="grid_code", row=3))
     "grids.gpkg: column 'grid_code', row 3: not a 15-digit code"
+
+    The library says what to do without naming command-line flags: ``hint`` holds
+    ``{option}`` where the setting goes, ``option`` is the parameter and its value.
+    A library caller reads the Python spelling; the command line, the flag.
+
+    >>> err = InputError("output exists", path="out.gpkg", hint="use {option} to overwrite it",
+    ...                  option=("force", True))
+    >>> str(err)
+    'out.gpkg: output exists; use force=True to overwrite it'
+    >>> err.cli_message()
+    'out.gpkg: output exists; use --force to overwrite it'
+    >>> InputError("no CRS", hint="pass {option}", option=("metric_crs", 4547)).cli_message()
+    'no CRS; pass --metric-crs 4547'
     """
 
     def __init__(
@@ -39,16 +55,42 @@ class InputError(Exception):
         path: str | PathLike | None = None,
         column: str | None = None,
         row: int | None = None,
+        hint: str | None = None,
+        option: tuple[str, Any] | None = None,
     ) -> None:
+        """``hint``: what to do, ``{option}`` marking the setting; ``option``: the
+        parameter's name and the value to give it (``None``: any value, ``True``: a flag)."""
         # One line always: library messages (pandas, GDAL) may carry newlines. A database
         # URI given as a path may hold a password: never shown.
         self.message = redact(" ".join(str(message).split()))
         self.path = None if path is None else redact(str(path))
         self.column = column
         self.row = row
+        self.hint = hint
+        self.option = option
         super().__init__(str(self))
 
+    def _with_hint(self, option_text: str) -> str:
+        where = self._located()
+        if not self.hint:
+            return where
+        return f"{where}; {self.hint.replace('{option}', option_text)}"
+
     def __str__(self) -> str:
+        if self.option is None:
+            return self._with_hint("")
+        name, value = self.option
+        return self._with_hint(name if value is None else f"{name}={value!r}")
+
+    def cli_message(self) -> str:
+        """The message as the command line prints it: the option spelled as its flag."""
+        if self.option is None:
+            return str(self)
+        name, value = self.option
+        flag = "--" + name.replace("_", "-")
+        return self._with_hint(flag if value is True or value is None else f"{flag} {value}")
+
+    def _located(self) -> str:
         where = []
         if self.column is not None:
             where.append(f"column '{self.column}'")

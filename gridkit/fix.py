@@ -40,10 +40,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridkit.codes import serial_order
 from gridkit.crs import DEFAULT_METRIC_CRS, to_metric
 from gridkit.errors import InputError
 from gridkit.i18n import pick
-from gridkit.synth import serial_order
 from gridkit.validate.base import (
     Context,
     clean_pieces,
@@ -134,7 +134,7 @@ def reading_order(geoms: np.ndarray, community: np.ndarray) -> np.ndarray:
     """Position (1-based) of each grid in the reading order of its community.
 
     The one place the fix takes the numbering convention from (today
-    :func:`gridkit.synth.serial_order`, the definition ``code_serial_order`` checks).
+    :func:`gridkit.codes.serial_order`, the definition ``code_serial_order`` checks).
     """
     return serial_order(geoms, community)
 

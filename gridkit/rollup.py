@@ -9,7 +9,7 @@ The unit of a grid comes from its ``community_code`` (a grid whose community
 code is missing or malformed falls back to the first 12 digits of its grid
 code); street and district codes are its 9- and 6-digit prefixes, the city is
 the 4-digit prefix. Names come from the official code list
-(:func:`gridkit.divisions.load_divisions`), grid names from the layer.
+(:func:`gridkit.codes.load_divisions`), grid names from the layer.
 """
 
 from __future__ import annotations
@@ -19,8 +19,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from gridkit.divisions import CODE_LENGTHS, parent_code
+from gridkit.codes import CODE_LENGTHS, parent_code
 from gridkit.i18n import pick
+
+__all__ = [
+    "BY_LEVELS", "CITY_CODE_LENGTH", "finding", "group_sum", "ratio", "rollup", "unit_codes",
+    "unit_names",
+]
 
 #: Values of ``--by``, finest first.
 BY_LEVELS = ("grid", "community", "street", "district", "city")
@@ -86,7 +91,7 @@ def rollup(per_grid: pd.DataFrame, by: str, sums: Sequence[str], *,
         optionally ``grid_name`` and the count columns.
     by : unit level (:data:`BY_LEVELS`).
     sums : additive columns to add up (booleans count as 0/1).
-    names : code → name (:func:`gridkit.divisions.code_names`).
+    names : code → name (:func:`gridkit.codes.code_names`).
 
     Returns
     -------

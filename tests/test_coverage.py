@@ -1,17 +1,17 @@
 """Coverage metrics on a hand-built layer and rosters, every number computed by hand."""
 
 import json
+from functools import partial
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from helpers.cli import run_cli
 from shapely import box
 
-from gridkit.cli import cli
+from gridkit.codes import code_names, load_divisions
 from gridkit.coverage import compute_coverage
-from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
 
 G1, G2, G3, G4, G5 = ("440104001001001", "440104001001002", "440104001002001",
@@ -195,8 +195,7 @@ def files(tmp_path):
     return tmp_path
 
 
-def run(*args):
-    return CliRunner().invoke(cli, ["coverage", *map(str, args)])
+run = partial(run_cli, "coverage")
 
 
 def test_cli_json_matches_library_and_score_reads_it(files):

@@ -22,11 +22,14 @@ from gridkit.crs import (
     convert_geometries,
     estimate_offset_system,
     expected_offset_m,
+    find_coordinate_problem,
     gcj02_to_bd09,
     gcj02_to_wgs84,
     guess_projected_crs,
+    majority_problem,
     out_of_china,
     parse_crs,
+    tally_coordinates,
     to_metric,
     to_wgs84,
     valid_coordinate_mask,
@@ -335,14 +338,15 @@ def test_check_projected_numbers_in_geographic_crs(x, y, code):
     xs, ys = x + np.arange(5) * 100.0, y + np.arange(5) * 100.0
     with pytest.raises(InputError, match="look projected") as err:
         check_coordinates(xs, ys, 4490, path="g.shp")
-    assert code in str(err.value) and f"--crs {code[5:]}" in str(err.value)
+    assert code in str(err.value) and f"crs={code[5:]}" in str(err.value)
+    assert f"--crs {code[5:]}" in err.value.cli_message() and "--" not in str(err.value)
     assert err.value.row == 1
 
 
 def test_check_degrees_in_projected_crs():
     with pytest.raises(InputError, match="look like degrees") as err:
         check_coordinates(GZ_LON, GZ_LAT, 4547, path="g.gpkg")
-    assert "--crs 4490" in str(err.value)
+    assert "--crs 4490" in err.value.cli_message() and "crs=4490" in str(err.value)
 
 
 def test_check_projected_outside_area_of_use():
@@ -382,8 +386,9 @@ def test_check_layer_coordinates_rows_and_empties():
     swapped.attrs["source_path"] = "wrong.gpkg"
     with pytest.raises(InputError, match="^wrong.gpkg: row 1: lon/lat look swapped"):
         check_layer_coordinates(swapped)
-    with pytest.raises(InputError, match="--crs"):
+    with pytest.raises(InputError, match="no CRS; pass crs") as err:
         check_layer_coordinates(layer(geoms[:1], crs=None))
+    assert "no CRS; pass --crs (an EPSG code" in err.value.cli_message()
 
 
 # --- layers ------------------------------------------------------------------------------
@@ -409,7 +414,7 @@ def test_assign_crs_overrides_label_and_requires_crs():
     assert fixed.crs.to_epsg() == 4547 and fixed.attrs["source_crs"] == "EPSG:4547"
     with pytest.raises(InputError, match="look projected"):
         assign_crs(projected)
-    with pytest.raises(InputError, match="no CRS; pass --crs"):
+    with pytest.raises(InputError, match="no CRS; pass crs"):
         assign_crs(layer([Point(113.3, 23.1)], crs=None), path="x.geojson")
 
 
@@ -460,3 +465,31 @@ def test_estimate_offset_system_rejects_other_shifts():
     assert estimate_offset_system(lon, lat, -dx, -dy) is None  # the reference is the GCJ-02 one
     assert estimate_offset_system(lon, lat, dx * 1.3, dy * 1.3) is None  # too far off
     assert estimate_offset_system(2.35, 48.86, 0.0, 0.0) is None  # outside China: no offset
+
+
+def test_tallies_added_over_chunks_decide_like_the_whole_file():
+    rng = np.random.default_rng(3)
+    lon = np.where(rng.random(1000) < 0.6, 23.1, 113.3) + rng.random(1000) * 0.1
+    lat = np.where(lon < 50, 113.2, 23.1)
+    rows = np.arange(1, 1001)
+    whole = tally_coordinates(lon, lat, rows)
+    parts = [tally_coordinates(lon[i:i + 300], lat[i:i + 300], rows[i:i + 300])
+             for i in (600, 300, 0, 900)]  # any order
+    added = parts[0] + parts[1] + parts[2] + parts[3]
+    assert added == whole
+    problem = majority_problem(added, "wgs84", axes=("lon", "lat"))
+    assert problem.kind == "swapped" and problem.row == int(np.flatnonzero(lon < 50)[0]) + 1
+    assert "latitude-like lon" in problem.message and "--" not in problem.message
+
+
+def test_one_check_for_tables_and_layers():
+    assert majority_problem(tally_coordinates([113.2, 200.0, 113.3], [23.1, 23.0, 23.2]),
+                            "wgs84") is None  # one outlier is not a wrong CRS
+    strict = find_coordinate_problem([113.2, 200.0, 113.3], [23.1, 23.0, 23.2], "wgs84")
+    assert (strict.kind, strict.row) == ("out_of_range", 2)
+    assert find_coordinate_problem([113.2, 200.0], [23.1, 23.0], "wgs84", strict=False,
+                                   rows=[5, 9]) is None
+    metres = find_coordinate_problem([512_000, 513_000], [2_560_000, 2_561_000], "wgs84")
+    assert metres.kind == "projected" and "EPSG:4547" in metres.hint
+    degrees = find_coordinate_problem([113.2], [23.1], DEFAULT_METRIC_CRS)
+    assert degrees.kind == "degrees"

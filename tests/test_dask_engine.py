@@ -12,12 +12,12 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 pytest.importorskip("dask_geopandas")
 pytest.importorskip("distributed")
 
-from gridkit.cli import cli  # noqa: E402
+from helpers.cli import run_cli  # noqa: E402
+
 from gridkit.errors import InputError  # noqa: E402
 from gridkit.events import EventParams, join_events  # noqa: E402
 from gridkit.events.dask_engine import dask_client, join_events_dask  # noqa: E402
@@ -133,9 +133,9 @@ def test_cli_engine_dask_matches_local(city, tmp_path):
     """As the user runs it: its own local cluster (one worker here, to stay quick)."""
     common = [str(city / "grids.gpkg"), str(city / "events.parquet"), "--format", "json",
               "--chunk-rows", str(PARTITION_ROWS)]
-    local = CliRunner().invoke(cli, ["events", *common, "--out", str(tmp_path / "a.parquet")])
+    local = run_cli(*["events", *common, "--out", str(tmp_path / "a.parquet")])
     assert local.exit_code == 0, local.output
-    dask = CliRunner().invoke(cli, ["events", *common, "--engine", "dask", "--workers", "1",
+    dask = run_cli(*["events", *common, "--engine", "dask", "--workers", "1",
                                     "--out", str(tmp_path / "b.parquet")])
     if dask.exit_code != 0 and "cluster" in str(dask.exception or ""):
         pytest.skip(f"distributed cannot start a local cluster here: {dask.exception}")
@@ -149,7 +149,7 @@ def test_bad_scheduler_and_options_are_input_errors(city):
     with pytest.raises(InputError, match="cannot connect to the dask scheduler at tcp://"):
         with dask_client("tcp://127.0.0.1:9", timeout=0.5):
             pass
-    result = CliRunner().invoke(cli, ["events", str(city / "grids.gpkg"),
+    result = run_cli(*["events", str(city / "grids.gpkg"),
                                       str(city / "events.parquet"),
                                       "--scheduler", "tcp://127.0.0.1:9"])
     assert result.exit_code == 2 and "--scheduler needs --engine dask" in result.output

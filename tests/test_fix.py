@@ -16,16 +16,17 @@ from click.testing import CliRunner
 from shapely import box
 
 from gridkit.cli import cli
-from gridkit.divisions import DATA_DIR
+from gridkit.codes import serial_order
+from gridkit.data import data_path
 from gridkit.errors import InputError
 from gridkit.fix import fix
 from gridkit.io import read_layer
-from gridkit.synth import serial_order, synthesize
+from gridkit.synth import synthesize
 from gridkit.validate import validate
 
 DIVISION_RULES = ("invalid_geometry", "overlap", "gap", "outside_community", "sliver",
                   "multipart")
-SAMPLE = DATA_DIR / "sample"
+SAMPLE = data_path("sample")
 
 
 @pytest.fixture(scope="module")

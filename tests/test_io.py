@@ -132,7 +132,7 @@ def test_layer_without_crs_asks_for_crs(tmp_path):
     shp = write_shapefile(grid_frame(), tmp_path / "g.shp", "GBK")
     shp.with_suffix(".prj").unlink()
     with pytest.raises(InputError, match=r"g\.shp: has no coordinate reference system; "
-                                         r"pass --crs 4490 \(CGCS2000\), 4326, 4547"):
+                                         r"pass crs=4490 \(CGCS2000\), 4326, 4547"):
         read_layer(shp)
     assert read_layer(shp, crs="4490").crs.to_epsg() == 4490
 

@@ -27,7 +27,7 @@ from gridkit.metrics import (
     table_columns,
 )
 from gridkit.report import table
-from gridkit.scoring import parse_config, score
+from gridkit.scoring import parse_evaluation, score
 
 CODES = ["440104001001001", "440104001001002", "440104001002001"]
 
@@ -125,7 +125,7 @@ def test_a_metric_added_to_the_catalogue_reaches_tables_maps_and_report(tmp_path
 def test_scorer_names_the_metric_meant():
     indicator = {"id": "f", "name": "备案率", "points": 100, "method": "positive",
                  "target": 0.9, "metric": "filing_rat"}
-    config = parse_config({"title": "t", "parts": [{"name": "p", "weight": 1.0, "groups": [
+    config = parse_evaluation({"title": "t", "parts": [{"name": "p", "weight": 1.0, "groups": [
         {"name": "g", "indicators": [indicator]}]}]})
     with pytest.raises(InputError, match="did you mean 'filing_rate'"):
         score(config, {"filing_rate": 0.95})

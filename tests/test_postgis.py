@@ -25,12 +25,12 @@ import pytest
 from click.testing import CliRunner
 
 from gridkit.cli import cli
-from gridkit.divisions import DATA_DIR
+from gridkit.data import data_path
 from gridkit.io import read_layer, read_table
 from gridkit.io.postgis import FINDINGS_MARK, source_name
 
-SAMPLE = DATA_DIR / "sample"
-CODES = DATA_DIR / "guangzhou-divisions-2023.csv"
+SAMPLE = data_path("sample")
+CODES = data_path("guangzhou-divisions-2023.csv")
 ENV = "GRIDKIT_TEST_PG"
 LAYERS = ("grids", "communities", "reference")
 TABLES = ("filings", "party", "cadres", "workers")
@@ -204,7 +204,7 @@ def test_report_project_file_with_tables(db, tmp_path):
     for key in (*LAYERS, *TABLES, "events"):
         project = re.sub(rf"^{key}: .*$", f"{key}: {db.table(key)}", project, flags=re.M)
     for key in ("codes", "evaluation"):  # files still, relative to the new project file
-        project = re.sub(rf"^({key}): \.\./(.*)$", lambda m: f"{m[1]}: {DATA_DIR / m[2]}",
+        project = re.sub(rf"^({key}): \.\./(.*)$", lambda m: f"{m[1]}: {data_path(m[2])}",
                          project, flags=re.M)
     (tmp_path / "project.yaml").write_text(project, encoding="utf-8")
     from_db = run("report", tmp_path / "project.yaml", "--out", tmp_path / "db.html",

@@ -1,6 +1,6 @@
 """gridkit.report, ``gridkit report`` and ``gridkit demo``.
 
-``gridkit demo`` runs once per module on the shipped sample (data/sample,
+``gridkit demo`` runs once per module on the packaged sample (gridkit/data/sample,
 353 grids, 30,000 work orders, injected defects); the tests read its
 report back: summary cards against the generator's own expected metrics
 (``truth.json``), the 99.2 / 优 score of the seed, validation counts, the
@@ -14,7 +14,6 @@ every map drawn (without a browser the test skips, or fails under
 
 from __future__ import annotations
 
-import doctest
 import html
 import json
 import os
@@ -23,23 +22,21 @@ import shutil
 
 import pandas as pd
 import pytest
-from chromium import ALL_MAPS_DRAWN_JS, MAPS_STATE_JS, Chromium, chromium_or_skip
-from click.testing import CliRunner
-from mappage import parse_map
-from test_maps import CODES, EVIL, EVIL_ESCAPED, X0, Y0, layer
+from helpers.chromium import ALL_MAPS_DRAWN_JS, MAPS_STATE_JS, Chromium, chromium_or_skip
+from helpers.cli import run_cli
+from helpers.mappage import parse_map
+from helpers.maps_data import CODES, EVIL, EVIL_ESCAPED, X0, Y0, layer
 
-import gridkit.report.rendering
-from gridkit.cli import cli
-from gridkit.divisions import DATA_DIR
+import gridkit.report
+from gridkit.data import SAMPLE_DIR, data_path
 from gridkit.errors import InputError
 from gridkit.report import load_project
 
-SAMPLE = DATA_DIR / "sample"
+SAMPLE = SAMPLE_DIR
 TRUTH = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
 
 
-def run(*args):
-    return CliRunner().invoke(cli, [*map(str, args)])
+run = run_cli
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +245,7 @@ def small(tmp_path_factory):
                   "assigned_grid_code": [CODES[0], CODES[1], CODES[10], None],
                   "dispatched_at": [t, t, t, pd.NaT], "closed_at": [t, t, pd.NaT, pd.NaT],
                   "valid_complaint": [False] * 4}).to_parquet(folder / "events.parquet")
-    evaluation = os.path.relpath(DATA_DIR / "evaluation-template.yaml", folder)
+    evaluation = os.path.relpath(data_path("evaluation-template.yaml"), folder)
     (folder / "project.yaml").write_text(
         f"title: 'Grid report {EVIL}'\nperiod: '2023'\ngrids: grids.gpkg\n"
         "filings: filings.csv\nparty: party.csv\ncadres: cadres.csv\nworkers: workers.csv\n"
@@ -295,12 +292,12 @@ def test_hostile_strings_are_escaped_in_the_report(small):
     ("grids: nowhere.gpkg\n", "grids: nowhere.gpkg not found"),
     ("grids: [grids.gpkg\n", "not valid YAML"),
     ("- grids.gpkg\n", "must be a YAML mapping"),
-    ("grids: grids.gpkg\ndispatch_sla: soon\n", "dispatch_sla must be a number"),
+    ("grids: grids.gpkg\ndispatch_sla: soon\n", "'dispatch_sla' must be a number"),
     # hostile values: refused at once, naming the key, never a traceback
-    ("grids: grids.gpkg\ndispatch_sla: -5\n", "dispatch_sla must be a number ≥ 0"),
-    ("grids: grids.gpkg\ndispatch_sla: .nan\n", "dispatch_sla must be a number ≥ 0"),
-    ("grids: grids.gpkg\ndispatch_sla: .inf\n", "dispatch_sla must be a number ≥ 0"),
-    ("grids: grids.gpkg\ntolerance_m: -1\n", "tolerance_m must be a number ≥ 0"),
+    ("grids: grids.gpkg\ndispatch_sla: -5\n", "'dispatch_sla' must be a number ≥ 0"),
+    ("grids: grids.gpkg\ndispatch_sla: .nan\n", "'dispatch_sla' must be a number ≥ 0"),
+    ("grids: grids.gpkg\ndispatch_sla: .inf\n", "'dispatch_sla' must be a number ≥ 0"),
+    ("grids: grids.gpkg\ntolerance_m: -1\n", "'tolerance_m' must be a number ≥ 0"),
     ("grids: grids.gpkg\nperiod_end: 2023-13-45\n", "month must be in 1..12"),
     ("grids: grids.gpkg\nperiod_end: soon\n", "period_end: cannot read 'soon'"),
     ("grids: grids.gpkg\nevents_crs: gcj03\n", "events_crs: unknown CRS 'gcj03'"),
@@ -364,14 +361,9 @@ def test_load_project_resolves_paths_and_settings(tmp_path):
         load_project(tmp_path / "project.yaml")  # the inputs are next to the original
     project = load_project(SAMPLE / "project.yaml")
     assert project.inputs["grids"] == (SAMPLE / "grids.gpkg").resolve()
-    assert project.inputs["codes"] == (DATA_DIR / "guangzhou-divisions-2023.csv").resolve()
+    assert project.inputs["codes"] == data_path("guangzhou-divisions-2023.csv").resolve()
     assert project.dispatch_sla == 2.0 and project.tolerance_m == 5.0
     assert str(project.period_end) == "2023-12-31" and project.crs is None
-
-
-def test_docstring_examples():
-    result = doctest.testmod(gridkit.report.rendering)
-    assert result.attempted > 0 and result.failed == 0
 
 
 # ------------------------------------------------------------------- headless Chromium

@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from test_events import A, B, C, T, events, layer
+from helpers.events_data import A, B, C, T, events, layer
 
 from gridkit.errors import InputError
 from gridkit.events import (

@@ -1,6 +1,5 @@
 """Evaluation scoring: methods at their boundaries, weighting, grades, config errors, outputs."""
 
-import doctest
 import importlib.util
 import json
 import math
@@ -8,30 +7,28 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from helpers.cli import run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 
-import gridkit.scoring
-from gridkit.cli import cli
+from gridkit.data import data_path
 from gridkit.errors import InputError
 from gridkit.scoring import (
     DEFAULT_GRADES,
     Metrics,
     grade_of,
-    load_config,
+    load_evaluation,
     load_metrics,
-    parse_config,
-    render_html,
-    render_markdown,
+    parse_evaluation,
+    render_score_html,
+    render_score_markdown,
     round_half_up,
     score,
     score_value,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT / "data" / "evaluation-2023.yaml"
-TEMPLATE = ROOT / "data" / "evaluation-template.yaml"
+SEED = data_path("evaluation-2023.yaml")
+TEMPLATE = data_path("evaluation-template.yaml")
 GRADES = tuple(DEFAULT_GRADES.items())
 
 
@@ -51,7 +48,7 @@ def ind(ident: str = "x", points: float = 20, method: str = "positive", **fields
 
 
 def run(args: list[str]):
-    return CliRunner().invoke(cli, ["score", *[str(a) for a in args]])
+    return run_cli("score", *args)
 
 
 # --------------------------------------------------------------------------- methods
@@ -113,7 +110,7 @@ def test_quantitative_scores_stay_within_points_and_are_monotone(a, b, target):
     ("A", 9), ("A", 7.2), ("B", 7.19), ("B", 5.4), ("C", 5.39), ("C", 0)])
 def test_qualitative_scores_inside_band(level, given):
     # 9 points: A [7.2, 9], B [5.4, 7.2), C [0, 5.4); 0.8 × 9 is 7.200000000000001 in floats.
-    cfg = parse_config(one_part(ind("q", 9, "qualitative", level=level, score=given)))
+    cfg = parse_evaluation(one_part(ind("q", 9, "qualitative", level=level, score=given)))
     assert score(cfg).indicators[0].score == given
     assert score(cfg).indicators[0].level == level
 
@@ -122,16 +119,16 @@ def test_qualitative_scores_inside_band(level, given):
     ("A", 7.19), ("A", 9.01), ("B", 7.2), ("B", 5.39), ("C", 5.4), ("C", -1)])
 def test_qualitative_score_outside_band_is_an_error(level, given):
     with pytest.raises(InputError, match=rf"indicator 'q'.*outside level {level}'s band"):
-        parse_config(one_part(ind("q", 9, "qualitative", level=level, score=given)))
+        parse_evaluation(one_part(ind("q", 9, "qualitative", level=level, score=given)))
 
 
 def test_manual_score_within_points():
-    cfg = parse_config(one_part(ind("m", 8, "manual", score=6, reason="因政策调整")))
+    cfg = parse_evaluation(one_part(ind("m", 8, "manual", score=6, reason="因政策调整")))
     result = score(cfg).indicators[0]
     assert (result.score, result.reason, result.deducted) == (6.0, "因政策调整", True)
     for bad in (8.5, -0.5):
         with pytest.raises(InputError, match=r"indicator 'm'.*outside 0\.\.8"):
-            parse_config(one_part(ind("m", 8, "manual", score=bad)))
+            parse_evaluation(one_part(ind("m", 8, "manual", score=bad)))
 
 
 # --------------------------------------------------------------------------- weighting, grades
@@ -144,7 +141,7 @@ def test_total_is_weighted_sum_of_part_percentages():
         {"name": "B", "weight": 0.7, "groups": [{"name": "g", "indicators": [
             ind("b1", 100, "positive", target=0.9, actual=0.45)]}]},
     ]}
-    result = score(parse_config(data))
+    result = score(parse_evaluation(data))
     # A: 40/50 → 80 × 0.3 = 24; B: 50/100 → 50 × 0.7 = 35
     assert [(p.score, p.max, p.weighted_score) for p in result.parts] == [
         (40.0, 50.0, 24.0), (50.0, 100.0, 35.0)]
@@ -166,7 +163,7 @@ def test_part_weighted_scores_are_rounded():
         {"name": "B", "weight": 0.7, "max": 3, "groups": [{"name": "g", "indicators": [
             ind("b", 3, "manual", score=2)]}]},
     ]}
-    result = score(parse_config(data))
+    result = score(parse_evaluation(data))
     # 0.3 × 7 / 9 × 100 = 23.333…, 0.7 × 2 / 3 × 100 = 46.666…
     assert [p.weighted_score for p in result.parts] == [23.33, 46.67]
     assert result.total == 70.0
@@ -178,7 +175,7 @@ def test_sums_of_points_and_weights_allow_float_error():
     parts = [{"name": name, "weight": weight, "max": 1, "groups": [{"name": "g", "indicators": [
         {**i, "id": f"{name}{i['id']}"} for i in tenths]}]}
         for name, weight in (("A", 0.7), ("B", 0.2), ("C", 0.1))]
-    result = score(parse_config({"parts": parts}))
+    result = score(parse_evaluation({"parts": parts}))
     assert (result.total, result.grade) == (100.0, "优")
 
 
@@ -192,28 +189,23 @@ def test_default_grade_edges(total, grade):
 @pytest.mark.parametrize(("given", "grade"), [(90, "优"), (89.99, "良"), (60, "中"),
                                             (59.99, "差")])
 def test_grade_edges_through_scoring(given, grade):
-    result = score(parse_config(one_part(ind("m", 100, "manual", score=given))))
+    result = score(parse_evaluation(one_part(ind("m", 100, "manual", score=given))))
     assert (result.total, result.grade) == (given, grade)
 
 
 def test_grades_from_config():
     data = one_part(ind("m", 100, "manual", score=70),
                     grades={"excellent": 85, "pass": 70, "fail": 0})
-    assert score(parse_config(data)).grade == "pass"
+    assert score(parse_evaluation(data)).grade == "pass"
     data["parts"][0]["groups"][0]["indicators"][0]["score"] = 69.99
-    assert score(parse_config(data)).grade == "fail"
+    assert score(parse_evaluation(data)).grade == "fail"
 
 
 # --------------------------------------------------------------------------- the seed
 
 
-def test_docstring_examples():
-    result = doctest.testmod(gridkit.scoring, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
-
-
 def test_seed_scores_99_2_excellent():
-    result = score(load_config(SEED))
+    result = score(load_evaluation(SEED))
     assert (result.total, result.grade) == (99.2, "优")
     assert len(result.indicators) == 17
     assert [(p.name, p.weight, p.score, p.max) for p in result.parts] == [
@@ -221,7 +213,7 @@ def test_seed_scores_99_2_excellent():
     deducted = [i for i in result.indicators if i.deducted]
     assert [(i.name, i.points, i.score) for i in deducted] == [("支出计划完成性", 8, 6.0)]
     assert deducted[0].reason == "因政策调整，该项目实际支出进度与年初支出计划不一致"
-    config = load_config(SEED)
+    config = load_evaluation(SEED)
     assert [len(p.groups) for p in config.parts] == [4, 2]
     assert [[g.name for g in p.groups] for p in config.parts][0] == [
         "绩效目标设置", "预算编制", "组织实施", "绩效评价"]
@@ -300,7 +292,7 @@ def test_yaml_that_breaks_the_loader_is_an_input_error(tmp_path, text):
     config = tmp_path / "bad.yaml"
     config.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match="bad.yaml: not valid YAML"):
-        load_config(config)
+        load_evaluation(config)
     result = run([config])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
 
@@ -313,11 +305,11 @@ def test_html_and_markdown_escape_config_strings():
     data = one_part(ind("m", 100, "manual", score=50, reason="a|b <b>x</b>"), title=evil)
     data["parts"][0]["groups"][0]["indicators"][0]["name"] = evil
     data["parts"][0]["name"] = "<script>alert(1)</script>"
-    result = score(parse_config(data))
-    page = render_html(result)
+    result = score(parse_evaluation(data))
+    page = render_score_html(result)
     assert "<img" not in page and "<script" not in page and "<b>" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
-    md = render_markdown(result)
+    md = render_score_markdown(result)
     assert "<img" not in md and "a\\|b &lt;b&gt;" in md
 
 
@@ -346,7 +338,7 @@ def test_template_scores_from_metrics_json(tmp_path):
     metrics = load_metrics([cov, ev])
     assert metrics.sources["filing_rate"] == [str(cov)]
     assert "rows" in metrics.conflicts  # both files have rows; unused, so harmless
-    result = score(load_config(TEMPLATE), metrics)
+    result = score(load_evaluation(TEMPLATE), metrics)
     by_id = {i.id: i for i in result.indicators}
     assert (by_id["filing_rate"].actual, by_id["filing_rate"].score) == (0.81, 18.0)
     assert by_id["dispatch_timeliness"].score == 18.95  # 20 × 0.9 / 0.95
@@ -360,11 +352,11 @@ def test_template_scores_from_metrics_json(tmp_path):
 
 def test_plain_dict_metrics():
     data = one_part(ind("f", 100, target=0.9, metric="filing_rate"))
-    assert score(parse_config(data), {"filing_rate": 0.9}).total == 100.0
+    assert score(parse_evaluation(data), {"filing_rate": 0.9}).total == 100.0
     with pytest.raises(InputError, match="indicator 'f'.*'filing_rate'.*no metrics given"):
-        score(parse_config(data))
+        score(parse_evaluation(data))
     with pytest.raises(InputError, match="indicator 'f'.*not found in the metrics given"):
-        score(parse_config(data), {"closure_rate": 1.0})
+        score(parse_evaluation(data), {"closure_rate": 1.0})
 
 
 # --------------------------------------------------------------------------- config errors
@@ -442,7 +434,7 @@ def test_config_errors_name_the_indicator_and_exit_2(tmp_path, mutate, message):
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     result = run([path])
     with pytest.raises(InputError, match=message):
-        load_config(path)
+        load_evaluation(path)
     assert result.exit_code == 2
     line = result.output.strip()
     assert line.startswith(f"gridkit: error: {path}: ") and "\n" not in line
@@ -451,10 +443,10 @@ def test_config_errors_name_the_indicator_and_exit_2(tmp_path, mutate, message):
 def test_part_max_defaults_to_100(tmp_path):
     data = seed_data()
     del data["parts"][1]["max"]
-    assert score(parse_config(data)).parts[1].max == 100.0
+    assert score(parse_evaluation(data)).parts[1].max == 100.0
     del data["parts"][1]["groups"][1]
     with pytest.raises(InputError, match="sum to 60, not its maximum 100.*declare 'max: 60'"):
-        parse_config(data)
+        parse_evaluation(data)
 
 
 def test_metric_key_not_found_names_indicator_and_files(tmp_path):
@@ -534,7 +526,7 @@ def test_metrics_class_is_a_plain_mapping():
 
 def test_seed_file_is_untouched_by_scoring():
     before = SEED.read_bytes()
-    score(load_config(SEED))
+    score(load_evaluation(SEED))
     assert SEED.read_bytes() == before
 
 
@@ -550,23 +542,22 @@ def _have(*modules: str) -> bool:
               "gridkit.cli.coverage_cmd", "gridkit.cli.events_cmd"),
     reason="gridkit synth / coverage / events not available yet")
 def test_synth_coverage_events_score_end_to_end(tmp_path):
-    runner = CliRunner()
     city = tmp_path / "city"
-    made = runner.invoke(cli, ["synth", "--out", str(city), "--grids", "200", "--events",
+    made = run_cli(*["synth", "--out", str(city), "--grids", "200", "--events",
                                "2000", "--seed", "3"])
     assert made.exit_code == 0, made.output
-    coverage = runner.invoke(cli, [
+    coverage = run_cli(*[
         "coverage", str(city / "grids.gpkg"), "--filings", str(city / "filings.csv"),
         "--party", str(city / "party.csv"), "--cadres", str(city / "cadres.csv"),
         "--workers", str(city / "workers.csv"), "--format", "json"])
     assert coverage.exit_code == 0, coverage.output
-    events = runner.invoke(cli, ["events", str(city / "grids.gpkg"), str(city / "events.parquet"),
+    events = run_cli(*["events", str(city / "grids.gpkg"), str(city / "events.parquet"),
                                  "--format", "json"])
     assert events.exit_code == 0, events.output
     paths = tmp_path / "coverage.json", tmp_path / "events.json"
     for path, out in zip(paths, (coverage, events)):
         path.write_text(out.stdout, encoding="utf-8")
-    result = runner.invoke(cli, ["score", str(TEMPLATE), "--metrics", str(paths[0]),
+    result = run_cli(*["score", str(TEMPLATE), "--metrics", str(paths[0]),
                                  "--metrics", str(paths[1]), "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -585,7 +576,7 @@ def test_synth_coverage_events_score_end_to_end(tmp_path):
 
 
 def test_template_differs_from_seed_only_in_metric_sources():
-    seed, template = load_config(SEED), load_config(TEMPLATE)
+    seed, template = load_evaluation(SEED), load_evaluation(TEMPLATE)
     assert [i.id for i in seed.indicators] == [i.id for i in template.indicators]
     assert [i.metric for i in template.indicators if i.metric] == [
         "filing_rate", "dispatch_accuracy", "dispatch_timeliness", "closure_rate",

@@ -12,22 +12,16 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import shapely
-from click.testing import CliRunner
+from helpers.cli import run_cli
 from shapely import box
 
-from gridkit.cli import cli
-from gridkit.divisions import DISTRICT_OUTLINES, load_divisions
+from gridkit.codes import load_divisions, serial_order
+from gridkit.data import DISTRICT_OUTLINES
 from gridkit.errors import InputError
-from gridkit.synth import (
-    allocate,
-    bowtie,
-    partition,
-    serial_order,
-    serial_upsets,
-    short_community_name,
-    synthesize,
-    wiggle,
-)
+from gridkit.synth import synthesize
+from gridkit.synth.city import allocate, short_community_name
+from gridkit.synth.defects import bowtie, serial_upsets
+from gridkit.synth.partition import partition, wiggle
 
 METRIC = "EPSG:4547"
 RULES = {
@@ -436,7 +430,7 @@ def test_output_folder_rules(tmp_path):
     out.mkdir()
     synthesize(out, **small)  # an empty folder is fine
     (out / "stale.txt").write_text("old")
-    with pytest.raises(InputError, match="not empty; use --force"):
+    with pytest.raises(InputError, match="not empty; use force=True"):
         synthesize(out, **small)
     (out / "notes").mkdir()
     (out / "notes" / "README.md").write_text("mine")
@@ -455,28 +449,27 @@ def test_output_folder_rules(tmp_path):
 
 
 def test_cli_formats_and_exit_codes(tmp_path):
-    runner = CliRunner()
     base = ["synth", "--districts", "440104", "--grids", "20", "--events", "100"]
-    result = runner.invoke(cli, [*base, "--out", str(tmp_path / "a"), "--format", "json"])
+    result = run_cli(*[*base, "--out", str(tmp_path / "a"), "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["metrics"]["grids"] == 20 and "events.parquet" in data["files"]
-    result = runner.invoke(cli, [*base, "--out", str(tmp_path / "b"), "--format", "csv"])
+    result = run_cli(*[*base, "--out", str(tmp_path / "b"), "--format", "csv"])
     assert result.exit_code == 0 and result.output.startswith("key,value\ngrids,20\n")
-    result = runner.invoke(cli, [*base, "--out", str(tmp_path / "a")])
+    result = run_cli(*[*base, "--out", str(tmp_path / "a")])
     assert result.exit_code == 2 and "--force" in result.output
-    result = runner.invoke(cli, [*base, "--out", str(tmp_path / "a"), "--force", "--lang", "en"])
+    result = run_cli(*[*base, "--out", str(tmp_path / "a"), "--force", "--lang", "en"])
     assert result.exit_code == 0 and "dispatch accuracy" in result.output
-    bad = runner.invoke(cli, ["synth", "--out", str(tmp_path / "c"), "--districts", "440199"])
+    bad = run_cli(*["synth", "--out", str(tmp_path / "c"), "--districts", "440199"])
     assert bad.exit_code == 2 and "440199" in bad.output
-    few = runner.invoke(cli, ["synth", "--out", str(tmp_path / "d"), "--grids", "5"])
+    few = run_cli(*["synth", "--out", str(tmp_path / "d"), "--grids", "5"])
     assert few.exit_code == 2 and "streets" in few.output
-    assert "Example" in runner.invoke(cli, ["synth", "--help"]).output
+    assert "Example" in run_cli(*["synth", "--help"]).output
 
 
 def test_done_when_city_of_2000_grids(tmp_path):
     out = tmp_path / "X"
-    result = CliRunner().invoke(cli, ["synth", "--out", str(out), "--grids", "2000",
+    result = run_cli(*["synth", "--out", str(out), "--grids", "2000",
                                       "--events", "20000", "--seed", "7", "--format", "json"])
     assert result.exit_code == 0, result.output
     truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))

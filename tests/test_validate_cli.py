@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from functools import partial
 
 import pyogrio
 import pytest
-from click.testing import CliRunner
-from test_validate_rules import A, B, cell, code, communities, grids, reference
+from helpers.cli import run_cli
+from helpers.validate_data import A, B, cell, code, communities, grids, reference
 
-from gridkit.cli import cli
 from gridkit.crs import convert_geometries
 from gridkit.validate import RULES
 
@@ -40,8 +40,7 @@ def defective(tmp_path):
     return write(layer, tmp_path / "defective.gpkg")
 
 
-def invoke(*args: str):
-    return CliRunner().invoke(cli, ["validate", *args])
+invoke = partial(run_cli, "validate")
 
 
 def test_clean_layer_exits_0_with_a_chinese_table(files):
@@ -134,7 +133,7 @@ def test_out_is_checked_before_any_work(files, tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["missing.gpkg"], "file not found"),
-    (["GRIDS", "--config", "CONFIG"], "unknown configuration key 'tolerance'"),
+    (["GRIDS", "--config", "CONFIG"], "unknown key 'tolerance'"),
     (["GRIDS", "--communities", "GRIDS"], "community_name"),
     (["GRIDS", "--crs", "nonsense"], "unknown CRS"),
 ])
@@ -230,7 +229,7 @@ def test_layer_of_points_and_empty_layer_exit_2(tmp_path):
 
 
 def test_code_list_with_bom_gbk_or_bad_rows(files, tmp_path):
-    from gridkit.divisions import load_divisions
+    from gridkit.codes import load_divisions
 
     codes = load_divisions()
     codes.to_csv(tmp_path / "bom.csv", index=False, encoding="utf-8-sig")

@@ -7,7 +7,7 @@ and cut into 2 × 2 grids of 100 m × 120 m numbered in reading order:
     A001 A002 | B001 B002
     A003 A004 | B003 B004
 
-The helpers are imported by tests/test_validate_cli.py.
+The layers are built by tests/helpers/validate_data.py.
 """
 
 from __future__ import annotations
@@ -17,62 +17,26 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from helpers.validate_data import (
+    X0,
+    Y0,
+    A,
+    B,
+    H,
+    W,
+    add,
+    cell,
+    code,
+    communities,
+    grids,
+    new_grid,
+    reference,
+)
 from shapely import MultiPolygon, Polygon, box
 
 from gridkit.crs import convert_geometries
 from gridkit.errors import InputError
-from gridkit.validate import RULES, RuleConfig, load_config, validate
-
-A, B = "440104001007", "440104001101"
-X0, Y0 = 500_000.0, 2_560_000.0
-W, H = 100.0, 120.0
-
-
-def cell(col: int, row: int, *, grow: tuple[float, ...] = (0, 0, 0, 0)) -> Polygon:
-    """Grid cell ``col`` 0..3 (west→east), ``row`` 0 (north) or 1.
-
-    ``grow`` moves the west, south, east and north edges outwards (metres).
-    """
-    w, s, e, n = grow
-    x, y = X0 + W * col, Y0 + H * (1 - row)
-    return box(x - w, y - s, x + W + e, y + H + n)
-
-
-def code(comm: str, serial: int) -> str:
-    return f"{comm}{serial:03d}"
-
-
-def grids() -> gpd.GeoDataFrame:
-    """The clean layer: 8 grids, codes in reading order, 300 households each."""
-    rows = []
-    for k, comm in enumerate((A, B)):
-        for serial, (col, row) in enumerate([(0, 0), (1, 0), (0, 1), (1, 1)], start=1):
-            rows.append({"grid_code": code(comm, serial), "grid_name": f"{comm[-3:]}第{serial}网格",
-                         "community_code": comm, "households": 300.0,
-                         "geometry": cell(2 * k + col, row)})
-    return gpd.GeoDataFrame(rows, crs="EPSG:4547")
-
-
-def add(layer: gpd.GeoDataFrame, *rows: dict) -> gpd.GeoDataFrame:
-    """``layer`` with ``rows`` appended."""
-    return pd.concat([layer, gpd.GeoDataFrame(list(rows), crs=layer.crs)], ignore_index=True)
-
-
-def new_grid(comm: str, serial: int, geometry) -> dict:
-    return {"grid_code": code(comm, serial), "grid_name": "x", "community_code": comm,
-            "households": 300.0, "geometry": geometry}
-
-
-def communities() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"community_code": [A, B], "community_name": ["三眼井社区", "德源里社区"]},
-        geometry=[box(X0, Y0, X0 + 2 * W, Y0 + 2 * H), box(X0 + 2 * W, Y0, X0 + 4 * W, Y0 + 2 * H)],
-        crs="EPSG:4547",
-    )
-
-
-def reference() -> gpd.GeoDataFrame:
-    return grids()[["grid_code", "grid_name", "community_code", "geometry"]].copy()
+from gridkit.validate import RULES, RuleConfig, load_rules, validate
 
 
 def run(layer: gpd.GeoDataFrame, *, comm: gpd.GeoDataFrame | None | bool = True,
@@ -530,14 +494,14 @@ def test_config_file(tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text("snap_tolerance_m: 1\narea_min_m2: 10\nseverity:\n  sliver: off\n"
                     "  multipart: error\n", encoding="utf-8")
-    config = load_config(path)
+    config = load_rules(path)
     assert config.snap_tolerance_m == 1.0 and config.area_min_m2 == 10.0
     assert config.severity["sliver"] == "off" and config.severity["multipart"] == "error"
-    assert load_config(None) == RuleConfig()
+    assert load_rules(None) == RuleConfig()
 
 
 @pytest.mark.parametrize("text, message", [
-    ("snap_tolerence_m: 1\n", "unknown configuration key 'snap_tolerence_m'"),
+    ("snap_tolerence_m: 1\n", "unknown key 'snap_tolerence_m'.*did you mean 'snap_tolerance_m'"),
     ("severity:\n  overlapp: error\n", "unknown rule 'overlapp'"),
     ("severity:\n  overlap: fatal\n", "error, warning or off"),
     ("iou_threshold: 2\n", "iou_threshold"),
@@ -551,13 +515,13 @@ def test_bad_config_is_an_input_error(tmp_path, text, message):
     path = tmp_path / "rules.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=message):
-        load_config(path)
+        load_rules(path)
 
 
 def test_unusable_layers_are_input_errors():
     with pytest.raises(InputError, match="community_code"):
         validate(grids().drop(columns="community_code"))
-    with pytest.raises(InputError, match="reference layer lacks column.* grid_code"):
+    with pytest.raises(InputError, match="missing column.*grid_code; the reference layer has"):
         validate(grids(), reference=reference().drop(columns="grid_code"))
     with pytest.raises(InputError, match="CRS"):
         validate(grids().set_crs(None, allow_override=True))

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+from helpers.cli import run_cli
 
-from gridkit.cli import cli
 from gridkit.io import read_layer
 from gridkit.synth import synthesize
 from gridkit.validate import validate
@@ -27,8 +26,8 @@ def defective(tmp_path_factory):
     return folder, truth
 
 
-def run_cli(folder, layer: str) -> dict:
-    result = CliRunner().invoke(cli, [
+def validate_json(folder, layer: str) -> dict:
+    result = run_cli(*[
         "validate", str(folder / layer), "--communities", str(folder / "communities.gpkg"),
         "--reference", str(folder / "reference.gpkg"), "--format", "json", "--lang", "en"])
     assert result.exit_code == 1, result.output
@@ -37,7 +36,7 @@ def run_cli(folder, layer: str) -> dict:
 
 def test_every_defect_is_found_and_no_error_on_clean_grids(defective):
     folder, truth = defective
-    findings = run_cli(folder, "grids.gpkg")["findings"]
+    findings = validate_json(folder, "grids.gpkg")["findings"]
     defects = [d for d in truth["defects"] if d["rule"] != "layer_offset"]
     assert len({d["rule"] for d in defects}) == 19  # every rule but layer_offset
     missed = [d for d in defects
@@ -52,7 +51,7 @@ def test_every_defect_is_found_and_no_error_on_clean_grids(defective):
 def test_gcj02_copy_is_a_layer_offset(defective):
     folder, truth = defective
     (entry,) = [d for d in truth["defects"] if d["rule"] == "layer_offset"]
-    findings = run_cli(folder, entry["file"])["findings"]
+    findings = validate_json(folder, entry["file"])["findings"]
     offsets = [f for f in findings if f["rule"] == "layer_offset"]
     assert len(offsets) == 1 and offsets[0]["offset_crs"] == entry["crs"] == "gcj02"
     touched = {c for d in truth["defects"] for c in d["grid_codes"]}

@@ -16,6 +16,8 @@ import click
 from gridkit import __version__
 from gridkit.errors import InputError
 
+__all__ = ["COMMANDS", "LazyGroup", "cli", "main"]
+
 COMMANDS = {
     "synth": "Build a synthetic Guangzhou-like data set with known defects.",
     "validate": "Check grid division, coding and map publication (划分、编码、上图).",
@@ -26,7 +28,7 @@ COMMANDS = {
     "report": "Write the HTML evaluation report with tables and maps.",
     "fix": "Repair overlaps, gaps and other division findings of a grid layer (修复).",
     "diff": "Classify the changes between two versions of a grid layer (网格调整).",
-    "demo": "Run the whole pipeline on the embedded sample in data/sample.",
+    "demo": "Run the whole pipeline on the sample packaged in gridkit/data/sample.",
 }
 
 
@@ -55,7 +57,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as exc:
-            click.echo(f"gridkit: error: {exc}", err=True)
+            click.echo(f"gridkit: error: {exc.cli_message()}", err=True)
             ctx.exit(2)
 
 
@@ -68,7 +70,7 @@ def cli() -> None:
 
     \b
     Example:
-      gridkit demo                      # whole pipeline on data/sample
+      gridkit demo                      # whole pipeline on the packaged sample
       gridkit validate grids.gpkg --communities communities.gpkg \
         --reference reference.gpkg
     """

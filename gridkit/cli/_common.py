@@ -15,8 +15,15 @@ from typing import Any
 
 import click
 
+from gridkit.crs import DEFAULT_METRIC_CRS
 from gridkit.errors import InputError
 from gridkit.i18n import DEFAULT_LANG, LANGS
+
+__all__ = [
+    "column_option", "crs_option", "display_width", "force_option", "format_option",
+    "lang_option", "layer_option", "metric_crs_option", "parse_column_overrides",
+    "progress_enabled", "render_table", "to_csv", "to_json",
+]
 
 format_option = click.option(
     "--format",
@@ -43,7 +50,7 @@ crs_option = click.option(
 )
 metric_crs_option = click.option(
     "--metric-crs",
-    default="EPSG:4547",
+    default=DEFAULT_METRIC_CRS,
     show_default=True,
     help="Metric CRS for areas and distances (EPSG:4547: CGCS2000 3-degree GK CM 114E, Guangzhou).",
 )

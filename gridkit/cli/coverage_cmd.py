@@ -17,8 +17,8 @@ from gridkit.cli._common import (
     layer_option,
 )
 from gridkit.cli._rollup import by_option, codes_option, column_overrides, render
+from gridkit.codes import code_names, load_divisions
 from gridkit.coverage import ROSTERS, compute_coverage
-from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer, read_table

@@ -1,8 +1,6 @@
-"""``gridkit demo``: the whole pipeline on the shipped sample (data/sample)."""
+"""``gridkit demo``: the whole pipeline on the shipped sample (gridkit/data/sample)."""
 
 from __future__ import annotations
-
-__all__ = ["command"]
 
 from pathlib import Path
 
@@ -11,11 +9,12 @@ import click
 from gridkit.cli._common import force_option, format_option, lang_option
 from gridkit.cli._maps import basemap_option, check_basemap, offline_option
 from gridkit.cli.report_cmd import echo_result
-from gridkit.divisions import DATA_DIR
-from gridkit.errors import InputError
+from gridkit.data import SAMPLE_DIR
 from gridkit.report import write_report
 
-SAMPLE_PROJECT = DATA_DIR / "sample" / "project.yaml"
+__all__ = ["DEFAULT_OUT", "SAMPLE_PROJECT", "command"]
+
+SAMPLE_PROJECT = SAMPLE_DIR / "project.yaml"
 DEFAULT_OUT = "maps"
 
 
@@ -32,7 +31,7 @@ DEFAULT_OUT = "maps"
 @format_option
 def command(out: str, offline: bool, basemap: str | None, png: bool, lang: str, force: bool,
             fmt: str) -> None:
-    """Run validate, coverage, events, score, maps and report on data/sample.
+    """Run validate, coverage, events, score, maps and report on the packaged sample.
 
     The sample is a synthetic part of Guangzhou (gridkit synth) with injected
     defects: the validation errors it finds are the point of the demo, not a
@@ -44,9 +43,6 @@ def command(out: str, offline: bool, basemap: str | None, png: bool, lang: str, 
       gridkit demo                      # then open maps/report.html
       gridkit demo --out /tmp/demo --online --basemap amap --png
     """
-    if not SAMPLE_PROJECT.exists():
-        raise InputError("the sample project is missing (a source checkout has it)",
-                         path=SAMPLE_PROJECT)
     check_basemap(basemap, offline)
     # maps/ is where the demo writes by default: running it again must just work.
     source = click.get_current_context().get_parameter_source("out")

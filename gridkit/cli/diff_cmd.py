@@ -21,7 +21,7 @@ from gridkit.diff import CHANGE_NAMES_ZH, DiffResult, diff, refile_list
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import check_writable, parse_datetimes, read_layer, read_table
-from gridkit.validate import load_config
+from gridkit.validate import load_rules
 
 __all__ = ["CSV_COLUMNS", "command", "render", "render_text"]
 
@@ -127,7 +127,7 @@ def command(old: str, new: str, filings_path: str | None, changed_on: str | None
             raise InputError("--out must be a .gpkg or .csv file", path=out)
         check_writable(out, force, inputs=(old, new, filings_path, config_path), folder=False)
     since = _date(changed_on) if changed_on else None
-    config = load_config(config_path)
+    config = load_rules(config_path)
     result = diff(read_layer(old, "grids"), read_layer(new, "grids"), config,
                   metric_crs=metric_crs)
     if filings_path:

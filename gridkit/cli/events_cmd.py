@@ -19,7 +19,7 @@ from gridkit.cli._common import (
     progress_enabled,
 )
 from gridkit.cli._rollup import by_option, codes_option, column_overrides, render
-from gridkit.divisions import code_names, load_divisions
+from gridkit.codes import code_names, load_divisions
 from gridkit.errors import InputError
 from gridkit.events import (
     BAD_ROWS,

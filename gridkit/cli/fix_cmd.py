@@ -27,7 +27,7 @@ from gridkit.errors import InputError
 from gridkit.fix import CHANGE_NAMES_ZH, CHANGES, OVERLAP_RULES, FixResult, fix
 from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer, resolve_columns
-from gridkit.validate import load_config
+from gridkit.validate import load_rules
 
 #: Columns of the change log CSV and of ``--format csv``.
 LOG_COLUMNS = ("grid_code", "community_code", "changes", "merged_into", "area_before_m2",
@@ -123,7 +123,7 @@ def command(grids: str, communities_path: str, out: str, reference_path: str | N
         + ([paths["renumber"]] if renumber else [])
     for target in targets:
         check_writable(target, force, inputs=inputs, folder=False)
-    config = load_config(config_path)
+    config = load_rules(config_path)
     overrides = parse_column_overrides(columns)
     layer_gdf = read_layer(grids, "grids", columns=overrides, crs=crs_spec, layer=layer)
     communities = read_layer(communities_path, "communities")

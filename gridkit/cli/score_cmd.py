@@ -13,14 +13,16 @@ from gridkit.scoring import (
     ScoreResult,
     headers,
     indicator_rows,
-    load_config,
+    load_evaluation,
     load_metrics,
     part_rows,
-    render_html,
-    render_markdown,
+    render_score_html,
+    render_score_markdown,
     score,
     summary_line,
 )
+
+__all__ = ["CSV_COLUMNS", "FORMATS", "command", "csv_rows", "render", "render_text"]
 
 FORMATS = ("table", "json", "csv", "markdown", "html")
 #: Columns of ``--format csv``: one row per indicator, then one per part
@@ -62,9 +64,9 @@ def render(result: ScoreResult, fmt: str, lang: str) -> str:
     if fmt == "csv":
         return to_csv(csv_rows(result), CSV_COLUMNS)
     if fmt == "markdown":
-        return render_markdown(result, lang)
+        return render_score_markdown(result, lang)
     if fmt == "html":
-        return render_html(result, lang)
+        return render_score_html(result, lang)
     return render_text(result, lang)
 
 
@@ -84,20 +86,20 @@ def command(config: str, metrics_paths: tuple[str, ...], fmt: str, lang: str, ou
             force: bool) -> None:
     """Score and grade the performance evaluation (绩效评价) from an indicator tree.
 
-    CONFIG is a YAML indicator tree (see data/evaluation-2023.yaml):
+    CONFIG is a YAML indicator tree (see gridkit/data/evaluation-2023.yaml):
     parts with a weight, groups, indicators scored manual, positive,
     reverse, qualitative or equal. Indicators with `metric:` take their
     actual value from the --metrics JSON files.
 
     \b
     Example:
-      gridkit score data/evaluation-2023.yaml            # 99.2, 优
-      gridkit score data/evaluation-template.yaml \\
+      gridkit score gridkit/data/evaluation-2023.yaml            # 99.2, 优
+      gridkit score gridkit/data/evaluation-template.yaml \\
         --metrics coverage.json --metrics events.json --format json
     """
     if out is not None:
         check_writable(out, force, inputs=(config, *metrics_paths), folder=False)
-    result = score(load_config(config), load_metrics(metrics_paths))
+    result = score(load_evaluation(config), load_metrics(metrics_paths))
     text = render(result, fmt, lang)
     if out is None:
         click.echo(text, nl=False)

@@ -21,7 +21,7 @@ from gridkit.cli._common import (
     to_csv,
     to_json,
 )
-from gridkit.divisions import load_divisions
+from gridkit.codes import load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer
@@ -31,9 +31,11 @@ from gridkit.io.postgis import (
     is_postgis_uri,
     write_findings_postgis,
 )
-from gridkit.validate import ValidationResult, load_config, validate
-from gridkit.validate.config import RULE_NAMES_ZH
+from gridkit.validate import ValidationResult, load_rules, validate
+from gridkit.validate.config import RULE_NAMES_ZH, RULES
 from gridkit.validate.core import EXTRA_KEYS
+
+__all__ = ["CSV_COLUMNS", "EXAMPLES", "command", "csv_rows", "render", "render_text"]
 
 #: Columns of ``--format csv``: one row per finding (grid codes joined with ``;``).
 CSV_COLUMNS = ("rule", "severity", "grid_codes", "area_m2", "message", "wkt", *EXTRA_KEYS)
@@ -157,14 +159,14 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
           --out postgresql://gk@db.example/city --out-schema gridkit_check
     """
     if out and is_postgis_uri(out):
-        check_findings_target(out, out_schema, force)
+        check_findings_target(out, out_schema, RULES, force)
     elif out:
         if Path(out).suffix.lower() != ".gpkg":
             raise InputError("--out must be a .gpkg file (a GeoPackage, one layer per rule)",
                              path=out)
         check_writable(out, force, inputs=(grids, communities_path, reference_path, codes_path,
                                            config_path), folder=False)
-    config = load_config(config_path)
+    config = load_rules(config_path)
     layer = read_layer(grids, "grids", columns=parse_column_overrides(columns), crs=crs_spec,
                        layer=layer)
     communities = read_layer(communities_path, "communities") if communities_path else None

@@ -57,11 +57,12 @@ import pyarrow.compute as pc
 import shapely
 
 from gridkit.crs import (
+    CoordinateTally,
     CrsSpec,
-    check_coordinate_counts,
     check_coordinates,
     convert_coordinates,
-    coordinate_problems,
+    coordinate_masks,
+    majority_problem,
     parse_crs,
     valid_coordinate_mask,
 )
@@ -476,7 +477,7 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
                 "dispatched_without_report_time": is_dispatched & reported.isna().to_numpy(),
                 "assigned_grid_unknown": unknown_assigned}
     problems.update({f"_{kind}": mask
-                     for kind, mask in coordinate_problems(lon, lat, params.crs).items()})
+                     for kind, mask in coordinate_masks(lon, lat, params.crs).items()})
     chunk_findings = {}
     for kind, mask in problems.items():
         if kind == "_usable":  # a count only
@@ -590,7 +591,7 @@ def check_totals(total: EventCounts, grids: EventGrids, crs: CrsSpec, path=None)
 
     Such events would otherwise all be counted as unlocatable or outside; a few
     of them are (an outlier is not a wrong CRS). Decided on the counts of the
-    whole file (by :func:`gridkit.crs.check_coordinate_counts`, the check layers
+    whole file (by :func:`gridkit.crs.majority_problem`, the check layers
     get too), before an output is committed.
 
     Raises
@@ -601,10 +602,12 @@ def check_totals(total: EventCounts, grids: EventGrids, crs: CrsSpec, path=None)
     found = {kind[1:]: value for kind, value in total.findings.items()
              if kind.startswith("_")}
     usable = found.pop("usable", (0, []))[0]
-    check_coordinate_counts(
+    tally = CoordinateTally(
         usable, {kind: count for kind, (count, _) in found.items()},
-        {kind: (e[0]["row"], e[0]["lon"], e[0]["lat"]) for kind, (_, e) in found.items() if e},
-        crs, path=path)
+        {kind: (e[0]["row"], e[0]["lon"], e[0]["lat"]) for kind, (_, e) in found.items() if e})
+    problem = majority_problem(tally, crs, axes=("lon", "lat"))
+    if problem is not None:
+        raise problem.error(path)
     if usable and not _overlap(total.extent, grids.bounds):
         raise InputError(f"the events and the grids do not overlap: "
                          f"{_extents(total, grids, 'en')}; are both in the coordinate system "

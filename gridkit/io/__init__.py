@@ -3,10 +3,12 @@
 Loaders (:func:`read_layer`, :func:`read_table`, :func:`read_events_chunks`)
 rename columns to the canonical names through :data:`ALIASES`
 (``docs/aliases.md``) and type the values (:func:`parse_datetimes`, ...);
-:func:`read_yaml` reads rules, scoring and project files safely.
+:func:`require_columns` is the one missing-column check; :func:`read_yaml` reads
+rules, scoring and project files safely (see :mod:`gridkit.config`).
 """
 
 from gridkit.io.aliases import ALIASES, REQUIRED, resolve_columns
+from gridkit.io.columns import require_columns
 from gridkit.io.read import (
     parquet_row_ranges,
     read_events_chunks,
@@ -33,5 +35,6 @@ __all__ = [
     "read_layer",
     "read_table",
     "read_yaml",
+    "require_columns",
     "resolve_columns",
 ]

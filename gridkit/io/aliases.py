@@ -22,6 +22,13 @@ from dataclasses import dataclass
 
 from gridkit.errors import InputError
 
+__all__ = [
+    "ALIASES", "BOOL_COLUMNS", "BOOL_VALUES", "CODE_COLUMNS", "DATETIME_COLUMNS", "DBF_ENCODING",
+    "DBF_ENCODINGS", "DBF_NAME_BYTES", "KINDS", "LAYER_KINDS", "NUMBER_COLUMNS", "REQUIRED",
+    "TABLE_KINDS", "VALUE_MAPS", "ColumnMapping", "ValueMap", "aliases_markdown", "match_key",
+    "rename_columns", "resolve_columns", "selected_columns",
+]
+
 LAYER_KINDS = ("grids", "communities", "reference")
 TABLE_KINDS = ("filings", "party", "cadres", "workers", "events")
 KINDS = LAYER_KINDS + TABLE_KINDS
@@ -243,6 +250,25 @@ def rename_columns(frame, mapping: Mapping[object, str]):
     for extra, first in getattr(mapping, "copies", {}).items():
         out[extra] = out[first]
     return out
+
+
+def selected_columns(mapping: Mapping[object, str], names: Iterable[object],
+                     wanted: frozenset[str] | None) -> list | None:
+    """Source columns to read: those whose canonical name is ``wanted`` (None: all).
+
+    A source column filling several roles (:class:`ColumnMapping` copies) is
+    read when one of them is wanted.
+
+    Examples
+    --------
+    >>> selected_columns({"经度": "lon", "纬度": "lat"}, ["经度", "纬度", "x"], frozenset({"lon"}))
+    ['经度']
+    """
+    if wanted is None:
+        return None
+    wanted = wanted | {first for extra, first in getattr(mapping, "copies", {}).items()
+                       if extra in wanted}
+    return [name for name in names if mapping.get(name, name) in wanted]
 
 
 def resolve_columns(

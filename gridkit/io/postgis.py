@@ -316,8 +316,7 @@ def read_postgis_chunks(uri: str, chunk_rows: int, wanted: Iterable[str] | None,
     (source name, ``{source: canonical}``, chunks of raw rows). The header is
     checked here, before any rows are read; chunks are indexed by record number.
     """
-    from gridkit.io.aliases import resolve_columns
-    from gridkit.io.read import _selected
+    from gridkit.io.aliases import resolve_columns, selected_columns
 
     target = _parse(uri)
     with _connection(target) as conn:
@@ -327,7 +326,7 @@ def read_postgis_chunks(uri: str, chunk_rows: int, wanted: Iterable[str] | None,
                                           "attisdropped ORDER BY attnum",
                                     {"name": _quoted(conn, table)})]
     mapping = resolve_columns(names, "events", columns, path=str(target))
-    selected = _selected(mapping, names, None if wanted is None else frozenset(wanted))
+    selected = selected_columns(mapping, names, None if wanted is None else frozenset(wanted))
 
     def chunks() -> Iterator[pd.DataFrame]:
         with _connection(target) as conn:
@@ -376,17 +375,16 @@ def _check_tables(conn: Connection, target: _Target, schema: str, names: Iterabl
     return ours
 
 
-def check_findings_target(uri: str, schema: str, force: bool) -> None:
+def check_findings_target(uri: str, schema: str, rules: Iterable[str],
+                          force: bool) -> None:
     """Fail early (before validating) when ``--out`` could not be written.
 
-    Connects, and refuses a schema holding tables of the findings' names that
-    gridkit did not write, or earlier findings without ``force``.
+    Connects, and refuses a schema holding tables named after ``rules`` (or the
+    summary) that gridkit did not write, or earlier findings without ``force``.
     """
-    from gridkit.validate.config import RULES
-
     target = _parse(uri)
     with _connection(target) as conn:
-        _check_tables(conn, target, schema, (*RULES, _SUMMARY), force)
+        _check_tables(conn, target, schema, (*rules, _SUMMARY), force)
 
 
 def _write_layer(conn: Connection, layer: gpd.GeoDataFrame, schema: str, name: str) -> None:

@@ -23,9 +23,20 @@ from pyogrio.errors import DataLayerError, DataSourceError, FieldError, Geometry
 
 from gridkit.crs import CrsSpec, assign_crs
 from gridkit.errors import InputError
-from gridkit.io.aliases import LAYER_KINDS, TABLE_KINDS, rename_columns, resolve_columns
+from gridkit.io.aliases import (
+    LAYER_KINDS,
+    TABLE_KINDS,
+    rename_columns,
+    resolve_columns,
+    selected_columns,
+)
 from gridkit.io.postgis import is_postgis_uri
 from gridkit.io.values import convert_columns
+
+__all__ = [
+    "LAYER_SUFFIXES", "TABLE_SUFFIXES", "TEXT_ENCODINGS", "parquet_row_ranges",
+    "read_events_chunks", "read_events_rows", "read_layer", "read_table", "sniff_text_encoding",
+]
 
 LAYER_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet")
 TABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".parquet")
@@ -36,8 +47,8 @@ TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 _GB_FAMILY = {"gbk", "gb2312", "cp936", "gb18030"}
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8", "gb18030": "GBK/GB18030"}
 _SNIFF_BYTES = 1 << 20
-_NO_CRS = ("has no coordinate reference system; pass --crs 4490 (CGCS2000), 4326, 4547 "
-           "or gcj02/bd09")
+_NO_CRS = "has no coordinate reference system"
+_NO_CRS_HINT = "pass {option} (CGCS2000), 4326, 4547 or gcj02/bd09"
 
 
 def _existing(path: str | os.PathLike, suffixes: tuple[str, ...], what: str) -> Path:
@@ -237,8 +248,9 @@ def read_layer(
 
     Examples
     --------
-    >>> grids = read_layer("grids.gpkg", crs="4490")  # doctest: +SKIP
-    >>> grids[["grid_code", "grid_name", "community_code"]].dtypes.tolist()  # doctest: +SKIP
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> grids = read_layer(SAMPLE_DIR / "grids.gpkg", crs="4490")
+    >>> grids[["grid_code", "grid_name", "community_code"]].dtypes.tolist()
     [<StringDtype(na_value=nan)>, <StringDtype(na_value=nan)>, <StringDtype(na_value=nan)>]
     """
     _check_kind(kind, LAYER_KINDS)
@@ -262,7 +274,7 @@ def read_layer(
                               dbf=str(path).lower().endswith(".shp"), required=required)
     gdf = convert_columns(rename_columns(gdf, mapping), kind, path=path)
     if crs is None and gdf.crs is None:
-        raise InputError(_NO_CRS, path=path)
+        raise InputError(_NO_CRS, path=path, hint=_NO_CRS_HINT, option=("crs", 4490))
     gdf = assign_crs(gdf, crs, path=path)
     _check_polygons(gdf, path)
     gdf.attrs["source_path"] = str(path)
@@ -369,8 +381,9 @@ def read_table(
 
     Examples
     --------
-    >>> workers = read_table("workers.xlsx", "workers", sheet="网格员")  # doctest: +SKIP
-    >>> workers["kind"].unique().tolist()  # doctest: +SKIP
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> workers = read_table(SAMPLE_DIR / "workers.csv", "workers")
+    >>> sorted(workers["kind"].unique().tolist())
     ['full_time', 'part_time']
     """
     _check_kind(kind, TABLE_KINDS)
@@ -397,7 +410,7 @@ def _open_parquet(path: Path, columns: Mapping[str, str] | None,
         raise InputError(f"cannot read as Parquet: {exc}", path=path) from None
     names = parquet.schema_arrow.names
     mapping = resolve_columns(names, "events", columns, path=path)
-    return parquet, mapping, _selected(mapping, names, wanted)
+    return parquet, mapping, selected_columns(mapping, names, wanted)
 
 
 def _canonical_events(frame: pd.DataFrame, start: int, mapping: Mapping[object, str],
@@ -435,8 +448,9 @@ def parquet_row_ranges(path: str | os.PathLike, rows_per_part: int) -> list[tupl
 
     Examples
     --------
-    >>> parquet_row_ranges("events.parquet", 1_000_000)[:2]  # doctest: +SKIP
-    [(0, 1000000), (1000000, 2000000)]
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> parquet_row_ranges(SAMPLE_DIR / "events.parquet", 10_000)
+    [(0, 10000), (10000, 20000), (20000, 30000)]
     """
     path = _existing(path, (".parquet",), "Parquet file")
     parquet, _, _ = _open_parquet(path, None, None)
@@ -473,9 +487,10 @@ def read_events_rows(
 
     Examples
     --------
-    >>> part = read_events_rows("events.parquet", 1_000_000, 2_000_000)  # doctest: +SKIP
-    >>> part.index[0]  # doctest: +SKIP
-    1000000
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> part = read_events_rows(SAMPLE_DIR / "events.parquet", 20_000, 20_005)
+    >>> part.index.tolist()
+    [20000, 20001, 20002, 20003, 20004]
     """
     path = _existing(path, (".parquet",), "Parquet file")
     wanted = None if select is None else frozenset(select)
@@ -507,7 +522,7 @@ def _csv_chunks(path: Path, columns: Mapping[str, str] | None,
     try:
         header = pd.read_csv(path, nrows=0, **options)
         mapping = resolve_columns(header.columns, "events", columns, path=path)
-        selected = _selected(mapping, header.columns, wanted)
+        selected = selected_columns(mapping, header.columns, wanted)
         if selected is not None:
             options["usecols"] = selected
         with pd.read_csv(path, chunksize=chunk_rows, **options) as reader:
@@ -565,7 +580,9 @@ def read_events_chunks(
 
     Examples
     --------
-    >>> total = sum(len(c) for c in read_events_chunks("events.parquet"))  # doctest: +SKIP
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> sum(len(c) for c in read_events_chunks(SAMPLE_DIR / "events.parquet", chunk_rows=7_000))
+    30000
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
@@ -589,14 +606,3 @@ def read_events_chunks(
             table = table[[c for c in table.columns if c in wanted]]
         for start in range(0, max(len(table), 1), chunk_rows):
             yield table.iloc[start:start + chunk_rows]
-
-
-def _selected(mapping: Mapping[object, str], names: Iterable[object],
-              wanted: frozenset[str] | None) -> list | None:
-    """Source columns to read: those whose canonical name is wanted (None: all)."""
-    if wanted is None:
-        return None
-    # a source column filling several roles is read when one of them is wanted
-    wanted = wanted | {first for extra, first in getattr(mapping, "copies", {}).items()
-                       if extra in wanted}
-    return [name for name in names if mapping.get(name, name) in wanted]

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from gridkit.errors import InputError
 
+__all__ = ["atomic_output", "check_writable"]
+
 
 def _clobbers(path: Path, source: Path) -> bool:
     """Whether writing ``path`` would destroy the input ``source``: the same file, a
@@ -41,7 +43,8 @@ def check_writable(path: str | os.PathLike, force: bool = False, *,
     if path.is_dir() and not folder:
         raise InputError("output is a folder; give a file name", path=path)
     if path.exists() and not force:
-        raise InputError("output exists; use --force to overwrite it", path=path)
+        raise InputError("output exists", path=path, hint="use {option} to overwrite it",
+                         option=("force", True))
     if path.parent and not path.parent.exists():
         raise InputError("output folder does not exist", path=path.parent)
     return path
@@ -57,8 +60,12 @@ def atomic_output(path: str | os.PathLike, force: bool = False) -> Iterator[Path
 
     Examples
     --------
-    >>> with atomic_output("findings.gpkg", force=True) as tmp:  # doctest: +SKIP
-    ...     gdf.to_file(tmp, layer="overlap")
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> with atomic_output(out) as tmp:
+    ...     _ = tmp.write_text("网格", encoding="utf-8")
+    >>> out.read_text(encoding="utf-8")
+    '网格'
     """
     path = check_writable(path, force)
     tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))

@@ -14,6 +14,8 @@ import yaml
 
 from gridkit.errors import InputError
 
+__all__ = ["read_yaml"]
+
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
@@ -40,7 +42,8 @@ def read_yaml(path: str | os.PathLike, what: str) -> object:
 
     Examples
     --------
-    >>> read_yaml("data/evaluation-2023.yaml", "config")["grades"]  # doctest: +SKIP
+    >>> from gridkit.data import data_path
+    >>> read_yaml(data_path("evaluation-2023.yaml"), "config")["grades"]
     {'优': 90, '良': 80, '中': 60}
     """
     path = Path(path)

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gridkit.codes import code_names, load_divisions
 from gridkit.crs import DEFAULT_METRIC_CRS, to_metric
-from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io.findings import findings_frame

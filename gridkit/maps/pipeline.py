@@ -32,9 +32,9 @@ from typing import Any
 
 import geopandas as gpd
 
+from gridkit.codes import load_divisions
 from gridkit.coverage import ROSTERS, compute_coverage
 from gridkit.crs import DEFAULT_METRIC_CRS
-from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
 from gridkit.events import DEFAULT_SLA_HOURS, EventParams, compute_events
 from gridkit.io import read_layer, read_table
@@ -46,7 +46,7 @@ from gridkit.maps.builders import (
     names_lookup,
 )
 from gridkit.maps.model import DEFAULT_TOLERANCE_M, GridMap
-from gridkit.validate import load_config, validate
+from gridkit.validate import load_rules, validate
 
 PathLike = str | os.PathLike
 
@@ -98,7 +98,7 @@ def findings_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, *,
     else:
         reference_layer = read_layer(reference, "reference") if reference else None
         divisions = load_divisions(codes) if codes else None
-        found = validate(grids, communities, reference_layer, divisions, load_config(rules),
+        found = validate(grids, communities, reference_layer, divisions, load_rules(rules),
                          settings.lang, metric_crs=settings.metric_crs).findings
     return findings_map(grids, found, **settings.builder_options())
 

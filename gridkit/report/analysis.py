@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
+from gridkit.codes import load_divisions
 from gridkit.coverage import ROSTERS, CoverageResult, compute_coverage
-from gridkit.divisions import load_divisions
 from gridkit.events import (
     EventGrids,
     EventParams,
@@ -24,9 +24,8 @@ from gridkit.io.postgis import source_name
 from gridkit.maps import GridMap, coverage_map, events_map, findings_map, grids_map, names_lookup
 from gridkit.metrics import mapped_metrics
 from gridkit.report.project import Project
-from gridkit.scoring import ScoreResult, load_config, score
-from gridkit.validate import ValidationResult, validate
-from gridkit.validate import load_config as load_rules
+from gridkit.scoring import ScoreResult, load_evaluation, score
+from gridkit.validate import ValidationResult, load_rules, validate
 
 #: Report levels of the coverage and work-order tables.
 TABLE_LEVELS = ("district", "street")
@@ -83,7 +82,7 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
                            for level in ("grid", *TABLE_LEVELS)}
         analysis.event_points = orders[["lon", "lat"]]
     if "evaluation" in inputs:
-        config = load_config(inputs["evaluation"])
+        config = load_evaluation(inputs["evaluation"])
         records["evaluation"] = len(config.indicators)
         metrics = dict(coverage["district"].metrics)
         if analysis.events:

@@ -26,16 +26,15 @@ from __future__ import annotations
 __all__ = ["INPUTS", "SETTINGS", "Project", "load_project"]
 
 import datetime as dt
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from gridkit.config import load_config_file
 from gridkit.crs import DEFAULT_METRIC_CRS, parse_crs
 from gridkit.errors import InputError
 from gridkit.events import DEFAULT_SLA_HOURS, resolve_period_end
 from gridkit.io.postgis import is_postgis_uri
-from gridkit.io.yamlfile import read_yaml
 from gridkit.maps import DEFAULT_TOLERANCE_M
 
 #: Input files a project may name, in the order of the data-source table.
@@ -77,18 +76,15 @@ def load_project(path: str | os.PathLike) -> Project:
 
     Examples
     --------
-    >>> p = load_project("data/sample/project.yaml")  # doctest: +SKIP
-    >>> sorted(p.inputs)[:3]  # doctest: +SKIP
+    >>> from gridkit.data import data_path
+    >>> p = load_project(data_path("sample", "project.yaml"))
+    >>> sorted(p.inputs)[:3]
     ['cadres', 'codes', 'communities']
     """
     path = Path(path)
-    data = read_yaml(path, "project file")
-    if not isinstance(data, dict):
-        raise InputError("a project file must be a YAML mapping (key: value)", path=path)
-    unknown = [k for k in data if k not in INPUTS and k not in SETTINGS]
-    if unknown:
-        raise InputError(f"unknown key {unknown[0]!r}; known: {', '.join([*INPUTS, *SETTINGS])}",
-                         path=path)
+    top = load_config_file(path, "project file")
+    top.check_keys([*INPUTS, *SETTINGS])
+    data = top.data
     if not data.get("grids"):
         raise InputError("the project names no 'grids' layer", path=path)
     inputs = {}
@@ -101,15 +97,8 @@ def load_project(path: str | os.PathLike) -> Project:
                 raise InputError(f"{key}: {data[key]} not found (paths are relative to the "
                                  f"project file)", path=path)
             inputs[key] = target
-    numbers = {}
-    for key, default in (("dispatch_sla", DEFAULT_SLA_HOURS), ("tolerance_m", DEFAULT_TOLERANCE_M)):
-        value = data.get(key, default)
-        try:
-            numbers[key] = float(value)
-        except (TypeError, ValueError):
-            numbers[key] = math.nan
-        if isinstance(value, bool) or not math.isfinite(numbers[key]) or numbers[key] < 0:
-            raise InputError(f"{key} must be a number ≥ 0, got {value!r}", path=path)
+    numbers = {key: float(top.number(key, default=default, minimum=0)) for key, default in
+               (("dispatch_sla", DEFAULT_SLA_HOURS), ("tolerance_m", DEFAULT_TOLERANCE_M))}
     period_end = data.get("period_end")
     if isinstance(period_end, dt.datetime):  # YAML's own timestamp: read as the CLI reads it
         period_end = period_end.isoformat(sep=" ")

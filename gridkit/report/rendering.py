@@ -25,7 +25,7 @@ from gridkit.io.postgis import is_postgis_uri, source_name
 from gridkit.maps import human_size
 from gridkit.metrics import METRICS, format_value, label, table_columns
 from gridkit.report.analysis import Analysis
-from gridkit.scoring import render_html as score_html
+from gridkit.scoring import render_score_html as score_html
 from gridkit.validate import ValidationResult
 from gridkit.validate.config import RULE_NAMES_ZH
 

@@ -14,7 +14,7 @@ Examples
 {'invalid_geometry': 0, 'empty_geometry': 0, 'overlap': 3, ...}
 """
 
-from gridkit.validate.config import RULES, RuleConfig, load_config
+from gridkit.validate.config import RULES, RuleConfig, load_rules
 from gridkit.validate.core import ValidationResult, validate
 
-__all__ = ["RULES", "RuleConfig", "ValidationResult", "load_config", "validate"]
+__all__ = ["RULES", "RuleConfig", "ValidationResult", "load_rules", "validate"]

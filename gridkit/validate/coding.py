@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridkit.synth import serial_order
+from gridkit.codes import serial_order
 from gridkit.validate.base import (
     Context,
     Skipped,
@@ -127,7 +127,7 @@ def code_unknown_community(ctx: Context) -> pd.DataFrame:
 def code_serial_order(ctx: Context) -> pd.DataFrame:
     """Communities whose serials are not numbered west→east, north→south.
 
-    The expected numbering is :func:`gridkit.synth.serial_order` (reading
+    The expected numbering is :func:`gridkit.codes.serial_order` (reading
     order of the grid centroids, rows one mean grid high); a community is
     numbered correctly when ordering its grids by serial gives that order.
     One finding per community, naming the grids whose serial is out of place.

@@ -29,15 +29,13 @@ community part).
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
+from gridkit.config import ConfigSection, load_config_file
 from gridkit.errors import InputError
-from gridkit.io.yamlfile import read_yaml
 
 #: Rule ids in the order of SPEC §7 (findings are sorted in this order).
 RULES: tuple[str, ...] = (
@@ -110,10 +108,10 @@ class RuleConfig:
     >>> cfg = RuleConfig.from_mapping({"iou_threshold": 0.9, "severity": {"multipart": "error"}})
     >>> cfg.iou_threshold, cfg.severity["multipart"], cfg.severity["sliver"]
     (0.9, 'error', 'warning')
-    >>> RuleConfig.from_mapping({"iou": 0.9})
+    >>> RuleConfig.from_mapping({"iou_treshold": 0.9})
     Traceback (most recent call last):
     ...
-    gridkit.errors.InputError: unknown configuration key 'iou'; known keys: snap_tolerance_m, ...
+    gridkit.errors.InputError: unknown key 'iou_treshold' (allowed: ...); did you mean 'iou_thr...'?
     """
 
     snap_tolerance_m: float = 0.5
@@ -140,13 +138,8 @@ class RuleConfig:
     def from_mapping(cls, values: dict[str, Any] | None, *, path: str | None = None) -> RuleConfig:
         """Defaults overridden by ``values`` (the parsed rules file); ``InputError`` when wrong."""
         values = dict(values or {})
-        names = [f.name for f in fields(cls)]
-        unknown = [k for k in values if k not in names]
-        if unknown:
-            raise InputError(
-                f"unknown configuration key {unknown[0]!r}; known keys: {', '.join(names)}",
-                path=path,
-            )
+        section = ConfigSection(values, path=path)
+        section.check_keys([f.name for f in fields(cls)])
         config = cls()
         updates: dict[str, Any] = {}
         for key, value in values.items():
@@ -159,7 +152,7 @@ class RuleConfig:
                     raise InputError(f"{key} must be a list of column names", path=path)
                 updates[key] = tuple(value)
             else:
-                updates[key] = _number(key, value, path)
+                updates[key] = float(section.number(key, minimum=0))
         config = replace(config, **updates)
         for low, high in (("area_min_m2", "area_max_m2"), ("households_min", "households_max")):
             if getattr(config, low) > getattr(config, high):
@@ -168,14 +161,6 @@ class RuleConfig:
             if not 0 < getattr(config, key) <= 1:
                 raise InputError(f"{key} must be in (0, 1]", path=path)
         return config
-
-
-def _number(key: str, value: Any, path: str | None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{key} must be a number, got {value!r}", path=path)
-    if value < 0:
-        raise InputError(f"{key} must not be negative, got {value!r}", path=path)
-    return float(value)
 
 
 def _pattern(value: Any, path: str | None) -> str:
@@ -206,18 +191,15 @@ def _severity(value: Any, defaults: dict[str, str], path: str | None) -> dict[st
     return out
 
 
-def load_config(path: str | os.PathLike | None = None) -> RuleConfig:
+def load_rules(path: str | os.PathLike | None = None) -> RuleConfig:
     """Read a rules file (YAML, ``yaml.safe_load``); ``None`` gives the defaults.
 
     Examples
     --------
-    >>> load_config().iou_threshold
+    >>> load_rules().iou_threshold
     0.95
     """
     if path is None:
         return RuleConfig()
-    path = Path(path)
-    values = read_yaml(path, "rules file")
-    if values is not None and not isinstance(values, dict):
-        raise InputError("the rules file must be a mapping of keys to values", path=path)
-    return RuleConfig.from_mapping(values, path=str(path))
+    top = load_config_file(path, "rules file", allow_empty=True)
+    return RuleConfig.from_mapping(dict(top.data), path=str(path))

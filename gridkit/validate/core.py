@@ -36,10 +36,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridkit.crs import DEFAULT_METRIC_CRS, to_metric
-from gridkit.divisions import load_divisions
+from gridkit.codes import load_divisions
+from gridkit.crs import CGCS2000, DEFAULT_METRIC_CRS, to_metric
 from gridkit.errors import InputError
 from gridkit.i18n import pick
+from gridkit.io.columns import require_columns
 from gridkit.io.findings import write_findings
 from gridkit.validate import coding, division, geometry, publication
 from gridkit.validate.base import Context, Skipped, make_findings, text_column
@@ -59,7 +60,6 @@ _RULE_FUNCTIONS: dict[str, Callable[[Context], pd.DataFrame]] = {
 _GEOMETRY_RULES = ("invalid_geometry", "empty_geometry")
 #: Grid codes starting with this get the shipped Guangzhou code list when --codes is not given.
 _GUANGZHOU = "4401"
-_WGS = "EPSG:4490"
 
 
 @dataclass
@@ -153,19 +153,9 @@ def _plain(value: Any) -> Any:
 
 
 def _wkt(findings: gpd.GeoDataFrame) -> list[str | None]:
-    lonlat = findings.geometry.to_crs(_WGS).to_numpy()
+    lonlat = findings.geometry.to_crs(CGCS2000).to_numpy()
     text = shapely.to_wkt(lonlat, rounding_precision=7)
     return [None if t is None else str(t) for t in text]
-
-
-def _require(layer: gpd.GeoDataFrame, columns: tuple[str, ...], what: str) -> None:
-    missing = [c for c in columns if c not in layer.columns]
-    if missing:
-        raise InputError(
-            f"the {what} layer lacks column(s) {', '.join(missing)}; it has "
-            f"{', '.join(map(str, layer.columns))}",
-            path=layer.attrs.get("source_path"),
-        )
 
 
 def _metric(layer: gpd.GeoDataFrame, metric_crs: str) -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
@@ -212,7 +202,7 @@ def validate(
         and the location check of ``code_community_mismatch`` run.
     reference : the published layer (``grid_code``, optional ``grid_name``,
         ``community_code``), optional: the publication rules run.
-    codes : the official code list (:func:`gridkit.divisions.load_divisions`);
+    codes : the official code list (:func:`gridkit.codes.load_divisions`);
         when ``None`` and every grid code starts with 4401, the shipped
         Guangzhou 2023 list is used, otherwise ``code_unknown_community`` is skipped.
     config : tolerances, bounds and severities (:class:`RuleConfig`).
@@ -240,8 +230,9 @@ def validate(
     1
     """
     config = config or RuleConfig()
-    _require(grids, tuple(dict.fromkeys(
-        ("grid_code", "grid_name", "community_code", *config.required_attributes))), "grid")
+    require_columns(grids, dict.fromkeys(
+        ("grid_code", "grid_name", "community_code", *config.required_attributes)),
+        what="grid layer")
     notes: list[str] = []
     metric, original, repaired = _metric(grids, metric_crs)
     if repaired:
@@ -255,7 +246,7 @@ def validate(
     ):
         if layer is None:
             continue
-        _require(layer, (column,), name)
+        require_columns(layer, (column,), what=f"{name} layer")
         layers[name], _, count = _metric(layer, metric_crs)
         if count:
             notes.append(pick(lang, zh=f"{title}图层中 {count} 个无效几何已修复",
