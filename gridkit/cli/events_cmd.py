@@ -9,9 +9,10 @@ import click
 from gridkit.cli._common import (
     column_option,
     force_option,
-    format_option,
     lang_option,
     progress_enabled,
+    wants_xlsx,
+    xlsx_format_option,
 )
 from gridkit.cli._metrics import by_option, codes_option, column_overrides, render
 from gridkit.divisions import code_names, load_divisions
@@ -19,6 +20,8 @@ from gridkit.errors import InputError
 from gridkit.events import CHUNK_ROWS, DEFAULT_SLA_HOURS, ENGINES, join_events_file
 from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer
+from gridkit.io.xlsx import write_workbook
+from gridkit.workbook import metrics_tables
 
 COLUMNS = ("code", "name", "grids", "events", "located", "outside", "unlocatable",
            "dispatched", "dispatch_accuracy", "dispatch_timeliness", "closure_rate",
@@ -43,9 +46,10 @@ SUMMARY = ("events", "located", "outside", "unlocatable", "dispatched", "dispatc
 @by_option
 @codes_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write the joined events (event_id, grid_code, status, flags) as Parquet.")
+              help="Write the joined events (event_id, grid_code, status, flags) as Parquet; "
+                   ".xlsx: an Excel workbook of the --by table, the totals and data problems.")
 @force_option
-@format_option
+@xlsx_format_option
 @lang_option
 @column_option
 @click.option("--chunk-rows", type=click.IntRange(min=1), default=CHUNK_ROWS, show_default=True,
@@ -82,12 +86,14 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
       gridkit events grids.gpkg events.csv --format json > events.json
       gridkit events grids.gpkg /shared/events.parquet --engine dask \\
         --scheduler tcp://10.0.0.5:8786 --out /shared/joined.parquet
+      gridkit events grids.gpkg events.parquet --by street --out 工单情况.xlsx
     """
     if engine != "dask" and scheduler is not None:
         raise InputError("--scheduler needs --engine dask")
+    xlsx = wants_xlsx(fmt, out)
     if out is not None:
-        if Path(out).suffix.lower() != ".parquet":
-            raise InputError("--out must be a .parquet file", path=out)
+        if Path(out).suffix.lower() != ".parquet" and not xlsx:
+            raise InputError("--out must be a .parquet file or an .xlsx workbook", path=out)
         check_writable(out, force, inputs=(grids, events, codes), folder=False)
     names = code_names(load_divisions(codes))
     layer = read_layer(grids, "grids", columns=column_overrides(columns, "grids"), crs=grids_crs)
@@ -95,9 +101,14 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
                     if engine == "dask" else {})
     result = join_events_file(layer, events, crs=crs_spec or "wgs84", sla_hours=sla,
                               period_end=period_end, by=by, names=names, lang=lang,
-                              columns=column_overrides(columns, "events"), out=out,
+                              columns=column_overrides(columns, "events"),
+                              out=None if xlsx else out,
                               force=force, chunk_rows=chunk_rows,
                               progress=progress_enabled(), engine=engine, **dask_options)
+    if xlsx:
+        write_workbook(out, metrics_tables(result.to_dict(), COLUMNS, SUMMARY, lang),
+                       force=force, inputs=(grids, events, codes))
     if out is not None:
         click.echo(pick(lang, zh=f"已写入 {out}", en=f"Wrote {out}"), err=True)
-    click.echo(render(result.to_dict(), COLUMNS, fmt, lang, SUMMARY), nl=False)
+    click.echo(render(result.to_dict(), COLUMNS, "table" if fmt == "xlsx" else fmt, lang,
+                      SUMMARY), nl=False)

@@ -11,7 +11,6 @@ from gridkit.cli._common import (
     column_option,
     crs_option,
     force_option,
-    format_option,
     lang_option,
     layer_option,
     metric_crs_option,
@@ -20,14 +19,18 @@ from gridkit.cli._common import (
     render_table,
     to_csv,
     to_json,
+    wants_xlsx,
+    xlsx_format_option,
 )
 from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer
+from gridkit.io.xlsx import write_workbook
 from gridkit.validate import ValidationResult, load_config, validate
 from gridkit.validate.config import RULE_NAMES_ZH
 from gridkit.validate.core import EXTRA_KEYS
+from gridkit.workbook import validation_tables
 
 #: Columns of ``--format csv``: one row per finding (grid codes joined with ``;``).
 CSV_COLUMNS = ("rule", "severity", "grid_codes", "area_m2", "message", "wkt", *EXTRA_KEYS)
@@ -122,10 +125,11 @@ def _progress(lang: str) -> Callable[[str], None] | None:
 @metric_crs_option
 @click.option("--config", "config_path", metavar="rules.yaml",
               help="Tolerances, bounds and per-rule severity (error/warning/off), YAML.")
-@click.option("--out", metavar="findings.gpkg",
-              help="Write the findings to a GeoPackage, one layer per rule (EPSG:4490).")
+@click.option("--out", metavar="findings.gpkg|.xlsx",
+              help="Write the findings to a GeoPackage, one layer per rule (EPSG:4490), or "
+                   "to an Excel workbook (.xlsx: summary by rule, one row per finding).")
 @force_option
-@format_option
+@xlsx_format_option
 @lang_option
 @column_option
 def command(grids: str, communities_path: str | None, reference_path: str | None,
@@ -141,13 +145,15 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
     Example:
       gridkit validate grids.gpkg --communities communities.gpkg \\
           --reference reference.gpkg --out findings.gpkg --format json
+      gridkit validate grids.gpkg --communities communities.gpkg --out 校验结果.xlsx
     """
+    inputs = (grids, communities_path, reference_path, codes_path, config_path)
+    xlsx = wants_xlsx(fmt, out)
     if out:
-        if Path(out).suffix.lower() != ".gpkg":
-            raise InputError("--out must be a .gpkg file (a GeoPackage, one layer per rule)",
-                             path=out)
-        check_writable(out, force, inputs=(grids, communities_path, reference_path, codes_path,
-                                           config_path), folder=False)
+        if Path(out).suffix.lower() != ".gpkg" and not xlsx:
+            raise InputError("--out must be a .gpkg file (a GeoPackage, one layer per rule) "
+                             "or an .xlsx workbook", path=out)
+        check_writable(out, force, inputs=inputs, folder=False)
     config = load_config(config_path)
     layer = read_layer(grids, "grids", columns=parse_column_overrides(columns), crs=crs_spec,
                        layer=layer)
@@ -159,7 +165,9 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
                       metric_crs=metric_crs, progress=progress)
     if progress:
         click.echo("", err=True)
-    if out:
+    if xlsx:
+        write_workbook(out, validation_tables(result.to_dict(), lang), force=force, inputs=inputs)
+    elif out:
         result.write_gpkg(out, force)
-    click.echo(render(result, fmt, lang), nl=False)
+    click.echo(render(result, "table" if fmt == "xlsx" else fmt, lang), nl=False)
     click.get_current_context().exit(result.exit_code)

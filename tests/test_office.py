@@ -1,0 +1,259 @@
+"""Office outputs: Excel workbooks (validate, coverage, events, score) and CSV with a BOM.
+
+Every workbook is opened again with openpyxl: sheet names and headers in
+Chinese (English with ``--lang en``), codes stored as text, rates as numbers
+with a percent format, one findings row per JSON finding, a frozen header,
+an autofilter, and input strings that look like formulas stored as text.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from gridkit.cli import cli
+from gridkit.divisions import DATA_DIR
+from gridkit.io.xlsx import Column, Table, Typed, excel_text, write_workbook
+
+SAMPLE = DATA_DIR / "sample"
+SEED = DATA_DIR / "evaluation-2023.yaml"
+GRIDKIT = (sys.executable, "-c", "from gridkit.cli import main; main()")
+ROSTERS = ("--filings", SAMPLE / "filings.csv", "--party", SAMPLE / "party.csv",
+           "--cadres", SAMPLE / "cadres.csv", "--workers", SAMPLE / "workers.csv")
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [*map(str, args)])
+
+
+def header(sheet) -> list:
+    return [c.value for c in sheet[1]]
+
+
+def column(sheet, name: str) -> list:
+    """The cells of the column headed ``name``, header excluded."""
+    j = header(sheet).index(name)
+    return [row[j] for row in sheet.iter_rows(min_row=2)]
+
+
+def check_layout(sheet) -> None:
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref.startswith("A1:")
+    assert all(c.font.bold for c in sheet[1])
+
+
+# ---------------------------------------------------------------------------- validate
+
+
+@pytest.fixture(scope="module")
+def validation(tmp_path_factory):
+    """``gridkit validate`` on the sample: the workbook and the JSON of the same run."""
+    folder = tmp_path_factory.mktemp("validate")
+    args = (SAMPLE / "grids.gpkg", "--communities", SAMPLE / "communities.gpkg",
+            "--reference", SAMPLE / "reference.gpkg")
+    out = folder / "校验.xlsx"
+    result = run("validate", *args, "--format", "xlsx", "--out", out)
+    assert result.exit_code == 1, result.output  # the sample has injected errors
+    assert "几何无效" in result.output  # the human table is printed
+    data = json.loads(run("validate", *args, "--format", "json").stdout)
+    return openpyxl.load_workbook(out), data
+
+
+def test_validate_workbook_summary_by_rule(validation):
+    book, data = validation
+    assert book.sheetnames == ["汇总", "问题清单"]
+    summary = book["汇总"]
+    check_layout(summary)
+    assert header(summary) == ["规则", "规则名称", "级别", "问题数", "说明"]
+    counts = {r: c.value for r, c in zip((c.value for c in column(summary, "规则")),
+                                         column(summary, "问题数"))}
+    assert counts == data["by_rule"]
+    assert column(summary, "规则名称")[0].value == "几何无效"
+
+
+def test_validate_workbook_one_row_per_finding(validation):
+    book, data = validation
+    sheet = book["问题清单"]
+    check_layout(sheet)
+    assert header(sheet)[:6] == ["规则", "规则名称", "级别", "网格编码", "面积(平方米)", "说明"]
+    assert sheet.max_row - 1 == len(data["findings"]) > 0
+    assert [c.value for c in column(sheet, "规则")] == [f["rule"] for f in data["findings"]]
+    codes = column(sheet, "网格编码")
+    first = next(c for c, f in zip(codes, data["findings"]) if f["grid_codes"])
+    assert first.data_type == "s" and first.number_format == "@"
+    assert first.value.split("; ")[0] == data["findings"][codes.index(first)]["grid_codes"][0]
+    assert {c.value for c in column(sheet, "级别")} == {"错误", "警告"}
+    # The WKT is there for GIS users but hidden: it is long and unreadable.
+    wkt = header(sheet).index("几何(WKT, EPSG:4490)")
+    letter = openpyxl.utils.get_column_letter(wkt + 1)
+    assert sheet.column_dimensions[letter].hidden
+    assert any(str(c.value).startswith(("POLYGON", "MULTIPOLYGON"))
+               for c in column(sheet, "几何(WKT, EPSG:4490)"))
+
+
+def test_validate_format_xlsx_needs_an_xlsx_out(tmp_path):
+    result = run("validate", SAMPLE / "grids.gpkg", "--format", "xlsx")
+    assert result.exit_code == 2 and "--out FILE.xlsx" in result.output
+    result = run("validate", SAMPLE / "grids.gpkg", "--format", "xlsx",
+                 "--out", tmp_path / "x.gpkg")
+    assert result.exit_code == 2 and not (tmp_path / "x.gpkg").exists()
+    result = run("validate", SAMPLE / "grids.gpkg", "--out", tmp_path / "x.txt")
+    assert result.exit_code == 2 and ".xlsx" in result.output
+
+
+# ---------------------------------------------------------------------------- coverage, events
+
+
+def test_coverage_workbook(tmp_path):
+    out = tmp_path / "覆盖.xlsx"
+    result = run("coverage", SAMPLE / "grids.gpkg", *ROSTERS, "--by", "street", "--out", out)
+    assert result.exit_code == 0, result.output
+    data = json.loads(run("coverage", SAMPLE / "grids.gpkg", *ROSTERS, "--by", "street",
+                          "--format", "json").stdout)
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["按街道", "合计", "数据问题"]
+    units = book["按街道"]
+    check_layout(units)
+    assert header(units)[:5] == ["编码", "名称", "网格数", "已备案网格", "备案率"]
+    codes = column(units, "编码")
+    assert [c.value for c in codes] == [r["code"] for r in data["rows"]]
+    assert all(c.data_type == "s" and len(c.value) == 9 for c in codes)
+    rates = column(units, "备案率")
+    assert all(isinstance(c.value, float | int) and c.number_format.endswith("%") for c in rates)
+    assert [c.value for c in rates] == pytest.approx([r["filing_rate"] for r in data["rows"]])
+    totals = book["合计"]
+    assert totals.max_row == 2
+    assert column(totals, "备案率")[0].value == pytest.approx(data["filing_rate"])
+    assert column(totals, "备案率")[0].number_format == "0.00%"
+    problems = book["数据问题"]
+    assert problems.max_row - 1 == len(data["findings"])
+    assert column(problems, "数据")[0].value == "网格备案"
+
+
+def test_events_workbook_in_english(tmp_path):
+    out = tmp_path / "events.xlsx"
+    result = run("events", SAMPLE / "grids.gpkg", SAMPLE / "events.parquet", "--lang", "en",
+                 "--format", "xlsx", "--out", out)
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["By district", "Totals", "Data problems"]
+    totals = book["Totals"]
+    assert header(totals)[:4] == ["events", "located", "outside", "unlocatable"]
+    (row,) = totals.iter_rows(min_row=2, values_only=True)
+    located, outside, unlocatable = row[1:4]
+    assert located + outside + unlocatable == row[0] == 30_000
+    accuracy = column(totals, "dispatch accuracy")[0]
+    assert 0.9 < accuracy.value < 1 and accuracy.number_format == "0.00%"
+    assert column(totals, "period end")[0].value == "2023-12-31"
+    units = book["By district"]
+    assert sum(c.value for c in column(units, "events")) == row[0]
+
+
+def test_events_xlsx_out_never_replaces_an_input(tmp_path):
+    target = tmp_path / "events.xlsx"
+    target.write_bytes(b"not a workbook")
+    result = run("events", SAMPLE / "grids.gpkg", SAMPLE / "events.parquet", "--out", target)
+    assert result.exit_code == 2 and "--force" in result.output
+    assert target.read_bytes() == b"not a workbook"
+
+
+# ---------------------------------------------------------------------------- score
+
+
+def test_score_workbook_of_the_seed(tmp_path):
+    out = tmp_path / "评分.xlsx"
+    result = run("score", SEED, "--out", out)
+    assert result.exit_code == 0 and "99.2" in result.output
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["指标得分", "汇总"]
+    indicators = book["指标得分"]
+    check_layout(indicators)
+    assert indicators.max_row - 1 == 17
+    assert sum(c.value for c in column(indicators, "得分")) == pytest.approx(198)
+    targets = [c for c in column(indicators, "目标值") if c.value is not None]
+    assert any(c.number_format == "0.00%" and c.value == pytest.approx(0.9) for c in targets)
+    deducted = [c.value for c in column(indicators, "扣分原因") if c.value]
+    assert any("政策调整" in text for text in deducted)
+    summary = book["汇总"]
+    assert [c.value for c in column(summary, "部分")] == ["项目管理", "项目结果", "总分"]
+    assert column(summary, "加权得分")[-1].value == pytest.approx(99.2)
+    assert column(summary, "等级")[-1].value == "优"
+
+
+def test_score_workbook_neutralises_formulas(tmp_path):
+    config = tmp_path / "evil.yaml"
+    config.write_text(
+        "title: t\nparts:\n  - name: '=HYPERLINK(\"http://x\",\"y\")'\n    weight: 1\n"
+        "    groups:\n      - name: '+1+1'\n        indicators:\n"
+        "          - {id: a, name: '@SUM(A1)', points: 100, method: manual, score: 90, "
+        "reason: \"-2+3\\x07bell\"}\n", encoding="utf-8")
+    out = tmp_path / "evil.xlsx"
+    result = run("score", config, "--format", "xlsx", "--out", out)
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(out)["指标得分"]
+    cells = {c.value: c for c in sheet[2] if isinstance(c.value, str)}
+    for text in ('=HYPERLINK("http://x","y")', "+1+1", "@SUM(A1)", "-2+3bell"):
+        assert cells[text].data_type == "s" and cells[text].quotePrefix, text
+    assert "<f>" not in _sheet_xml(out, 1)
+
+
+def _sheet_xml(path, n: int) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return archive.read(f"xl/worksheets/sheet{n}.xml").decode("utf-8")
+
+
+# ---------------------------------------------------------------------------- the writer
+
+
+def test_writer_types_widths_and_escaping(tmp_path):
+    columns = [Column("code", "网格编码", "code"), Column("name", "名称"),
+               Column("rate", "备案率", "percent"), Column("mixed", "值", "number"),
+               Column("wkt", "WKT", hidden=True)]
+    rows = [{"code": 440104001001001, "name": "=cmd|' /C calc'!A0", "rate": 0.5,
+             "mixed": Typed(0.25, "percent"), "wkt": "x" * 40_000},
+            {"code": "440104001001002", "name": "越秀区\x00\x1f", "rate": float("nan"),
+             "mixed": 3}]
+    path = write_workbook(tmp_path / "t.xlsx", [Table("a/b:c*" + "长" * 40, columns, rows)])
+    sheet = openpyxl.load_workbook(path).worksheets[0]
+    assert sheet.title == ("a_b_c_" + "长" * 40)[:31]
+    assert sheet["A2"].value == "440104001001001" and sheet["A2"].data_type == "s"
+    assert sheet["B2"].data_type == "s" and sheet["B2"].quotePrefix
+    assert sheet["B3"].value == "越秀区"
+    assert sheet["C2"].value == 0.5 and sheet["C2"].number_format == "0.00%"
+    assert sheet["C3"].value is None  # NaN: empty, not an error value
+    assert sheet["D2"].number_format == "0.00%" and sheet["D3"].number_format == "General"
+    assert len(sheet["E2"].value) == 32_767  # Excel's cell limit
+    assert sheet.column_dimensions["E"].hidden
+    # CJK text counts double: the name column is wider than its 8 ASCII-width header.
+    assert sheet.column_dimensions["A"].width >= 17
+    assert write_workbook  # the function is exported
+    with pytest.raises(Exception, match="--force"):
+        write_workbook(path, [])
+
+
+def test_excel_text_keeps_newlines_and_tabs():
+    assert excel_text("a\tb\nc\x0b") == "a\tb\nc"
+
+
+# ---------------------------------------------------------------------------- CSV BOM
+
+
+def test_csv_into_a_file_starts_with_a_bom(tmp_path):
+    out = tmp_path / "score.csv"
+    with out.open("wb") as stdout:
+        subprocess.run([*GRIDKIT, "score", str(SEED),
+                        "--format", "csv"], stdout=stdout, check=True)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfkind,part,")
+    piped = subprocess.run([*GRIDKIT, "score", str(SEED),
+                            "--format", "csv"], capture_output=True, check=True)
+    assert piped.stdout.startswith(b"kind,part,")
+    result = run("score", SEED, "--format", "csv", "--out", tmp_path / "s.csv")
+    assert result.exit_code == 0
+    assert (tmp_path / "s.csv").read_bytes().startswith(b"\xef\xbb\xbfkind,")
