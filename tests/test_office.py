@@ -9,6 +9,8 @@ an autofilter, and input strings that look like formulas stored as text.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -257,3 +259,187 @@ def test_csv_into_a_file_starts_with_a_bom(tmp_path):
     result = run("score", SEED, "--format", "csv", "--out", tmp_path / "s.csv")
     assert result.exit_code == 0
     assert (tmp_path / "s.csv").read_bytes().startswith(b"\xef\xbb\xbfkind,")
+
+
+# ---------------------------------------------------------------------------- Word
+
+
+@pytest.fixture(scope="module")
+def seed_project(tmp_path_factory):
+    """The sample's inputs scored with the seed's own tree (data/evaluation-2023.yaml)."""
+    folder = tmp_path_factory.mktemp("project")
+    text = (SAMPLE / "project.yaml").read_text(encoding="utf-8")
+    lines = [f"{key}: {SAMPLE / value.strip()}" if key in (
+        "grids", "communities", "reference", "filings", "party", "cadres", "workers", "events")
+             else line for line in text.splitlines()
+             for key, _, value in [line.partition(": ")]]
+    lines = [line for line in lines if not line.startswith(("codes:", "evaluation:", "title:"))]
+    lines += [f"evaluation: {SEED}", 'title: "评价报告 <b>&amp;\\x01"']  # YAML escape
+    project = folder / "project.yaml"
+    project.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return project
+
+
+@pytest.fixture(scope="module")
+def word(seed_project, tmp_path_factory):
+    """``gridkit report --docx`` alone: (the document, the command's JSON)."""
+    import docx
+
+    out = tmp_path_factory.mktemp("word") / "报告.docx"
+    result = run("report", seed_project, "--docx", out, "--format", "json")
+    assert result.exit_code == 0, result.output
+    return docx.Document(str(out)), json.loads(result.stdout)
+
+
+def test_docx_alone_writes_no_html(word, seed_project):
+    _, info = word
+    assert info["path"] is None and info["docx"].endswith("报告.docx") and info["pdf"] is None
+    assert not (seed_project.parent / "report.html").exists()
+
+
+def test_docx_section_headings_as_in_the_seed(word):
+    document, _ = word
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings == ["一、项目概况", "二、绩效评价得分",
+                        "三、数据质量检查（划分、编码、上图）",
+                        "四、网格备案、党建引领与网格员覆盖情况", "五、工单办理情况",
+                        "六、数据来源"]
+    subs = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    assert subs[:2] == ["（一）按区", "（二）按街道"]
+    title = document.paragraphs[0]
+    assert title.style.name == "Title" and title.text == "评价报告 <b>&amp;"  # as text
+
+
+def _tables_by_header(document) -> dict[str, list[list[str]]]:
+    return {"|".join(c.text for c in t.rows[0].cells):
+            [[c.text for c in row.cells] for row in t.rows] for t in document.tables}
+
+
+def test_docx_score_table_total_and_deductions(word):
+    document, info = word
+    assert info["total"] == 99.2 and info["grade"] == "优"
+    tables = _tables_by_header(document)
+    indicators = tables["部分|类别|指标|分值|目标值|实际值|得分|扣分原因"]
+    assert len(indicators) == 1 + 17
+    assert ["项目管理", "组织实施", "支出计划完成性", "8", "-", "-", "6"] == indicators[8][:7]
+    parts = tables["部分|权重|得分|满分|加权得分"]
+    assert [r[-1] for r in parts[1:]] == ["39.2", "60"]
+    text = [p.text for p in document.paragraphs]
+    assert "总分 99.2，等级 优" in text
+    assert any(t.startswith("1. 支出计划完成性：扣 2 分。因政策调整") for t in text)
+
+
+def test_docx_metric_tables_and_sources(word):
+    document, _ = word
+    tables = _tables_by_header(document)
+    district, street = [[[c.text for c in row.cells] for row in t.rows]
+                        for t in document.tables
+                        if len(t.columns) > 3 and t.rows[0].cells[3].text == "备案率"]
+    assert [r[1] for r in district[1:]] == ["荔湾区", "越秀区"]
+    assert all(r[3].endswith("%") for r in district[1:])
+    assert len(street) == 1 + 40 and all(len(r[0]) == 9 for r in street[1:])
+    sources = tables["数据|文件|记录数|大小|修改时间"]
+    assert {r[0] for r in sources[1:]} >= {"综合网格图层", "工单", "绩效评价指标体系"}
+    # Header rows repeat on every page.
+    for table in document.tables:
+        assert table.rows[0]._tr.trPr.xpath("./w:tblHeader"), table.rows[0].cells[0].text
+
+
+def test_docx_four_maps_with_captions(word):
+    document, _ = word
+    assert len(document.inline_shapes) == 4
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert [c.split("　")[0] for c in captions] == ["图 1", "图 2", "图 3", "图 4"]
+
+
+def test_docx_a4_and_chinese_fonts_in_the_styles(word):
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    document, _ = word
+    section = document.sections[0]
+    assert abs(section.page_width - Cm(21)) < Cm(0.01)
+    assert abs(section.page_height - Cm(29.7)) < Cm(0.01)
+
+    def fonts(style_name):
+        element = document.styles[style_name].element.rPr.rFonts
+        return {k.split("}")[1]: v for k, v in element.attrib.items()}
+
+    for name, east_asian in (("Normal", "宋体"), ("Title", "黑体"), ("Heading 1", "黑体"),
+                             ("Heading 2", "黑体"), ("Table Text", "宋体"), ("Caption", "宋体")):
+        found = fonts(name)
+        assert found["eastAsia"] == east_asian, name
+        assert not any(k.endswith("Theme") for k in found), (name, found)  # no theme override
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    assert defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:rFonts')}").get(
+        qn("w:eastAsia")) == "宋体"
+
+
+def test_docx_refuses_to_overwrite_and_same_names(seed_project, tmp_path):
+    out = tmp_path / "r.docx"
+    out.write_bytes(b"mine")
+    result = run("report", seed_project, "--docx", out)
+    assert result.exit_code == 2 and "--force" in result.output
+    assert out.read_bytes() == b"mine"
+    result = run("report", seed_project, "--out", tmp_path / "a.html", "--docx",
+                 tmp_path / "a.html")
+    assert result.exit_code == 2 and not (tmp_path / "a.html").exists()
+
+
+# ---------------------------------------------------------------------------- PDF
+
+
+def _chromium() -> str | None:
+    from gridkit.pdf import find_chromium
+
+    binary = find_chromium()
+    if binary is None and os.environ.get("GRIDKIT_REQUIRE_CHROMIUM") == "1":
+        pytest.fail("GRIDKIT_REQUIRE_CHROMIUM=1 but no Chromium found")
+    return binary
+
+
+def test_pdf_without_chromium_is_a_one_line_error(seed_project, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDKIT_CHROMIUM", str(tmp_path / "no-such-browser"))
+    out = tmp_path / "r.pdf"
+    result = run("report", seed_project, "--pdf", out, "--docx", tmp_path / "r.docx")
+    assert result.exit_code == 2
+    assert "apt-get install chromium" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists() and not (tmp_path / "r.docx").exists()
+    monkeypatch.delenv("GRIDKIT_CHROMIUM")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = run("report", seed_project, "--pdf", out)
+    assert result.exit_code == 2 and "none found" in result.output and not out.exists()
+
+
+def test_pdf_has_pages_text_and_a_drawn_map(seed_project, tmp_path):
+    if _chromium() is None:
+        pytest.skip("no Chromium (set GRIDKIT_REQUIRE_CHROMIUM=1 to fail instead)")
+    import io
+
+    import numpy as np
+    import pypdf
+    from PIL import Image
+
+    html, out = tmp_path / "r.html", tmp_path / "r.pdf"
+    result = run("report", seed_project, "--out", html, "--pdf", out)
+    assert result.exit_code == 0, result.output
+    assert html.exists()
+    reader = pypdf.PdfReader(out)
+    assert len(reader.pages) >= 5
+    assert abs(float(reader.pages[0].mediabox.width) - 595) < 2  # A4 portrait
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "绩效评价得分" in text and "99.2" in text
+    # Collapsed tables are printed: the street table lists every street.
+    assert text.count("街道") > 20
+    # The grid map is drawn below the summary cards of page 1: coloured fills, not an empty
+    # frame (an unpainted canvas prints white).
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) needed to look at the page")
+    png = subprocess.run(["pdftoppm", "-png", "-r", "30", "-f", "1", "-l", "1", str(out)],
+                         capture_output=True, check=True).stdout
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    lower = pixels[pixels.shape[0] * 2 // 5:]
+    r, g, b = lower[..., 0], lower[..., 1], lower[..., 2]
+    coloured = (abs(r - g) + abs(g - b) + abs(r - b) > 40) & ~((r > g + 40) & (r > b + 40))
+    assert coloured.mean() > 0.05

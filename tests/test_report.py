@@ -80,8 +80,12 @@ def test_demo_writes_the_report_and_every_map(demo):
     assert info["bytes"] == (folder / "report.html").stat().st_size
     for kind in info["maps"]:
         assert info["map_files"][kind] == str(folder / f"{kind}.html")
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "coverage.html", "events.html", "findings.html", "grids.html", "report.html"]
+    # Word always (python-docx is a dependency), PDF only when Chromium is found.
+    documents = ["report.docx", *(["report.pdf"] if find_chromium() else [])]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([
+        "coverage.html", "events.html", "findings.html", "grids.html", "report.html",
+        *documents])
+    assert info["docx"] == str(folder / "report.docx")
 
 
 def test_report_summary_and_score(demo):

@@ -44,7 +44,8 @@ from typing import Any, NamedTuple
 from gridkit.i18n import display_width
 from gridkit.io.write import atomic_output, check_writable
 
-__all__ = ["KINDS", "Column", "Table", "Typed", "excel_text", "write_sheet", "write_workbook"]
+__all__ = ["KINDS", "Column", "Table", "Typed", "excel_text", "write_sheet", "write_workbook",
+           "xml_text"]
 
 #: Number format of each column kind.
 KINDS = {"text": "@", "code": "@", "count": "#,##0", "decimal": "#,##0.0",
@@ -88,6 +89,15 @@ class Table:
     rows: Sequence[Mapping[str, Any]]
 
 
+def xml_text(value: str) -> str:
+    """``value`` without the control characters XML (xlsx, docx) cannot hold.
+
+    >>> xml_text("a\\x00b\\x1bc\\td")
+    'abc\\td'
+    """
+    return _CONTROL.sub("", value)
+
+
 def excel_text(value: str) -> str:
     """A string safe for a cell: control characters removed, cut to Excel's cell limit.
 
@@ -97,7 +107,7 @@ def excel_text(value: str) -> str:
     >>> excel_text("a\\x00b\\x1bc")
     'abc'
     """
-    text = _CONTROL.sub("", value)
+    text = xml_text(value)
     if len(text) > MAX_CELL_CHARS:
         text = text[: MAX_CELL_CHARS - 1] + "…"
     return text
