@@ -54,8 +54,10 @@ HEADING_FONT = "黑体"
 LATIN_FONT = "Times New Roman"
 #: Findings listed in the document (all are counted in the by-rule table).
 MAX_LISTED_FINDINGS = 100
-#: Width of the map images and of the text block (A4 minus 2 × 2.5 cm margins).
+#: Width of the text block (A4 minus 2 × 2.5 cm margins).
 _TEXT_WIDTH_CM = 16.0
+#: Width of the (square) map images: the grid map fits on page one under the summary.
+_MAP_WIDTH_CM = 14.0
 _COVERAGE_COLUMNS = ("code", "name", "grids", "filing_rate", "party_coverage", "cadre_coverage",
                      "fulltime_worker_coverage", "households_per_fulltime_worker")
 #: Columns of the work-order tables in Word (the full set is too wide for A4 portrait).
@@ -274,7 +276,7 @@ class _Figures:
         image = io.BytesIO()
         render_png(self.maps[kind], image, dpi=self.dpi)
         image.seek(0)
-        self.document.add_picture(image, width=Cm(_TEXT_WIDTH_CM))
+        self.document.add_picture(image, width=Cm(_MAP_WIDTH_CM))
         self.document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
         self.count += 1
         self.document.add_paragraph(pick(self.lang, f"图 {self.count}　{caption}",
@@ -401,8 +403,9 @@ def build_docx(analysis: Analysis, maps: Mapping[str, GridMap], lang: str = "zh"
     figures = _Figures(document, maps, lang, dpi)
 
     headings.section_heading(pick(lang, "项目概况", "Summary"))
-    _table(document, Table("", [Column("item", pick(lang, "项目", "item")),
-                                Column("value", pick(lang, "数值", "value"))],
+    item, value = pick(lang, "项目", "item"), pick(lang, "数值", "value")
+    _table(document, Table("", [Column("item", item), Column("value", value),
+                                Column("item2", item), Column("value2", value)],
                            _summary_rows(analysis, lang)))
     figures.add("grids", pick(lang, "综合网格分布（按区/街道着色）", "Grids by district/street"))
 
@@ -445,7 +448,7 @@ def build_docx(analysis: Analysis, maps: Mapping[str, GridMap], lang: str = "zh"
 
 
 def _summary_rows(analysis: Analysis, lang: str) -> list[dict[str, str]]:
-    """The key figures of the report's summary cards, as rows of a two-column table."""
+    """The key figures of the report's summary cards, two (label, value) pairs a row."""
     cov = analysis.coverage["district"].metrics
     ev = analysis.events["district"].metrics if analysis.events else {}
     rows = [(pick(lang, "综合网格", "grids"), cell_text(len(analysis.grids), "count")),
@@ -466,7 +469,11 @@ def _summary_rows(analysis: Analysis, lang: str) -> list[dict[str, str]]:
     if analysis.score is not None:
         rows.append((pick(lang, "综合得分 / 等级", "total / grade"),
                      f"{analysis.score.total:g} / {analysis.score.grade}"))
-    return [{"item": item, "value": value} for item, value in rows]
+    # Two figures a row: the table stays short enough for the map to follow on page one.
+    return [{"item": item, "value": value,
+             "item2": rows[n + 1][0] if n + 1 < len(rows) else "",
+             "value2": rows[n + 1][1] if n + 1 < len(rows) else ""}
+            for n, (item, value) in enumerate(rows) if n % 2 == 0]
 
 
 def write_docx(analysis: Analysis, maps: Mapping[str, GridMap], path: str | os.PathLike, *,
