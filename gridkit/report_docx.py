@@ -65,6 +65,8 @@ _EVENT_COLUMNS = ("code", "name", "grids", "events", "located", "dispatched",
                   "dispatch_accuracy", "dispatch_timeliness", "closure_rate", "valid_complaints")
 _LISTED_COLUMNS = ("name", "severity", "grid_codes", "area_m2", "message")
 _DIGITS = "零一二三四五六七八九"
+#: Text of a number by column kind, as Excel shows it with the kind's number format.
+_NUMBER_FORMATS = {"percent": "{:.2%}", "count": "{:,.0f}", "decimal": "{:,.1f}"}
 
 
 def chinese_number(n: int) -> str:
@@ -92,13 +94,7 @@ def cell_text(value: Any, kind: str) -> str:
         return "、".join(map(str, value))
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
-    if kind == "percent":
-        return f"{value:.2%}"
-    if kind == "count":
-        return f"{value:,.0f}"
-    if kind == "decimal":
-        return f"{value:,.1f}"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return _NUMBER_FORMATS.get(kind, "{:g}" if isinstance(value, float) else "{}").format(value)
 
 
 # --------------------------------------------------------------------------- styles
