@@ -256,6 +256,13 @@ def test_csv_into_a_file_starts_with_a_bom(tmp_path):
     piped = subprocess.run([*GRIDKIT, "score", str(SEED),
                             "--format", "csv"], capture_output=True, check=True)
     assert piped.stdout.startswith(b"kind,part,")
+    coverage = tmp_path / "coverage.csv"
+    with coverage.open("wb") as stdout:
+        subprocess.run([*GRIDKIT, "coverage", str(SAMPLE / "grids.gpkg"), "--workers",
+                        str(SAMPLE / "workers.csv"), "--format", "csv"], stdout=stdout,
+                       check=True)
+    assert coverage.read_text(encoding="utf-8-sig").startswith("code,name,grids,")
+    assert coverage.read_bytes().startswith(b"\xef\xbb\xbf")
     result = run("score", SEED, "--format", "csv", "--out", tmp_path / "s.csv")
     assert result.exit_code == 0
     assert (tmp_path / "s.csv").read_bytes().startswith(b"\xef\xbb\xbfkind,")

@@ -151,15 +151,15 @@ def stdout_is_file() -> bool:
 
 
 def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *,
-           bom: bool | None = None) -> str:
+           bom: bool = False) -> str:
     """Rows as CSV text with the given columns.
 
     ``bom``: start with a UTF-8 byte-order mark, so that Excel reads the
-    Chinese text as UTF-8; by default only when stdout is a file
-    (``--format csv > out.csv``), never into a pipe.
+    Chinese text as UTF-8 (the table commands ask for it when the CSV goes
+    to a file: ``--out``, or stdout redirected, see :func:`stdout_is_file`).
     """
     buf = io.StringIO()
-    if bom or (bom is None and stdout_is_file()):
+    if bom:
         buf.write("\ufeff")
     writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore",
                             lineterminator="\n")

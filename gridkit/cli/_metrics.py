@@ -7,7 +7,13 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import click
 
-from gridkit.cli._common import parse_column_overrides, render_table, to_csv, to_json
+from gridkit.cli._common import (
+    parse_column_overrides,
+    render_table,
+    stdout_is_file,
+    to_csv,
+    to_json,
+)
 from gridkit.i18n import pick
 from gridkit.io import ALIASES
 from gridkit.rollup import BY_LEVELS
@@ -81,7 +87,7 @@ def render(result: Mapping, columns: Sequence[str], fmt: str, lang: str,
     rows = result["rows"]
     present = [c for c in columns if any(c in r for r in rows) or c in ("code", "name")]
     if fmt == "csv":
-        return to_csv(rows, present)
+        return to_csv(rows, present, bom=stdout_is_file())
     headers = [pick(lang, *HEADERS.get(c, (c, c))) for c in present]
     lines = [render_table([{c: _cell(c, r.get(c)) for c in present} for r in rows],
                           present, headers), ""]

@@ -8,6 +8,7 @@ from gridkit.cli._common import (
     force_option,
     lang_option,
     render_table,
+    stdout_is_file,
     to_csv,
     to_json,
     wants_xlsx,
@@ -64,7 +65,7 @@ def csv_rows(result: ScoreResult) -> list[dict]:
     return rows
 
 
-def render(result: ScoreResult, fmt: str, lang: str, *, bom: bool | None = None) -> str:
+def render(result: ScoreResult, fmt: str, lang: str, *, bom: bool = False) -> str:
     """The output text of ``--format fmt`` (``bom``: of CSV, see :func:`to_csv`)."""
     if fmt == "json":
         return to_json(result.to_dict()) + "\n"
@@ -114,7 +115,7 @@ def command(config: str, metrics_paths: tuple[str, ...], fmt: str, lang: str, ou
     if xlsx:
         write_workbook(out, score_tables(result.to_dict(), lang), force=force)
     elif out is None:
-        click.echo(render(result, fmt, lang), nl=False)
+        click.echo(render(result, fmt, lang, bom=stdout_is_file()), nl=False)
         return
     else:
         with atomic_output(out, force) as tmp:

@@ -17,6 +17,7 @@ from gridkit.cli._common import (
     parse_column_overrides,
     progress_enabled,
     render_table,
+    stdout_is_file,
     to_csv,
     to_json,
     wants_xlsx,
@@ -95,7 +96,7 @@ def render(result: ValidationResult, fmt: str, lang: str) -> str:
     if fmt == "json":
         return to_json(result.to_dict()) + "\n"
     if fmt == "csv":
-        return to_csv(csv_rows(result), CSV_COLUMNS)
+        return to_csv(csv_rows(result), CSV_COLUMNS, bom=stdout_is_file())
     return render_text(result, lang)
 
 
