@@ -24,6 +24,7 @@ import datetime as dt
 import io
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,9 @@ _EVENT_COLUMNS = ("code", "name", "grids", "events", "located", "dispatched",
                   "dispatch_accuracy", "dispatch_timeliness", "closure_rate", "valid_complaints")
 _LISTED_COLUMNS = ("name", "severity", "grid_codes", "area_m2", "message")
 _DIGITS = "零一二三四五六七八九"
+#: Table text (9 pt): width of one display unit (half an em) and the cell padding, in cm.
+_CM_PER_UNIT, _PAD_CM = 0.17, 0.4
+_WORD = re.compile(r"[^\s\u2E80-\u9FFF\uFF00-\uFFEF]+")
 #: Text of a number by column kind, as Excel shows it with the kind's number format.
 _NUMBER_FORMATS = {"percent": "{:.2%}", "count": "{:,.0f}", "decimal": "{:,.1f}"}
 
@@ -236,18 +240,39 @@ def _table(document: Document, table: Table, *, highlight: Sequence[bool] = ()) 
                 _shade(cell, "FFF4E5")
 
 
-def _column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[float]:
-    """Column widths (cm) sharing the text width by the longest text of each column.
+def _unbreakable(text: str) -> int:
+    """Display width of the longest part of ``text`` a line cannot break inside.
 
-    A column's need is its longest cell or header word, capped so that one long
-    message cannot squeeze the others to a character each.
+    Latin words and numbers do not break; Chinese text breaks between any
+    two characters.
+
+    >>> _unbreakable("99.43%"), _unbreakable("网格重叠 overlap"), _unbreakable("越秀区")
+    (6, 7, 2)
+    """
+    return max([display_width(w) for w in _WORD.findall(text)] + [2 if text else 0])
+
+
+def _column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[float]:
+    """Column widths (cm) filling the text width.
+
+    Every column first gets room for its longest unbreakable word (numbers,
+    codes, Latin words; up to 16 characters), then the rest of the width is shared by the length of
+    each column's longest text, capped so that one long message cannot squeeze
+    the others.
 
     >>> [round(w, 1) for w in _column_widths(["编码", "名称"], [["440104", "越秀区"]])]
-    [8.0, 8.0]
+    [8.3, 7.7]
     """
-    need = [max(7, min(30, max([display_width(h)] + [display_width(r[j]) for r in rows])))
-            for j, h in enumerate(headers)]
-    return [_TEXT_WIDTH_CM * n / sum(need) for n in need]
+    cells = [[h, *(r[j] for r in rows)] for j, h in enumerate(headers)]
+    # A word longer than a 15-digit code is broken by Word rather than widen its column.
+    least = [_PAD_CM + _CM_PER_UNIT * min(16, max(_unbreakable(t) for t in column))
+             for column in cells]
+    want = [_PAD_CM + _CM_PER_UNIT * min(40, max(display_width(t) for t in column))
+            for column in cells]
+    spare = _TEXT_WIDTH_CM - sum(least)
+    if spare <= 0:  # no room to share: proportional to the least
+        return [_TEXT_WIDTH_CM * m / sum(least) for m in least]
+    return [m + spare * w / sum(want) for m, w in zip(least, want)]
 
 
 def _paragraph(document: Document, text: str, *, bold: bool = False) -> None:
