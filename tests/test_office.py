@@ -450,3 +450,19 @@ def test_pdf_has_pages_text_and_a_drawn_map(seed_project, tmp_path):
     r, g, b = lower[..., 0], lower[..., 1], lower[..., 2]
     coloured = (abs(r - g) + abs(g - b) + abs(r - b) > 40) & ~((r > g + 40) & (r > b + 40))
     assert coloured.mean() > 0.05
+
+
+def test_docx_in_english(seed_project, tmp_path):
+    import docx
+
+    out = tmp_path / "report.docx"
+    result = run("report", seed_project, "--docx", out, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Word report" in result.output
+    document = docx.Document(str(out))
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:3] == ["1. Summary", "2. Evaluation score",
+                            "3. Data quality (division, coding, publication)"]
+    assert "Total 99.2, grade 优" in [p.text for p in document.paragraphs]
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert captions[0].startswith("Figure 1. ")
