@@ -33,7 +33,8 @@ from gridkit import __version__
 from gridkit.i18n import display_width, pick
 from gridkit.io.write import atomic_output, check_writable
 from gridkit.io.xlsx import Column, Table, xml_text
-from gridkit.maps import GridMap, metric_label, render_png
+from gridkit.maps import GridMap, render_png
+from gridkit.metrics import label
 from gridkit.scoring import INDICATOR_COLUMNS, PART_COLUMNS, indicator_rows, part_rows
 from gridkit.scoring import headers as score_headers
 from gridkit.scoring import summary_line as score_summary
@@ -42,7 +43,7 @@ from gridkit.workbook import metrics_tables, validation_tables
 if TYPE_CHECKING:  # the report imports this module: no cycle at run time
     from docx.document import Document
 
-    from gridkit.report import Analysis
+    from gridkit.report.analysis import Analysis
 
 __all__ = ["BODY_FONT", "HEADING_FONT", "MAX_LISTED_FINDINGS", "build_docx", "cell_text",
            "chinese_number", "write_docx"]
@@ -377,15 +378,16 @@ def _validation(document: Document, analysis: Analysis, lang: str, figures: _Fig
         _table(document, Table(findings.title, columns, listed))
 
 
-def _levels(document: Document, results: Mapping[str, Any], columns: Sequence[str],
-            lang: str, headings: _Headings) -> None:
+def _levels(document: Document, results: Mapping[str, Any], group: str,
+            columns: Sequence[str], lang: str, headings: _Headings) -> None:
     """The district and street tables of coverage or work orders, then their data problems.
 
     ``metrics_tables`` gives the unit table, the totals (already in the
     summary) and, when rows were left out, the data problems.
     """
-    district, _, *problems = metrics_tables(results["district"].to_dict(), columns, (), lang)
-    street = metrics_tables(results["street"].to_dict(), columns, (), lang)[0]
+    district, _, *problems = metrics_tables(results["district"].to_dict(), group, lang,
+                                            columns=columns)
+    street = metrics_tables(results["street"].to_dict(), group, lang, columns=columns)[0]
     for table in (district, street, *problems):
         headings.sub_heading(table.title)
         _table(document, table)
@@ -440,7 +442,7 @@ def build_docx(analysis: Analysis, maps: Mapping[str, GridMap], lang: str = "zh"
 
     headings.section_heading(pick(lang, "网格备案、党建引领与网格员覆盖情况",
                                   "Filing, Party, cadre and worker coverage"))
-    _levels(document, analysis.coverage, _COVERAGE_COLUMNS, lang, headings)
+    _levels(document, analysis.coverage, "coverage", _COVERAGE_COLUMNS, lang, headings)
     figures.add("coverage", pick(lang, "覆盖情况（按网格）", "Coverage per grid"))
 
     if analysis.events:
@@ -451,7 +453,7 @@ def build_docx(analysis: Analysis, maps: Mapping[str, GridMap], lang: str = "zh"
                   f"{params['period_end']}；坐标系 {params['crs']}。",
             f"Dispatch SLA {params['dispatch_sla_hours']:g} h; closed by "
             f"{params['period_end']}; coordinates {params['crs']}."))
-        _levels(document, analysis.events, _EVENT_COLUMNS, lang, headings)
+        _levels(document, analysis.events, "events", _EVENT_COLUMNS, lang, headings)
         figures.add("events", pick(lang, "工单分布与转派准确率", "Work orders per grid"))
 
     headings.section_heading(pick(lang, "数据来源", "Data sources"))
@@ -482,11 +484,11 @@ def _summary_rows(analysis: Analysis, lang: str) -> list[dict[str, str]]:
                      f"{analysis.validation.errors} / {analysis.validation.warnings}"))
     for key in ("filing_rate", "party_coverage", "cadre_coverage", "fulltime_worker_coverage"):
         if cov.get(key) is not None:
-            rows.append((metric_label(key, lang), cell_text(cov[key], "percent")))
+            rows.append((label(key, lang), cell_text(cov[key], "percent")))
     if ev:
         rows.append((pick(lang, "工单", "work orders"), cell_text(ev["events"], "count")))
         for key in ("dispatch_accuracy", "dispatch_timeliness", "closure_rate"):
-            rows.append((metric_label(key, lang), cell_text(ev.get(key), "percent")))
+            rows.append((label(key, lang), cell_text(ev.get(key), "percent")))
     if analysis.score is not None:
         rows.append((pick(lang, "综合得分 / 等级", "total / grade"),
                      f"{analysis.score.total:g} / {analysis.score.grade}"))

@@ -25,7 +25,7 @@ from typing import Any
 
 from gridkit.i18n import pick
 from gridkit.io.xlsx import Column, Table, Typed
-from gridkit.maps import METRICS, metric_label
+from gridkit.metrics import METRICS, label, table_columns
 from gridkit.scoring import headers as score_headers
 from gridkit.validate.config import RULE_NAMES_ZH
 
@@ -37,7 +37,7 @@ LEVEL_NAMES = {"grid": ("网格", "grid"), "community": ("社区", "community"),
                "street": ("街道", "street"), "district": ("区", "district"),
                "city": ("市", "city")}
 #: Catalogue kind of a metric → column kind.
-_METRIC_KINDS = {"rate": "percent", "load": "decimal", "count": "count"}
+_METRIC_KINDS = {"rate": "percent", "ratio": "decimal", "count": "count"}
 _SEVERITY = {"error": ("错误", "error"), "warning": ("警告", "warning")}
 _TABLE_NAMES = {"grids": ("综合网格图层", "grids"), "filings": ("网格备案", "filings"),
                 "party": ("党组织", "Party organisations"), "cadres": ("包联干部", "cadres"),
@@ -69,8 +69,8 @@ def metric_column(key: str, lang: str) -> Column:
     elif key == "name":
         kind = "text"
     else:  # metrics by the catalogue; other columns of the tables are counts
-        kind = _METRIC_KINDS.get(METRICS.get(key, "count"), "count")
-    return Column(key, metric_label(key, lang), kind)
+        kind = _METRIC_KINDS[METRICS[key].kind] if key in METRICS else "count"
+    return Column(key, label(key, lang), kind)
 
 
 def _problems_table(findings: Sequence[Mapping[str, Any]], lang: str) -> Table:
@@ -88,18 +88,22 @@ def _problems_table(findings: Sequence[Mapping[str, Any]], lang: str) -> Table:
     return Table(pick(lang, "数据问题", "Data problems"), columns, rows)
 
 
-def metrics_tables(result: Mapping[str, Any], columns: Sequence[str],
-                   summary: Sequence[str], lang: str = "zh") -> list[Table]:
+def metrics_tables(result: Mapping[str, Any], group: str, lang: str = "zh", *,
+                   columns: Sequence[str] | None = None) -> list[Table]:
     """Sheets of ``gridkit coverage`` / ``gridkit events``: per unit, totals, data problems.
 
     Parameters
     ----------
     result : the command's JSON form (``rows``, ``by``, the whole-layer metrics, ``findings``).
-    columns : columns of the per-unit sheet, in order; those no row has are left out
-        (``code`` and ``name`` always kept).
-    summary : the whole-layer keys of the totals sheet (one row).
+    group : ``coverage`` or ``events``: the per-unit columns are the catalogue's
+        (:func:`gridkit.metrics.table_columns`), those no row has left out
+        (``code`` and ``name`` always kept); the totals sheet (one row) has
+        every catalogue metric of the result.
+    columns : other per-unit columns, in order (the Word report's narrower tables).
     """
     rows = result.get("rows") or []
+    columns = table_columns(group) if columns is None else columns
+    summary = [k for k in METRICS if k in result]
     present = [c for c in columns if c in ("code", "name") or any(c in r for r in rows)]
     level = pick(lang, *LEVEL_NAMES.get(result.get("by"), (result.get("by"),) * 2))
     tables = [Table(pick(lang, f"按{level}", f"By {level}"),

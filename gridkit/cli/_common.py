@@ -58,6 +58,12 @@ metric_crs_option = click.option(
     show_default=True,
     help="Metric CRS for areas and distances (EPSG:4547: CGCS2000 3-degree GK CM 114E, Guangzhou).",
 )
+config_option = click.option(
+    "--config",
+    "config_path",
+    metavar="rules.yaml",
+    help="Tolerances, sliver limits and iou_threshold: the rules file of gridkit validate (YAML).",
+)
 layer_option = click.option(
     "--layer", default=None, help="Layer to read from a multi-layer GeoPackage."
 )
@@ -70,13 +76,14 @@ column_option = click.option(
 )
 
 
-def parse_column_overrides(values: Iterable[str]) -> dict[str, str]:
-    """Turn ``("grid_code=WGBM", ...)`` into ``{"grid_code": "WGBM"}``."""
+def parse_column_overrides(values: Iterable[str], option: str = "--column") -> dict[str, str]:
+    """Turn ``("grid_code=WGBM", ...)``, the values of ``option``, into ``{"grid_code": "WGBM"}``.
+    """
     out: dict[str, str] = {}
     for value in values:
         canonical, sep, source = value.partition("=")
         if not sep or not canonical.strip() or not source.strip():
-            raise InputError(f"--column expects CANONICAL=SOURCE, got {value!r}")
+            raise InputError(f"{option} expects CANONICAL=SOURCE, got {value!r}")
         out[canonical.strip()] = source.strip()
     return out
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["command", "write_per_grid"]
+
 from pathlib import Path
 
 import click
@@ -15,7 +17,7 @@ from gridkit.cli._common import (
     wants_xlsx,
     xlsx_format_option,
 )
-from gridkit.cli._metrics import by_option, codes_option, column_overrides, render
+from gridkit.cli._rollup import by_option, codes_option, column_overrides, render
 from gridkit.coverage import ROSTERS, compute_coverage
 from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
@@ -24,12 +26,6 @@ from gridkit.io import atomic_output, check_writable, read_layer, read_table
 from gridkit.io.xlsx import write_workbook
 from gridkit.workbook import metrics_tables
 
-COLUMNS = ("code", "name", "grids", "filed", "filing_rate", "party_orgs", "party_coverage",
-           "cadres", "cadre_coverage", "full_time_workers", "part_time_workers",
-           "fulltime_worker_coverage", "households_per_fulltime_worker",
-           "grids_without_households")
-SUMMARY = ("grids", "filing_rate", "party_coverage", "cadre_coverage",
-           "fulltime_worker_coverage", "households_per_fulltime_worker")
 #: Columns of the per-grid output (``--out``), when present.
 GRID_COLUMNS = ("grid_code", "grid_name", "community_code", "households", "filing_status",
                 "filed", "party_orgs", "cadres", "full_time_workers", "part_time_workers",
@@ -102,11 +98,10 @@ def command(grids: str, filings: str | None, party: str | None, cadres: str | No
               for kind, path in paths.items() if path is not None}
     result = compute_coverage(layer, **tables, by=by, names=names, lang=lang)
     if xlsx:
-        write_workbook(out, metrics_tables(result.to_dict(), COLUMNS, SUMMARY, lang),
-                       force=force)
+        write_workbook(out, metrics_tables(result.to_dict(), "coverage", lang), force=force)
     elif out is not None:
         write_per_grid(result.per_grid, out, force)
     if out is not None:
         click.echo(pick(lang, zh=f"已写入 {out}", en=f"Wrote {out}"), err=True)
-    click.echo(render(result.to_dict(), COLUMNS, "table" if fmt == "xlsx" else fmt, lang,
-                      SUMMARY), nl=False)
+    click.echo(render(result.to_dict(), "coverage", "table" if fmt == "xlsx" else fmt, lang),
+               nl=False)
