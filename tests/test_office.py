@@ -9,13 +9,13 @@ an autofilter, and input strings that look like formulas stored as text.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 
 import openpyxl
 import pytest
+from chromium import chromium_or_skip
 from click.testing import CliRunner
 
 from gridkit.cli import cli
@@ -396,15 +396,6 @@ def test_docx_refuses_to_overwrite_and_same_names(seed_project, tmp_path):
 # ---------------------------------------------------------------------------- PDF
 
 
-def _chromium() -> str | None:
-    from gridkit.pdf import find_chromium
-
-    binary = find_chromium()
-    if binary is None and os.environ.get("GRIDKIT_REQUIRE_CHROMIUM") == "1":
-        pytest.fail("GRIDKIT_REQUIRE_CHROMIUM=1 but no Chromium found")
-    return binary
-
-
 def test_pdf_without_chromium_is_a_one_line_error(seed_project, tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDKIT_CHROMIUM", str(tmp_path / "no-such-browser"))
     out = tmp_path / "r.pdf"
@@ -420,8 +411,7 @@ def test_pdf_without_chromium_is_a_one_line_error(seed_project, tmp_path, monkey
 
 
 def test_pdf_has_pages_text_and_a_drawn_map(seed_project, tmp_path):
-    if _chromium() is None:
-        pytest.skip("no Chromium (set GRIDKIT_REQUIRE_CHROMIUM=1 to fail instead)")
+    chromium_or_skip()  # fails instead of skipping when $GRIDKIT_REQUIRE_CHROMIUM is set
     import io
 
     import numpy as np

@@ -20,6 +20,7 @@ from gridkit.events import (
     summarise,
 )
 from gridkit.io import read_layer, read_table
+from gridkit.io.postgis import source_name
 from gridkit.maps import GridMap, coverage_map, events_map, findings_map, grids_map, names_lookup
 from gridkit.metrics import mapped_metrics
 from gridkit.report.project import Project
@@ -78,7 +79,7 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
                                                 path=inputs["events"]))
         total = accumulate([orders], prepared, params)
         analysis.events = {level: summarise(total, prepared, params, by=level, names=names,
-                                            lang=lang, path=str(inputs["events"]))
+                                            lang=lang, path=source_name(inputs["events"]))
                            for level in ("grid", *TABLE_LEVELS)}
         analysis.event_points = orders[["lon", "lat"]]
     if "evaluation" in inputs:

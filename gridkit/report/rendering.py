@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from gridkit import __version__
 from gridkit.i18n import pick
+from gridkit.io.postgis import is_postgis_uri, source_name
 from gridkit.maps import human_size
 from gridkit.metrics import METRICS, format_value, label, table_columns
 from gridkit.report.analysis import Analysis
@@ -239,14 +240,15 @@ def source_rows(analysis: Analysis, lang: str) -> list[dict[str, Any]]:
     base = analysis.project.path.parent
     rows = []
     for key, path in analysis.project.inputs.items():
-        stat = path.stat()
-        rows.append({
-            "data": pick(lang, *_INPUT_NAMES[key]),
-            "file": os.path.relpath(path, base),
-            "records": analysis.records.get(key),
-            "size": human_size(stat.st_size),
-            "modified": dt.datetime.fromtimestamp(stat.st_mtime).strftime("%Y-%m-%d %H:%M"),
-        })
+        row = {"data": pick(lang, *_INPUT_NAMES[key]), "records": analysis.records.get(key)}
+        if is_postgis_uri(path):  # a database table has no file size or date
+            row.update(file=source_name(path), size=None, modified=None)
+        else:
+            stat = path.stat()
+            row.update(file=os.path.relpath(path, base), size=human_size(stat.st_size),
+                       modified=dt.datetime.fromtimestamp(stat.st_mtime)
+                       .strftime("%Y-%m-%d %H:%M"))
+        rows.append(row)
     return rows
 
 
