@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+__all__ = ["DEFAULT_LANG", "LANGS", "display_width", "pick"]
+
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 
@@ -13,3 +17,12 @@ def pick(lang: str, zh: str, en: str) -> str:
     'overlap'
     """
     return en if lang == "en" else zh
+
+
+def display_width(text: str) -> int:
+    """Display width of ``text`` in a terminal or a spreadsheet: CJK characters count two.
+
+    >>> display_width("备案率 rate")
+    11
+    """
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

@@ -30,6 +30,7 @@ from helpers.maps_data import CODES, EVIL, EVIL_ESCAPED, X0, Y0, layer
 import gridkit.report
 from gridkit.data import SAMPLE_DIR, data_path
 from gridkit.errors import InputError
+from gridkit.pdf import find_chromium
 from gridkit.report import load_project
 
 SAMPLE = SAMPLE_DIR
@@ -78,8 +79,12 @@ def test_demo_writes_the_report_and_every_map(demo):
     assert info["bytes"] == (folder / "report.html").stat().st_size
     for kind in info["maps"]:
         assert info["map_files"][kind] == str(folder / f"{kind}.html")
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "coverage.html", "events.html", "findings.html", "grids.html", "report.html"]
+    # Word always (python-docx is a dependency), PDF only when Chromium is found.
+    documents = ["report.docx", *(["report.pdf"] if find_chromium() else [])]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([
+        "coverage.html", "events.html", "findings.html", "grids.html", "report.html",
+        *documents])
+    assert info["docx"] == str(folder / "report.docx")
 
 
 def test_report_summary_and_score(demo):

@@ -6,8 +6,9 @@ import csv
 import io
 import json
 import math
+import os
+import stat
 import sys
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ import click
 
 from gridkit.crs import DEFAULT_METRIC_CRS
 from gridkit.errors import InputError
-from gridkit.i18n import DEFAULT_LANG, LANGS
+from gridkit.i18n import DEFAULT_LANG, LANGS, display_width
 
 __all__ = [
     "column_option", "crs_option", "display_width", "force_option", "format_option",
@@ -32,6 +33,16 @@ format_option = click.option(
     default="table",
     show_default=True,
     help="Output format on stdout.",
+)
+#: ``--format`` of the commands that also write an Excel workbook.
+xlsx_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
+    default="table",
+    show_default=True,
+    help="Output format on stdout; xlsx: an Excel workbook written to --out FILE.xlsx "
+    "(the table is printed).",
 )
 lang_option = click.option(
     "--lang",
@@ -114,11 +125,6 @@ def to_json(obj: Any) -> str:
     return json.dumps(_clean(obj), ensure_ascii=False, indent=2, default=_json_default)
 
 
-def display_width(text: str) -> int:
-    """Terminal width of ``text``: CJK characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def _fmt_cell(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -144,9 +150,33 @@ def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
     return "\n".join(out)
 
 
-def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    """Rows as CSV text with the given columns."""
+def wants_xlsx(fmt: str, out: str | None) -> bool:
+    """Whether ``--out`` is an Excel workbook: an ``.xlsx`` name, required by ``--format xlsx``."""
+    is_xlsx = out is not None and Path(out).suffix.lower() == ".xlsx"
+    if fmt == "xlsx" and not is_xlsx:
+        raise InputError("--format xlsx writes a workbook: give --out FILE.xlsx", path=out)
+    return is_xlsx
+
+
+def stdout_is_file() -> bool:
+    """True when stdout is redirected to a regular file (``> out.csv``), not a pipe or terminal."""
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):  # a test runner's buffer, a closed stream
+        return False
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *,
+           bom: bool = False) -> str:
+    """Rows as CSV text with the given columns.
+
+    ``bom``: start with a UTF-8 byte-order mark, so that Excel reads the
+    Chinese text as UTF-8 (the table commands ask for it when the CSV goes
+    to a file: ``--out``, or stdout redirected, see :func:`stdout_is_file`).
+    """
     buf = io.StringIO()
+    if bom:
+        buf.write("\ufeff")
     writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore",
                             lineterminator="\n")
     writer.writeheader()

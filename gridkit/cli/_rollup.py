@@ -8,7 +8,13 @@ from collections.abc import Iterable, Mapping
 
 import click
 
-from gridkit.cli._common import parse_column_overrides, render_table, to_csv, to_json
+from gridkit.cli._common import (
+    parse_column_overrides,
+    render_table,
+    stdout_is_file,
+    to_csv,
+    to_json,
+)
 from gridkit.i18n import pick
 from gridkit.io import ALIASES
 from gridkit.metrics import METRICS, format_value, label, table_columns
@@ -56,7 +62,7 @@ def render(result: Mapping, group: str, fmt: str, lang: str) -> str:
     summary_keys = [k for k in METRICS if k in result]
     present = [c for c in columns if any(c in r for r in rows) or c in ("code", "name")]
     if fmt == "csv":
-        return to_csv(rows, present)
+        return to_csv(rows, present, bom=stdout_is_file())
     headers = [label(c, lang) for c in present]
     lines = [render_table([{c: format_value(r.get(c), c, missing=None) for c in present}
                            for r in rows], present, headers), ""]

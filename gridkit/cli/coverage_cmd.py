@@ -12,9 +12,10 @@ from gridkit.cli._common import (
     column_option,
     crs_option,
     force_option,
-    format_option,
     lang_option,
     layer_option,
+    wants_xlsx,
+    xlsx_format_option,
 )
 from gridkit.cli._rollup import by_option, codes_option, column_overrides, render
 from gridkit.codes import code_names, load_divisions
@@ -22,12 +23,14 @@ from gridkit.coverage import ROSTERS, compute_coverage
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer, read_table
+from gridkit.io.xlsx import write_workbook
+from gridkit.workbook import metrics_tables
 
 #: Columns of the per-grid output (``--out``), when present.
 GRID_COLUMNS = ("grid_code", "grid_name", "community_code", "households", "filing_status",
                 "filed", "party_orgs", "cadres", "full_time_workers", "part_time_workers",
                 "households_per_fulltime_worker")
-OUT_SUFFIXES = (".csv", ".parquet", ".gpkg")
+OUT_SUFFIXES = (".csv", ".parquet", ".gpkg", ".xlsx")
 
 
 def write_per_grid(per_grid, path: str | Path, force: bool) -> None:
@@ -55,9 +58,10 @@ def write_per_grid(per_grid, path: str | Path, force: bool) -> None:
 @crs_option
 @layer_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write the per-grid table: .csv, .parquet, or .gpkg (with geometry, for maps).")
+              help="Write the per-grid table: .csv, .parquet, or .gpkg (with geometry, for maps); "
+                   ".xlsx: an Excel workbook of the --by table, the totals and data problems.")
 @force_option
-@format_option
+@xlsx_format_option
 @lang_option
 @column_option
 def command(grids: str, filings: str | None, party: str | None, cadres: str | None,
@@ -78,7 +82,9 @@ def command(grids: str, filings: str | None, party: str | None, cadres: str | No
       gridkit coverage grids.gpkg --filings filings.csv --party party.csv \\
         --cadres cadres.csv --workers workers.xlsx --by street --out coverage.gpkg
       gridkit coverage grids.gpkg --workers workers.csv --format json > coverage.json
+      gridkit coverage grids.gpkg --filings filings.csv --by street --out 覆盖情况.xlsx
     """
+    xlsx = wants_xlsx(fmt, out)
     if out is not None:
         if Path(out).suffix.lower() not in OUT_SUFFIXES:
             raise InputError(f"--out must end in {', '.join(OUT_SUFFIXES)}", path=out)
@@ -91,7 +97,11 @@ def command(grids: str, filings: str | None, party: str | None, cadres: str | No
     tables = {kind: read_table(path, kind, columns=column_overrides(columns, kind))
               for kind, path in paths.items() if path is not None}
     result = compute_coverage(layer, **tables, by=by, names=names, lang=lang)
-    if out is not None:
+    if xlsx:
+        write_workbook(out, metrics_tables(result.to_dict(), "coverage", lang), force=force)
+    elif out is not None:
         write_per_grid(result.per_grid, out, force)
+    if out is not None:
         click.echo(pick(lang, zh=f"已写入 {out}", en=f"Wrote {out}"), err=True)
-    click.echo(render(result.to_dict(), "coverage", fmt, lang), nl=False)
+    click.echo(render(result.to_dict(), "coverage", "table" if fmt == "xlsx" else fmt, lang),
+               nl=False)

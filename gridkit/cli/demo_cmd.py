@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import click
@@ -10,6 +11,8 @@ from gridkit.cli._common import force_option, format_option, lang_option
 from gridkit.cli._maps import basemap_option, check_basemap, offline_option
 from gridkit.cli.report_cmd import echo_result
 from gridkit.data import SAMPLE_DIR
+from gridkit.i18n import pick
+from gridkit.pdf import find_chromium
 from gridkit.report import write_report
 
 __all__ = ["DEFAULT_OUT", "SAMPLE_PROJECT", "command"]
@@ -36,7 +39,8 @@ def command(out: str, offline: bool, basemap: str | None, png: bool, lang: str, 
     The sample is a synthetic part of Guangzhou (gridkit synth) with injected
     defects: the validation errors it finds are the point of the demo, not a
     failure. Writes OUT/report.html and OUT/{grids,findings,coverage,events}.html,
-    offline by default (self-contained, for intranets).
+    offline by default (self-contained, for intranets), and beside them
+    OUT/report.docx (Word) and, when Chromium is found, OUT/report.pdf.
 
     \b
     Example:
@@ -49,6 +53,15 @@ def command(out: str, offline: bool, basemap: str | None, png: bool, lang: str, 
     force = force or source is click.core.ParameterSource.DEFAULT
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
+    docx = folder / "report.docx" if importlib.util.find_spec("docx") else None
+    pdf = folder / "report.pdf" if find_chromium() else None
     echo_result(write_report(SAMPLE_PROJECT, folder / "report.html", offline=offline,
-                             basemap=basemap, lang=lang, force=force, maps_dir=folder, png=png),
-                fmt, lang)
+                             basemap=basemap, lang=lang, force=force, maps_dir=folder, png=png,
+                             docx=docx, pdf=pdf), fmt, lang)
+    missing = [what for what, path in ((pick(lang, "Word（需要 python-docx）",
+                                             "Word (needs python-docx)"), docx),
+                                       (pick(lang, "PDF（未找到 Chromium）",
+                                             "PDF (no Chromium found)"), pdf)) if path is None]
+    if missing:
+        click.echo(pick(lang, "未生成：", "not written: ") + pick(lang, "、", ", ").join(missing),
+                   err=True)

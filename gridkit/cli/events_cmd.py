@@ -13,10 +13,11 @@ import click
 from gridkit.cli._common import (
     column_option,
     force_option,
-    format_option,
     lang_option,
     parse_column_overrides,
     progress_enabled,
+    wants_xlsx,
+    xlsx_format_option,
 )
 from gridkit.cli._rollup import by_option, codes_option, column_overrides, render
 from gridkit.codes import code_names, load_divisions
@@ -36,7 +37,9 @@ from gridkit.events import (
 )
 from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer
+from gridkit.io.xlsx import write_workbook
 from gridkit.metrics import label
+from gridkit.workbook import metrics_tables
 
 #: Shown in tables for a metric whose input column is absent (never 0).
 UNAVAILABLE = "—"
@@ -62,9 +65,10 @@ REASONS = {"not_a_time": ("无法识别的时间", "cannot be read as a date/tim
 @by_option
 @codes_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write the joined events (event_id, grid_code, status, flags) as Parquet.")
+              help="Write the joined events (event_id, grid_code, status, flags) as Parquet; "
+                   ".xlsx: an Excel workbook of the --by table, the totals and data problems.")
 @force_option
-@format_option
+@xlsx_format_option
 @lang_option
 @column_option
 @click.option("--event-column", "event_columns", multiple=True, metavar="CANONICAL=SOURCE",
@@ -123,12 +127,14 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
         --tz America/New_York --bad-rows skip --rejects rejects.csv
       gridkit events grids.gpkg /shared/events.parquet --engine dask \\
         --scheduler tcp://10.0.0.5:8786 --out /shared/joined.parquet
+      gridkit events grids.gpkg events.parquet --by street --out 工单情况.xlsx
     """
     if engine != "dask" and scheduler is not None:
         raise InputError("--scheduler needs --engine dask")
+    xlsx = wants_xlsx(fmt, out)
     if out is not None:
-        if Path(out).suffix.lower() != ".parquet":
-            raise InputError("--out must be a .parquet file", path=out)
+        if Path(out).suffix.lower() != ".parquet" and not xlsx:
+            raise InputError("--out must be a .parquet file or an .xlsx workbook", path=out)
         check_writable(out, force, inputs=(grids, events, codes), folder=False)
     if rejects is not None:
         check_writable(rejects, force, inputs=(grids, events, codes, out), folder=False)
@@ -144,8 +150,12 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
                          chunk_rows=chunk_rows, engine=engine, scheduler=scheduler,
                          workers=workers, spatial=spatial_shuffle)
     with progress_bar(lang) as progress:
-        result = join_events(layer, events, params, names=names, out=out, progress=progress)
+        result = join_events(layer, events, params, names=names, out=None if xlsx else out,
+                             progress=progress)
     result = result.in_language(lang)
+    if xlsx:
+        write_workbook(out, metrics_tables(result.to_dict(), "events", lang), force=force,
+                       inputs=(grids, events, codes))
     if rejects is not None:
         write_rejects(result, rejects, lang, force)
     for path in (out, rejects):
@@ -153,7 +163,7 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
             click.echo(pick(lang, zh=f"已写入 {path}", en=f"Wrote {path}"), err=True)
     for warning in result.warnings:
         click.echo(pick(lang, zh="警告：", en="Warning: ") + warning, err=True)
-    click.echo(_text(result, fmt, lang), nl=False)
+    click.echo(_text(result, "table" if fmt == "xlsx" else fmt, lang), nl=False)
 
 
 def _text(result: EventsResult, fmt: str, lang: str) -> str:

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import click
 
-from gridkit.cli._common import force_option, lang_option, render_table, to_csv, to_json
+from gridkit.cli._common import (
+    force_option,
+    lang_option,
+    render_table,
+    stdout_is_file,
+    to_csv,
+    to_json,
+    wants_xlsx,
+)
 from gridkit.i18n import pick
 from gridkit.io.write import atomic_output, check_writable
+from gridkit.io.xlsx import write_workbook
 from gridkit.scoring import (
     INDICATOR_COLUMNS,
     PART_COLUMNS,
@@ -21,10 +30,11 @@ from gridkit.scoring import (
     score,
     summary_line,
 )
+from gridkit.workbook import score_tables
 
 __all__ = ["CSV_COLUMNS", "FORMATS", "command", "csv_rows", "render", "render_text"]
 
-FORMATS = ("table", "json", "csv", "markdown", "html")
+FORMATS = ("table", "json", "csv", "markdown", "html", "xlsx")
 #: Columns of ``--format csv``: one row per indicator, then one per part
 #: (``kind=part``: ``points`` is the part's max) and the total (``kind=total``).
 CSV_COLUMNS = ("kind", "part", "group", "id", "name", "method", "points", "target", "actual",
@@ -57,12 +67,12 @@ def csv_rows(result: ScoreResult) -> list[dict]:
     return rows
 
 
-def render(result: ScoreResult, fmt: str, lang: str) -> str:
-    """The output text of ``--format fmt``."""
+def render(result: ScoreResult, fmt: str, lang: str, *, bom: bool = False) -> str:
+    """The output text of ``--format fmt`` (``bom``: of CSV, see :func:`to_csv`)."""
     if fmt == "json":
         return to_json(result.to_dict()) + "\n"
     if fmt == "csv":
-        return to_csv(csv_rows(result), CSV_COLUMNS)
+        return to_csv(csv_rows(result), CSV_COLUMNS, bom=bom)
     if fmt == "markdown":
         return render_score_markdown(result, lang)
     if fmt == "html":
@@ -77,10 +87,12 @@ def render(result: ScoreResult, fmt: str, lang: str) -> str:
               help="JSON of gridkit coverage / events (repeatable); `metric:` indicators read "
                    "their actual value from its top-level keys.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="Output format: a table, JSON, CSV, or a Markdown / HTML fragment.")
+              help="Output format: a table, JSON, CSV, a Markdown / HTML fragment, or an Excel "
+                   "workbook (xlsx, with --out FILE.xlsx).")
 @lang_option
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write the output to this file instead of stdout.")
+              help="Write the output to this file instead of stdout (.xlsx: a workbook; CSV "
+                   "files start with a UTF-8 BOM for Excel).")
 @force_option
 def command(config: str, metrics_paths: tuple[str, ...], fmt: str, lang: str, out: str | None,
             force: bool) -> None:
@@ -96,15 +108,19 @@ def command(config: str, metrics_paths: tuple[str, ...], fmt: str, lang: str, ou
       gridkit score gridkit/data/evaluation-2023.yaml            # 99.2, 优
       gridkit score gridkit/data/evaluation-template.yaml \\
         --metrics coverage.json --metrics events.json --format json
+      gridkit score data/evaluation-2023.yaml --out 评分.xlsx
     """
+    xlsx = wants_xlsx(fmt, out)
     if out is not None:
         check_writable(out, force, inputs=(config, *metrics_paths), folder=False)
     result = score(load_evaluation(config), load_metrics(metrics_paths))
-    text = render(result, fmt, lang)
-    if out is None:
-        click.echo(text, nl=False)
+    if xlsx:
+        write_workbook(out, score_tables(result.to_dict(), lang), force=force)
+    elif out is None:
+        click.echo(render(result, fmt, lang, bom=stdout_is_file()), nl=False)
         return
-    with atomic_output(out, force) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    else:
+        with atomic_output(out, force) as tmp:
+            tmp.write_text(render(result, fmt, lang, bom=True), encoding="utf-8")
     click.echo(pick(lang, f"已写入 {out}：{summary_line(result, lang)}",
                     f"Wrote {out}: {summary_line(result, lang)}"), err=True)

@@ -11,15 +11,17 @@ from gridkit.cli._common import (
     column_option,
     crs_option,
     force_option,
-    format_option,
     lang_option,
     layer_option,
     metric_crs_option,
     parse_column_overrides,
     progress_enabled,
     render_table,
+    stdout_is_file,
     to_csv,
     to_json,
+    wants_xlsx,
+    xlsx_format_option,
 )
 from gridkit.codes import load_divisions
 from gridkit.errors import InputError
@@ -31,9 +33,11 @@ from gridkit.io.postgis import (
     is_postgis_uri,
     write_findings_postgis,
 )
+from gridkit.io.xlsx import write_workbook
 from gridkit.validate import ValidationResult, load_rules, validate
 from gridkit.validate.config import RULE_NAMES_ZH, RULES
 from gridkit.validate.core import EXTRA_KEYS
+from gridkit.workbook import validation_tables
 
 __all__ = ["CSV_COLUMNS", "EXAMPLES", "command", "csv_rows", "render", "render_text"]
 
@@ -100,7 +104,7 @@ def render(result: ValidationResult, fmt: str, lang: str) -> str:
     if fmt == "json":
         return to_json(result.to_dict()) + "\n"
     if fmt == "csv":
-        return to_csv(csv_rows(result), CSV_COLUMNS)
+        return to_csv(csv_rows(result), CSV_COLUMNS, bom=stdout_is_file())
     return render_text(result, lang)
 
 
@@ -131,14 +135,15 @@ def _progress(lang: str) -> Callable[[str], None] | None:
 @click.option("--config", "config_path", metavar="rules.yaml",
               help="Tolerances, bounds and per-rule severity (error/warning/off), YAML.")
 @click.option("--out", metavar="findings.gpkg",
-              help="Write the findings to a GeoPackage, one layer per rule (EPSG:4490), or to "
+              help="Write the findings to a GeoPackage, one layer per rule (EPSG:4490), to "
                    "a PostGIS database (postgresql://user@host/db): one table per rule in "
-                   "--out-schema.")
+                   "--out-schema, or to an Excel workbook (.xlsx: summary by rule, one row "
+                   "per finding).")
 @click.option("--out-schema", default=DEFAULT_OUT_SCHEMA, show_default=True,
               help="With --out postgresql://…: the schema of the findings tables (created if "
                    "missing; only tables gridkit wrote are replaced, with --force).")
 @force_option
-@format_option
+@xlsx_format_option
 @lang_option
 @column_option
 def command(grids: str, communities_path: str | None, reference_path: str | None,
@@ -154,18 +159,20 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
     Example:
       gridkit validate grids.gpkg --communities communities.gpkg \\
           --reference reference.gpkg --out findings.gpkg --format json
+      gridkit validate grids.gpkg --communities communities.gpkg --out 校验结果.xlsx
       gridkit validate postgresql://gk@db.example/city --layer grid.grids \
           --communities "postgresql://gk@db.example/city?table=grid.communities" \
           --out postgresql://gk@db.example/city --out-schema gridkit_check
     """
+    inputs = (grids, communities_path, reference_path, codes_path, config_path)
+    xlsx = wants_xlsx(fmt, out)
     if out and is_postgis_uri(out):
         check_findings_target(out, out_schema, RULES, force)
     elif out:
-        if Path(out).suffix.lower() != ".gpkg":
-            raise InputError("--out must be a .gpkg file (a GeoPackage, one layer per rule)",
-                             path=out)
-        check_writable(out, force, inputs=(grids, communities_path, reference_path, codes_path,
-                                           config_path), folder=False)
+        if Path(out).suffix.lower() != ".gpkg" and not xlsx:
+            raise InputError("--out must be a .gpkg file (a GeoPackage, one layer per rule) "
+                             "or an .xlsx workbook", path=out)
+        check_writable(out, force, inputs=inputs, folder=False)
     config = load_rules(config_path)
     layer = read_layer(grids, "grids", columns=parse_column_overrides(columns), crs=crs_spec,
                        layer=layer)
@@ -177,10 +184,12 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
                       metric_crs=metric_crs, progress=progress)
     if progress:
         click.echo("", err=True)
-    if out and is_postgis_uri(out):
+    if xlsx:
+        write_workbook(out, validation_tables(result.to_dict(), lang), force=force, inputs=inputs)
+    elif out and is_postgis_uri(out):
         write_findings_postgis(result.findings, out, rules=result.rules, by_rule=result.by_rule,
                                skipped=result.skipped, schema=out_schema, force=force)
     elif out:
         result.write_gpkg(out, force)
-    click.echo(render(result, fmt, lang), nl=False)
+    click.echo(render(result, "table" if fmt == "xlsx" else fmt, lang), nl=False)
     click.get_current_context().exit(result.exit_code)

@@ -5,32 +5,41 @@ from __future__ import annotations
 __all__ = ["ReportOutput", "write_report"]
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gridkit.errors import InputError
 from gridkit.io import atomic_output, check_writable
 from gridkit.maps import MAP_KINDS, render_map, resolve_basemap, write_map
+from gridkit.pdf import print_pdf, require_chromium
 from gridkit.report.analysis import Analysis, analyse, project_maps
 from gridkit.report.project import Project, load_project
-from gridkit.report.rendering import render_report
+from gridkit.report.rendering import render_report, source_rows
+from gridkit.report_docx import write_docx
 
 
 @dataclass(frozen=True)
 class ReportOutput:
-    """A written report: its path and size, the maps it embeds, any maps written beside it."""
+    """A written report: its path and size, the maps it embeds, any maps written beside it,
+    the Word and PDF documents when asked for (``path`` is None when only those were)."""
 
-    path: Path
+    path: Path | None
     bytes: int
     maps: list[str]
     map_files: dict[str, Path]
     analysis: Analysis
+    docx: Path | None = None
+    pdf: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form printed by ``gridkit report/demo --format json``."""
         validation = self.analysis.validation
-        result = {"path": str(self.path), "bytes": self.bytes, "maps": self.maps,
-                  "map_files": {k: str(v) for k, v in self.map_files.items()}}
+        result = {"path": None if self.path is None else str(self.path), "bytes": self.bytes,
+                  "maps": self.maps, "map_files": {k: str(v) for k, v in self.map_files.items()},
+                  "docx": None if self.docx is None else str(self.docx),
+                  "pdf": None if self.pdf is None else str(self.pdf)}
         if validation is not None:
             result.update(errors=validation.errors, warnings=validation.warnings)
         if self.analysis.score is not None:
@@ -38,28 +47,39 @@ class ReportOutput:
         return result
 
 
-def write_report(project: str | os.PathLike | Project, out: str | os.PathLike, *,
+def write_report(project: str | os.PathLike | Project, out: str | os.PathLike | None, *,
                  offline: bool = True, basemap: str | None = None, lang: str = "zh",
                  force: bool = False, maps_dir: str | os.PathLike | None = None,
-                 png: bool = False) -> ReportOutput:
+                 png: bool = False, docx: str | os.PathLike | None = None,
+                 pdf: str | os.PathLike | None = None) -> ReportOutput:
     """Analyse a project and write its report (and, with ``maps_dir``, each map as a file).
 
     Parameters
     ----------
     project : a project file or a :class:`Project`.
-    out : the report's path.
+    out : the report's path (None: no HTML file, e.g. only ``docx`` or ``pdf``).
     offline : inline Leaflet in the embedded maps and load no tiles (default:
         the report is handed upward and opened on intranets).
     basemap : tile basemap of the maps when online (see :func:`gridkit.maps.render_map`).
     maps_dir : also write ``<kind>.html`` for every map there (``gridkit demo``).
     png : with ``maps_dir``, also a PNG of every map.
+    docx : also the report as a Word document (:mod:`gridkit.report_docx`).
+    pdf : also the HTML report printed to PDF with headless Chromium (:mod:`gridkit.pdf`).
 
-    Every output is checked before any work starts.
+    Every output is checked (and Chromium found) before any work starts.
     """
     project = project if isinstance(project, Project) else load_project(project)
     basemap = resolve_basemap(basemap, offline)
     inputs = (project.path, *project.inputs.values())  # never overwritten, even with force
-    out = check_writable(out, force, inputs=inputs, folder=False)
+    documents = [p for p in (out, docx, pdf) if p is not None]
+    if not documents:
+        raise InputError("nothing to write: give the HTML report, --docx or --pdf")
+    out, docx, pdf = (None if p is None else check_writable(p, force, inputs=inputs,
+                                                             folder=False)
+                      for p in (out, docx, pdf))
+    if len({Path(p).resolve() for p in documents}) < len(documents):
+        raise InputError("the HTML, Word and PDF outputs must be different files")
+    browser = require_chromium() if pdf is not None else None
     map_targets = {}
     if maps_dir is not None:
         map_targets = {kind: Path(maps_dir) / f"{kind}.html" for kind in MAP_KINDS}
@@ -74,7 +94,16 @@ def write_report(project: str | os.PathLike | Project, out: str | os.PathLike, *
                               png=png, force=force, page=pages[kind]).path
                for kind in maps if kind in map_targets}
     text = render_report(analysis, pages, lang).encode("utf-8")
-    with atomic_output(out, force) as tmp:
-        tmp.write_bytes(text)
+    if out is not None:
+        with atomic_output(out, force) as tmp:
+            tmp.write_bytes(text)
+    if docx is not None:
+        write_docx(analysis, maps, docx, lang=lang, force=force,
+                   sources=source_rows(analysis, lang))
+    if pdf is not None:
+        with tempfile.TemporaryDirectory(prefix="gridkit-report-") as folder:
+            page = Path(folder) / "report.html"
+            page.write_bytes(text)
+            print_pdf(page, pdf, force=force, binary=browser)
     return ReportOutput(path=out, bytes=len(text), maps=list(maps), map_files=written,
-                        analysis=analysis)
+                        analysis=analysis, docx=docx, pdf=pdf)

@@ -7,7 +7,7 @@ blocks built with ``format``). The template is ``report/templates/report.html.j2
 
 from __future__ import annotations
 
-__all__ = ["MAX_LISTED_FINDINGS", "figure", "render_report", "table"]
+__all__ = ["MAX_LISTED_FINDINGS", "figure", "render_report", "source_rows", "table"]
 
 import datetime as dt
 import os
@@ -234,7 +234,9 @@ def _metric_blocks(results: Mapping[str, Any], group: str, lang: str, maps: Mapp
     return blocks
 
 
-def _sources_table(analysis: Analysis, lang: str) -> Markup:
+def source_rows(analysis: Analysis, lang: str) -> list[dict[str, Any]]:
+    """Rows of the data-source table: data, file (relative to the project), records, size,
+    modified; shared by the HTML and the Word report."""
     base = analysis.project.path.parent
     rows = []
     for key, path in analysis.project.inputs.items():
@@ -247,6 +249,11 @@ def _sources_table(analysis: Analysis, lang: str) -> Markup:
                        modified=dt.datetime.fromtimestamp(stat.st_mtime)
                        .strftime("%Y-%m-%d %H:%M"))
         rows.append(row)
+    return rows
+
+
+def _sources_table(analysis: Analysis, lang: str) -> Markup:
+    rows = source_rows(analysis, lang)
     labels = {"data": pick(lang, "数据", "data"), "file": pick(lang, "文件", "file"),
               "records": pick(lang, "记录数", "records"), "size": pick(lang, "大小", "size"),
               "modified": pick(lang, "修改时间", "modified")}

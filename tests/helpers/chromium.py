@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-#: Where Chromium is looked for (first found wins), after $GRIDKIT_CHROMIUM.
-CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# The browser the report's --pdf uses (``$GRIDKIT_CHROMIUM``, else the first on PATH).
+from gridkit.pdf import CANDIDATES, find_chromium  # noqa: F401  (re-exported for the tests)
 
 #: JavaScript run in the report: what each embedded map (an ``<iframe srcdoc>``) shows.
 #: ``painted`` counts sampled non-transparent pixels of the overlay canvases, so a map
@@ -61,17 +61,6 @@ MAPS_STATE_JS = """
 #: The state of the four maps of a report once each has drawn on its canvas, else false.
 ALL_MAPS_DRAWN_JS = (f"(() => {{ const s = {MAPS_STATE_JS.strip()}; "
                      "return s.length === 4 && s.every((m) => m.painted > 0) && s; })()")
-
-
-def find_chromium() -> str | None:
-    """Path of a Chromium/Chrome binary: ``$GRIDKIT_CHROMIUM`` or the first on ``PATH``."""
-    if os.environ.get("GRIDKIT_CHROMIUM"):
-        return os.environ["GRIDKIT_CHROMIUM"]
-    for name in CANDIDATES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 #: Set (to anything but empty or ``0``) by ``.ci/run``: no browser is then a failure, not a skip.
