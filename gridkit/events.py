@@ -665,7 +665,8 @@ def prepare_events(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "wg
                    period_end: str | dt.date | None = None,
                    columns: Mapping[str, str] | None = None,
                    chunk_rows: int = CHUNK_ROWS,
-                   method: str = "auto") -> tuple[EventGrids, EventParams, int | None]:
+                   method: str = "auto", index_cache: str | os.PathLike | None = None,
+                   ) -> tuple[EventGrids, EventParams, int | None]:
     """What both engines need before the first event is joined.
 
     The layer prepared (:class:`EventGrids`), the period end resolved (from
@@ -674,7 +675,7 @@ def prepare_events(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "wg
 
     Parameters
     ----------
-    grids, events, crs, sla_hours, period_end, columns, chunk_rows, method :
+    grids, events, crs, sla_hours, period_end, columns, chunk_rows, method, index_cache :
         as :func:`join_events_file`.
 
     Returns
@@ -687,7 +688,8 @@ def prepare_events(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "wg
     >>> rows  # doctest: +SKIP
     10000000
     """
-    prepared = EventGrids(grids, crs, method=method)
+    prepared = EventGrids(grids, crs, method=method,
+                          index_options={"cache": index_cache} if index_cache else None)
     latest = None if period_end is not None else latest_report(events, columns, chunk_rows)
     params = EventParams(prepared.crs, float(sla_hours),
                          resolve_period_end(period_end, latest, path=events))
@@ -728,6 +730,7 @@ def join_events_file(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
                      out: str | os.PathLike | None = None, force: bool = False,
                      chunk_rows: int = CHUNK_ROWS, progress: bool = False,
                      engine: str = "local", method: str = "auto",
+                     index_cache: str | os.PathLike | None = None,
                      **dask_options) -> EventsResult:
     """Join an events file to a grid layer and compute the metrics, in bounded memory.
 
@@ -753,6 +756,8 @@ def join_events_file(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
     progress : show a progress bar on stderr.
     engine : ``"local"`` or ``"dask"``.
     method : :class:`gridkit.join.GridIndex` method.
+    index_cache : folder of built lookup rasters (:mod:`gridkit.index_cache`),
+        local engine only: a raster built before for the same grids is reused.
     dask_options : passed to :func:`gridkit.dask_engine.join_events_dask`
         (``scheduler``, ``client``, ``workers``, ``spatial``).
 
@@ -777,6 +782,8 @@ def join_events_file(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     if engine == "dask":
+        if index_cache is not None:
+            raise InputError("--index-cache works with --engine local only")
         from gridkit.dask_engine import join_events_dask
 
         return join_events_dask(grids, events, crs=crs, sla_hours=sla_hours,
@@ -789,7 +796,8 @@ def join_events_file(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
     check_joined_out(out, force, events, grids)
     prepared, params, rows = prepare_events(grids, events, crs=crs, sla_hours=sla_hours,
                                             period_end=period_end, columns=columns,
-                                            chunk_rows=chunk_rows, method=method)
+                                            chunk_rows=chunk_rows, method=method,
+                                            index_cache=index_cache)
     chunks = read_events_chunks(events, columns=columns, chunk_rows=chunk_rows,
                                 select=EVENT_COLUMNS)
     with progress_bar(rows, lang, enabled=progress) as update:

@@ -63,10 +63,14 @@ SUMMARY = ("events", "located", "outside", "unlocatable", "dispatched", "dispatc
               help="With --engine dask: shuffle the events into spatial partitions (Hilbert "
                    "curve) before the join; --no-spatial-shuffle joins them in file order "
                    "(no shuffle; same results).")
+@click.option("--index-cache", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Folder keeping built lookup rasters, keyed by the grid layer's content: a "
+                   "later run on the same layer skips building it (local engine).")
 def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None, sla: float,
             period_end: str | None, by: str, codes: str | None, out: str | None, force: bool,
             fmt: str, lang: str, columns: tuple[str, ...], chunk_rows: int, engine: str,
-            scheduler: str | None, workers: int, spatial_shuffle: bool) -> None:
+            scheduler: str | None, workers: int, spatial_shuffle: bool,
+            index_cache: str | None) -> None:
     """Join work orders to grids; dispatch accuracy, timeliness, closure (工单).
 
     GRIDS is the grid layer; EVENTS a CSV, Excel or Parquet table with lon/lat
@@ -97,7 +101,8 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
                               period_end=period_end, by=by, names=names, lang=lang,
                               columns=column_overrides(columns, "events"), out=out,
                               force=force, chunk_rows=chunk_rows,
-                              progress=progress_enabled(), engine=engine, **dask_options)
+                              progress=progress_enabled(), engine=engine,
+                              index_cache=index_cache, **dask_options)
     if out is not None:
         click.echo(pick(lang, zh=f"已写入 {out}", en=f"Wrote {out}"), err=True)
     click.echo(render(result.to_dict(), COLUMNS, fmt, lang, SUMMARY), nl=False)
