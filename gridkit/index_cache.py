@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -70,22 +69,29 @@ def index_key(geometries: np.ndarray, options: tuple) -> str:
 
 def cache_path(folder: str | os.PathLike, key: str) -> Path:
     """The cache file of ``key`` in ``folder``."""
-    return Path(folder) / f"gridindex-{key[:32]}.npz"
+    return Path(folder) / f"gridindex-{key[:32]}.bin"
 
 
 def load_index(folder: str | os.PathLike, key: str) -> dict[str, np.ndarray] | None:
     """The arrays stored for ``key``, or None when there is no usable file.
 
-    A file that does not load, or was stored for another key (a prefix
-    collision), counts as missing.
+    The file is the key and a list of names as ``.npy`` arrays, then the
+    arrays themselves, one after the other (read straight into memory, no
+    archive to unpack). A file that does not read back whole, or was stored
+    for another key (a prefix collision), counts as missing.
     """
-    path = cache_path(folder, key)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if str(data["__key__"]) != key:
+        with open(cache_path(folder, key), "rb") as handle:
+            stored_key = str(np.lib.format.read_array(handle, allow_pickle=False))
+            if stored_key != key:
                 return None
-            return {name: data[name] for name in data.files if name != "__key__"}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            names = np.lib.format.read_array(handle, allow_pickle=False).tolist()
+            arrays = {str(name): np.lib.format.read_array(handle, allow_pickle=False)
+                      for name in names}
+            if handle.read(1):
+                return None  # trailing bytes: not a file this module wrote
+            return arrays
+    except (OSError, ValueError, EOFError, UnicodeDecodeError):
         return None
 
 
@@ -100,13 +106,17 @@ def store_index(folder: str | os.PathLike, key: str, arrays: Mapping[str, object
     target = cache_path(folder, key)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=".gridindex-", suffix=".npz", dir=target.parent)
+        handle, tmp = tempfile.mkstemp(prefix=".gridindex-", suffix=".bin", dir=target.parent)
     except OSError as exc:
         raise InputError(f"--index-cache: cannot write in {folder}: "
                          f"{exc.strerror or exc}") from None
     try:
         with os.fdopen(handle, "wb") as out:
-            np.savez(out, __key__=np.array(key), **{k: np.asarray(v) for k, v in arrays.items()})
+            np.lib.format.write_array(out, np.array(key), allow_pickle=False)
+            np.lib.format.write_array(out, np.array(list(arrays)), allow_pickle=False)
+            for value in arrays.values():
+                np.lib.format.write_array(out, np.asarray(value), allow_pickle=False)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

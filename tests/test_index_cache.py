@@ -42,7 +42,7 @@ def test_hit_loads_the_stored_raster_instead_of_building(tmp_path, monkeypatch):
     calls = built(monkeypatch)
     x, y = points()
     first = GridIndex(squares(), method="raster", cache=tmp_path)
-    assert len(calls) == 1 and len(list(tmp_path.glob("gridindex-*.npz"))) == 1
+    assert len(calls) == 1 and len(list(tmp_path.glob("gridindex-*.bin"))) == 1
     second = GridIndex(squares(), method="raster", cache=tmp_path)
     assert len(calls) == 1  # loaded, not built
     np.testing.assert_array_equal(second._raster, first._raster)
@@ -62,15 +62,15 @@ def test_changed_layer_or_options_miss(tmp_path, monkeypatch):
     GridIndex(squares()[::-1], method="raster", cache=tmp_path)  # other order: other positions
     GridIndex(squares(), method="raster", cells_per_grid=16, cache=tmp_path)
     assert len(calls) == 4
-    assert len(list(tmp_path.glob("gridindex-*.npz"))) == 4
+    assert len(list(tmp_path.glob("gridindex-*.bin"))) == 4
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
 def test_corrupt_cache_file_is_rebuilt_not_a_crash(tmp_path, monkeypatch, damage):
     GridIndex(squares(), method="raster", cache=tmp_path)
-    (path,) = tmp_path.glob("gridindex-*.npz")
+    (path,) = tmp_path.glob("gridindex-*.bin")
     data = path.read_bytes()
-    path.write_bytes({"garbage": b"not a zip file" * 10, "truncated": data[: len(data) // 2],
+    path.write_bytes({"garbage": b"\x93NUMPY garbage" * 10, "truncated": data[: len(data) // 2],
                       "empty": b""}[damage])
     calls = built(monkeypatch)
     index = GridIndex(squares(), method="raster", cache=tmp_path)
@@ -129,7 +129,7 @@ def test_cli_index_cache_gives_the_same_result(tmp_path):
     assert plain.exit_code == 0, plain.output
     cache = tmp_path / "cache"
     for stored in (0, 1):  # miss (built and stored), then hit
-        assert len(list(cache.glob("gridindex-*.npz"))) == stored
+        assert len(list(cache.glob("gridindex-*.bin"))) == stored
         cached = runner.invoke(cli, [*args, "--index-cache", str(cache)])
         assert cached.exit_code == 0, cached.output
         assert json.loads(cached.output) == json.loads(plain.output)
