@@ -89,6 +89,17 @@ def tile_city(source: Path, target: Path, copies: int) -> Path:
     return target
 
 
+def check_truth(findings: list[dict], defects: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Defects no finding reports, and errors naming no defect grid (both should be empty)."""
+    missed = [d for d in defects
+              if not any(f["rule"] == d["rule"] and set(d["grid_codes"]) <= set(f["grid_codes"])
+                         for f in findings)]
+    touched = {c for d in defects for c in d["grid_codes"]}
+    stray = [f for f in findings if f["severity"] == "error" and f["rule"] != "layer_offset"
+             and not set(f["grid_codes"]) & touched]
+    return missed, stray
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, required=True,
@@ -129,6 +140,12 @@ def main() -> None:
                             / result["runs"]["minimal"]["median_s"], 2)
     if args.expect is not None:
         result["identical_to_expected"] = args.expect.read_bytes() == ours
+    truth = folder / "truth.json"
+    if truth.exists():
+        defects = [d for d in json.loads(truth.read_text(encoding="utf-8"))["defects"]
+                   if d["rule"] != "layer_offset"]
+        missed, stray = check_truth(found["findings"], defects)
+        result.update(defects=len(defects), defects_missed=missed, errors_on_clean_grids=stray)
     shutil.rmtree(work, ignore_errors=True)
     if args.json:
         print(json.dumps(result, indent=2))
@@ -141,9 +158,14 @@ def main() -> None:
         print(f"findings: {result['errors']} errors, {result['warnings']} warnings "
               f"{result['by_rule']}; minimal script: {theirs['grids_with_invalid_edges']} grids "
               f"with invalid edges")
+        if "defects" in result:
+            print(f"injected defects found: {result['defects'] - len(result['defects_missed'])}"
+                  f"/{result['defects']}; errors on clean grids: "
+                  f"{len(result['errors_on_clean_grids'])}")
         if "identical_to_expected" in result:
             print(f"identical to expected: {'yes' if result['identical_to_expected'] else 'NO'}")
-    sys.exit(0 if result.get("identical_to_expected", True) else 1)
+    sys.exit(0 if result.get("identical_to_expected", True) and not result.get("defects_missed")
+             and not result.get("errors_on_clean_grids") else 1)
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ run never pays for the raster):
 ``"strtree"``
     Bounding-box candidates from :meth:`shapely.STRtree.query`, tested with
     :func:`shapely.intersects_xy` (covers semantics), then the lowest
-    position per point. Simple; used to label the raster and as the
-    reference in tests.
+    position per point. Simple; used for small runs and as the reference
+    in tests.
 
 Build the index in the coordinate system of the points (containment does not
 need metres): transforming 20,000 polygons is cheaper than transforming
