@@ -1,124 +1,87 @@
-"""Benchmark ``gridkit events`` against the obvious geopandas.sjoin script, end to end.
+"""Benchmark ``gridkit events`` against geopandas.sjoin and DuckDB scripts, end to end.
 
-Builds (or reuses) ``gridkit synth --defects`` output with N grids and M
-events (default 20,000 grids, 10 million events, seed 7), then runs, as a user
-would and alternately (the order flips every round, so drift on a shared
-machine hits both alike):
+Uses (or builds) ``gridkit synth`` output and runs, as a user would and
+alternately (see ``benchmarks/_harness.py``):
 
-A. ``gridkit events GRIDS EVENTS --by grid --format json`` (a subprocess of the
-   command line: imports, reading both files, the join, every metric, the JSON);
-B. ``benchmarks/sjoin_baseline.py GRIDS EVENTS``: geopandas reads the same
-   files (lon/lat only), ``points_from_xy``, ``sjoin(points, grids,
-   predicate="within")``, counts per grid, JSON.
+- ``gridkit``: ``gridkit events GRIDS EVENTS --by grid --format json`` (a
+  subprocess of the command line: imports, reading both files, building the
+  lookup raster, the join, every metric, 20,000 rows of JSON);
+- ``gridkit-cached``: the same with ``--index-cache DIR``, the raster stored by
+  one untimed run before (what a second run on the same layer costs);
+- ``sjoin``: ``benchmarks/sjoin_baseline.py``: geopandas reads the same files
+  (lon/lat only), ``points_from_xy``, ``sjoin(points, grids,
+  predicate="within")``, counts per grid, JSON;
+- ``duckdb``: ``benchmarks/duckdb_baseline.py``: DuckDB's spatial join
+  (``ST_Within``) on the same files, counts per grid, JSON (needs ``duckdb``
+  and ``duckdb-ext-spatial`` from pip; left out with a note when missing).
 
-Each run holds ``/tmp/gridkit-bench.lock`` (``flock``) while it is timed, so
-benchmarks of other jobs on the machine do not overlap it; the time spent
-waiting for the lock is not counted. Peak memory is the maximum resident set
-size of the run's process (``os.wait4``). Prints the median wall times, the
-ratio B/A, peak memory and CPU time of both, and checks that both give the
-same per-grid counts and that gridkit's metrics equal the synth's truth.json.
-The grid layer is used as the synth writes it, defects included (overlaps,
-invalid and multipart grids): both tools read the same file; events lie away
-from defects, so the answers are comparable one to one.
+Prints the median wall times, peak memory and CPU time of each, the ratios
+peer / gridkit, checks that all give the same per-grid counts and that
+gridkit's metrics equal the synth's truth.json; ``--expect FILE`` also checks
+that gridkit's JSON is byte-identical to FILE (e.g. saved before a change).
 
 Usage::
 
-    python benchmarks/bench_events.py [--grids 20000] [--events 10000000] [--seed 7]
-        [--dir DIR] [--rounds 3] [--out] [--dask] [--min-ratio 4] [--json]
+    python benchmarks/bench_events.py --dir DIR [--rounds 3] [--peers sjoin,duckdb]
+        [--no-cache] [--expect events.json] [--min-ratio 4] [--json]
+    python benchmarks/bench_events.py --grids 20000 --events 2000000 --seed 11  # builds DIR
 
-Exit status 1 when the ratio is below ``--min-ratio`` or an answer differs.
+Exit status 1 when a ratio to sjoin is below ``--min-ratio`` or an answer differs.
 """
 
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
-LOCK = "/tmp/gridkit-bench.lock"
-BASELINE = Path(__file__).with_name("sjoin_baseline.py")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import alternate, gridkit_command, ratio_line, summary, table  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
 TRUTH_KEYS = ("events", "located", "outside", "unlocatable", "dispatched", "dispatch_accuracy",
               "dispatch_timeliness", "closure_rate", "valid_complaints")
 
 
 def synth_folder(grids: int, events: int, seed: int, folder: Path | None) -> Path:
-    """The synth output folder, generated unless a complete one is there already."""
-    folder = folder or Path(tempfile.gettempdir()) / f"gridkit-bench-events-{grids}-{events}-{seed}"
+    """The synth output folder, generated (``gridkit synth``) unless complete already."""
+    folder = folder or Path(tempfile.gettempdir()) / f"gridkit-bench-{grids}-{events}-{seed}"
     if not (folder / "truth.json").exists():
-        from gridkit.synth import synthesize
-
         start = time.perf_counter()
-        with bench_lock():
-            synthesize(folder, grids=grids, events=events, seed=seed, defects=True, force=True)
+        subprocess.run([*gridkit_command(), "synth", "--out", str(folder), "--grids", str(grids),
+                        "--events", str(events), "--seed", str(seed), "--force"],
+                       check=True, stdout=subprocess.DEVNULL)
         print(f"generated {folder} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return folder
 
 
-@contextmanager
-def bench_lock():
-    """Hold the machine-wide benchmark lock (the lock ``flock /tmp/gridkit-bench.lock`` takes)."""
-    with open(LOCK, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def timed_run(command: list[str], stdout: Path) -> dict:
-    """Run ``command`` under the lock; wall time, peak RSS and CPU time of its process.
-
-    ``wait4`` reports the process and the children it waited for (the workers of
-    a dask local cluster): peak RSS is then that of the largest of them.
-    """
-    with open(stdout, "wb") as out, tempfile.TemporaryFile() as err:
-        with bench_lock():
-            start = time.perf_counter()
-            process = subprocess.Popen(command, stdout=out, stderr=err)
-            _, status, usage = os.wait4(process.pid, 0)
-            wall = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode != 0:
-            err.seek(0)
-            sys.exit(f"{' '.join(command)} failed ({process.returncode}):\n"
-                     f"{err.read().decode(errors='replace')[-2000:]}")
-    return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024,
-            "cpu_s": usage.ru_utime + usage.ru_stime}
-
-
-def gridkit_command() -> list[str]:
-    script = shutil.which("gridkit")
-    return [script] if script else [sys.executable, "-c",
-                                    "import sys; from gridkit.cli import main; main(sys.argv[1:])"]
-
-
-def summary(runs: list[dict]) -> dict:
-    return {"median_s": statistics.median(r["wall_s"] for r in runs),
-            "runs_s": [round(r["wall_s"], 2) for r in runs],
-            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-            "median_cpu_s": statistics.median(r["cpu_s"] for r in runs)}
+def duckdb_available() -> str | None:
+    """None when DuckDB and its spatial extension load, else why not."""
+    probe = (f"import duckdb, sys; sys.path.insert(0, {str(HERE)!r}); import duckdb_baseline; "
+             "duckdb_baseline.load_spatial(duckdb.connect())")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    return None if done.returncode == 0 else (done.stderr.strip().splitlines() or ["?"])[-1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grids", type=int, default=20_000)
-    parser.add_argument("--events", type=int, default=10_000_000)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--events", type=int, default=2_000_000)
+    parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--dir", type=Path, default=None, help="synth folder (reused if complete)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--out", action="store_true",
-                        help="gridkit also writes the joined events (--out joined.parquet)")
-    parser.add_argument("--dask", action="store_true",
-                        help="also time one run of --engine dask (local cluster, 2 workers)")
+    parser.add_argument("--peers", default="sjoin,duckdb",
+                        help="comma-separated: sjoin, duckdb (default both)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="leave out the --index-cache run of gridkit")
+    parser.add_argument("--expect", type=Path, default=None,
+                        help="gridkit's JSON must be byte-identical to this file")
     parser.add_argument("--min-ratio", type=float, default=4.0)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
@@ -128,62 +91,73 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="gridkit-bench-events-"))
     gridkit = [*gridkit_command(), "events", str(grids), str(events), "--by", "grid",
                "--format", "json"]
-    if args.out:
-        gridkit += ["--out", str(work / "joined.parquet"), "--force"]
-    sjoin = [sys.executable, str(BASELINE), str(grids), str(events)]
-    runs: dict[str, list[dict]] = {"gridkit": [], "sjoin": []}
-    for i in range(args.rounds):
-        order = [("gridkit", gridkit), ("sjoin", sjoin)][:: 1 if i % 2 == 0 else -1]
-        for name, command in order:
-            runs[name].append(timed_run(command, work / f"{name}.json"))
-            print(f"round {i + 1} {name:8s} {runs[name][-1]['wall_s']:7.2f} s "
-                  f"{runs[name][-1]['peak_rss_mb']:7.0f} MB", file=sys.stderr)
+    commands = {"gridkit": gridkit}
+    notes = []
+    if not args.no_cache:
+        cached = [*gridkit, "--index-cache", str(work / "index-cache")]
+        subprocess.run(cached, check=True, stdout=subprocess.DEVNULL)  # stores the raster
+        commands["gridkit-cached"] = cached
+    peers = [p for p in args.peers.split(",") if p]
+    if "sjoin" in peers:
+        commands["sjoin"] = [sys.executable, str(HERE / "sjoin_baseline.py"), str(grids),
+                             str(events)]
+    if "duckdb" in peers:
+        why = duckdb_available()
+        if why is None:
+            commands["duckdb"] = [sys.executable, str(HERE / "duckdb_baseline.py"), str(grids),
+                                  str(events)]
+        else:
+            notes.append(f"duckdb left out: {why}")
+    runs = alternate(commands, args.rounds, work)
 
-    ours = json.loads((work / "gridkit.json").read_text(encoding="utf-8"))
-    theirs = json.loads((work / "sjoin.json").read_text(encoding="utf-8"))
+    outputs = {name: (work / f"{name}.out").read_bytes() for name in commands}
+    ours = json.loads(outputs["gridkit"])
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))["metrics"]
     per_grid = {r["code"]: r["located"] for r in ours["rows"] if r["code"] and r["located"]}
     result = {
-        "grids": args.grids, "events": args.events, "rounds": args.rounds,
-        "machine_cpus": os.cpu_count(), "gridkit_writes_joined_events": args.out,
-        "gridkit": summary(runs["gridkit"]), "sjoin": summary(runs["sjoin"]),
-        "same_per_grid_counts": per_grid == theirs["per_grid"],
+        "grids": sum(r["grids"] for r in ours["rows"]), "events": ours["events"],
+        "rounds": args.rounds, "machine_cpus": os.cpu_count(),
+        "runs": {name: summary(r) for name, r in runs.items()},
+        "same_per_grid_counts": {name: json.loads(outputs[name])["per_grid"] == per_grid
+                                 for name in commands if name in ("sjoin", "duckdb")},
         "gridkit_matches_truth": all(
             ours[k] == truth[k] if isinstance(truth[k], int) or truth[k] is None
             else abs(ours[k] - truth[k]) < 1e-9 for k in TRUTH_KEYS),
+        "notes": notes,
     }
-    result["ratio"] = result["sjoin"]["median_s"] / result["gridkit"]["median_s"]
-    if args.dask:
-        command = [*gridkit_command(), "events", str(grids), str(events), "--format", "json",
-                   "--by", "grid", "--engine", "dask", "--workers", "2"]
-        result["dask"] = timed_run(command, work / "dask.json")
-        result["dask"]["same_as_local"] = json.loads(
-            (work / "dask.json").read_text(encoding="utf-8")) == ours
+    if "gridkit-cached" in outputs:
+        result["cached_output_identical"] = outputs["gridkit-cached"] == outputs["gridkit"]
+    if args.expect is not None:
+        result["identical_to_expected"] = args.expect.read_bytes() == outputs["gridkit"]
+    medians = {name: s["median_s"] for name, s in result["runs"].items()}
+    result["ratios"] = {f"{peer}/{ours_}": round(medians[peer] / medians[ours_], 2)
+                        for peer in ("sjoin", "duckdb") if peer in medians
+                        for ours_ in ("gridkit", "gridkit-cached") if ours_ in medians}
     shutil.rmtree(work, ignore_errors=True)
 
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        g, s = result["gridkit"], result["sjoin"]
-        print(f"{args.grids:,} grids, {args.events:,} events, {args.rounds} rounds each, "
-              f"{os.cpu_count()} CPUs")
-        print(f"{'':28s}{'median':>9s}{'peak memory':>13s}{'CPU time':>10s}   runs")
-        print(f"{'gridkit events':28s}{g['median_s']:8.2f}s{g['peak_rss_mb']:10.0f} MB"
-              f"{g['median_cpu_s']:9.1f}s   {g['runs_s']}")
-        print(f"{'geopandas.sjoin script':28s}{s['median_s']:8.2f}s{s['peak_rss_mb']:10.0f} MB"
-              f"{s['median_cpu_s']:9.1f}s   {s['runs_s']}")
-        print(f"ratio (sjoin / gridkit): {result['ratio']:.1f}x "
-              f"(required: {args.min_ratio:g}x)")
-        print(f"same per-grid counts: {'yes' if result['same_per_grid_counts'] else 'NO'}; "
-              f"gridkit metrics equal truth.json: "
+        print(f"{result['grids']:,} grids, {result['events']:,} events, {args.rounds} rounds "
+              f"each, alternating, {os.cpu_count()} CPUs ({folder})")
+        print(table(result["runs"]))
+        for key, value in result["ratios"].items():
+            target = args.min_ratio if key.startswith("sjoin/") else None
+            print(ratio_line(f"ratio {key}", value, target))
+        for name, same in result["same_per_grid_counts"].items():
+            print(f"same per-grid counts as {name}: {'yes' if same else 'NO'}")
+        print(f"gridkit metrics equal truth.json: "
               f"{'yes' if result['gridkit_matches_truth'] else 'NO'}")
-        if "dask" in result:
-            d = result["dask"]
-            print(f"--engine dask (local cluster, 2 workers): {d['wall_s']:.1f} s, "
-                  f"largest process {d['peak_rss_mb']:.0f} MB, same result as local: "
-                  f"{'yes' if d['same_as_local'] else 'NO'}")
-    ok = result["ratio"] >= args.min_ratio and result["same_per_grid_counts"] \
-        and result["gridkit_matches_truth"] and result.get("dask", {}).get("same_as_local", True)
+        for key in ("cached_output_identical", "identical_to_expected"):
+            if key in result:
+                print(f"{key.replace('_', ' ')}: {'yes' if result[key] else 'NO'}")
+        for note in notes:
+            print(note)
+    ok = (all(result["same_per_grid_counts"].values()) and result["gridkit_matches_truth"]
+          and result.get("cached_output_identical", True)
+          and result.get("identical_to_expected", True)
+          and all(v >= args.min_ratio for k, v in result["ratios"].items()
+                  if k == "sjoin/gridkit"))
     sys.exit(0 if ok else 1)
 
 

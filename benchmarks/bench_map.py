@@ -142,7 +142,8 @@ def main() -> None:
     else:
         print(f"coverage map of {numbers['grids']:,} grids ({numbers['features']:,} drawn, "
               f"{numbers['vertices']:,} vertices), tolerance {args.tolerance:g} m, "
-              f"{'offline' if numbers['offline'] else 'online'} (synth seed {args.seed}, {folder})")
+              f"{'offline' if numbers['offline'] else 'online'} "
+              f"({folder if args.dir else f'synth seed {args.seed}, {folder}'})")
         print(f"  read layer + rosters      {read_s:7.2f} s")
         print(f"  coverage per grid         {coverage_s:7.2f} s")
         print(f"  build map (simplify, ...) {build_s:7.2f} s")

@@ -1,49 +1,92 @@
-"""Benchmark ``gridkit validate`` on a synthetic city and check it against the truth.
+"""Benchmark ``gridkit validate`` against the minimal coverage-check script, end to end.
 
-Builds (or reuses) ``gridkit synth --defects`` output of N grids (default
-20,000, all 11 districts), then times
+Runs alternately (see ``benchmarks/_harness.py``), each as a child process:
 
-1. reading the grid, community and reference layers (``gridkit.io.read_layer``);
-2. :func:`gridkit.validate.validate` with communities, reference and the
-   shipped code list (every rule);
-3. ``shapely.coverage_invalid_edges`` alone on the same grid layer (metric
-   CRS), the GEOS coverage check the validator builds on;
+- ``gridkit``: ``gridkit validate GRIDS --communities C --reference R
+  [--codes CODES] --format json`` (every rule, findings as JSON);
+- ``minimal``: ``benchmarks/coverage_baseline.py GRIDS``: geopandas reads the
+  grids, reprojects them to EPSG:4547, ``shapely.coverage_invalid_edges``.
 
-and reports the ratio of (2) to (3), whether every injected defect was found
-with its rule and grid codes, and whether any error names only clean grids.
-The GCJ-02 copy of the layer is validated too (``layer_offset``).
+and prints medians, peak memory (max RSS of each process), CPU time and the
+ratio gridkit / minimal. ``--expect FILE`` checks that gridkit's JSON is
+byte-identical to FILE (saved before a change). With ``--tile K`` the city in
+``--dir`` is first tiled K times (``tile_city``: copies side by side, each with
+its own city code 4401, 4402, ... in grid and community codes, and the code
+list to match) into ``--tile-dir``, e.g. 10 copies of 20,000 grids for a
+province of 200,000.
 
 Usage::
 
-    python benchmarks/bench_validate.py [--grids 20000] [--seed 7] [--dir DIR] [--json]
+    python benchmarks/bench_validate.py --dir DIR [--rounds 3] [--expect validate.json]
+    python benchmarks/bench_validate.py --dir DIR --tile 10 --tile-dir DIR200K --rounds 1
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import shapely
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import alternate, gridkit_command, ratio_line, summary, table  # noqa: E402
 
-from gridkit.crs import to_metric
-from gridkit.io import read_layer
-from gridkit.synth import synthesize
-from gridkit.validate import validate
-from gridkit.validate.geometry import repair
+HERE = Path(__file__).resolve().parent
+LAYERS = ("grids", "communities", "reference")
+#: Columns holding codes that start with the 4-digit city code.
+CODE_COLUMNS = ("grid_code", "community_code")
 
 
-def synth_folder(grids: int, seed: int, folder: Path | None) -> Path:
-    """The synth output folder, generated unless a complete one is there already."""
-    folder = folder or Path(tempfile.gettempdir()) / f"gridkit-bench-synth-{grids}-seed{seed}"
-    if not (folder / "truth.json").exists():
-        start = time.perf_counter()
-        synthesize(folder, grids=grids, events=0, seed=seed, defects=True, force=True)
-        print(f"generated {folder} in {time.perf_counter() - start:.1f} s")
-    return folder
+def tile_city(source: Path, target: Path, copies: int) -> Path:
+    """``copies`` copies of the city in ``source`` side by side, each with its own city code.
+
+    Copy k (0-based) is shifted by whole extents (4 copies a row) and its codes
+    get city code 4401 + k in place of the first four digits; ``codes.csv`` is
+    the shipped code list repeated likewise, so no rule fires because of the
+    tiling itself. Reused when ``target`` has all its files.
+    """
+    import pandas as pd
+    import shapely
+    from gridkit.codes import load_divisions
+
+    from gridkit.io import read_layer
+
+    files = [target / f"{name}.gpkg" for name in LAYERS] + [target / "codes.csv"]
+    if all(f.exists() for f in files):
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    layers = {name: read_layer(source / f"{name}.gpkg", name) for name in LAYERS}
+    minx, miny, maxx, maxy = layers["communities"].to_crs(4490).total_bounds
+    width, height = maxx - minx + 0.05, maxy - miny + 0.05
+
+    def city(k: int, codes: pd.Series) -> pd.Series:
+        return codes.where(codes.isna(), f"44{1 + k:02d}" + codes.astype(str).str[4:])
+
+    for name, layer in layers.items():
+        layer = layer.to_crs(4490)
+        parts = []
+        for k in range(copies):
+            copy = layer.copy()
+            copy.geometry = shapely.transform(
+                layer.geometry.to_numpy(), lambda xy, k=k: xy + [k % 4 * width, k // 4 * height])
+            for column in CODE_COLUMNS:
+                if column in copy:
+                    copy[column] = city(k, copy[column])
+            parts.append(copy)
+        tiled = pd.concat(parts, ignore_index=True)
+        tiled.attrs = {}
+        tiled.to_file(target / f"{name}.gpkg", layer=name, driver="GPKG")
+    codes = load_divisions()
+    pd.concat([codes.assign(code=city(k, codes["code"]), parent_code=city(k, codes["parent_code"]))
+               for k in range(copies)]).to_csv(target / "codes.csv", index=False)
+    print(f"tiled {copies} copies into {target} in {time.perf_counter() - start:.0f} s",
+          file=sys.stderr)
+    return target
 
 
 def check_truth(findings: list[dict], defects: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -57,70 +100,72 @@ def check_truth(findings: list[dict], defects: list[dict]) -> tuple[list[dict], 
     return missed, stray
 
 
-def timed(function, *args, **kwargs):
-    start = time.perf_counter()
-    value = function(*args, **kwargs)
-    return value, time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--grids", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--dir", type=Path, default=None, help="synth folder (reused if present)")
-    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    parser.add_argument("--dir", type=Path, required=True,
+                        help="gridkit synth output (grids, communities, reference)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tile", type=int, default=0, help="tile the city this many times")
+    parser.add_argument("--tile-dir", type=Path, default=None,
+                        help="where the tiled layers go (reused if complete)")
+    parser.add_argument("--expect", type=Path, default=None,
+                        help="gridkit's JSON must be byte-identical to this file")
+    parser.add_argument("--max-ratio", type=float, default=1.6)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
 
-    folder = synth_folder(args.grids, args.seed, args.dir)
-    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
-    (grids, communities, reference), read_s = timed(lambda: (
-        read_layer(folder / "grids.gpkg"),
-        read_layer(folder / "communities.gpkg", "communities"),
-        read_layer(folder / "reference.gpkg", "reference")))
-    result, validate_s = timed(validate, grids, communities, reference)
-    metric, _ = repair(to_metric(grids).geometry.to_numpy())
-    metric = metric[~shapely.is_missing(metric)]
-    _, coverage_s = timed(shapely.coverage_invalid_edges, metric)
-    missed, stray = check_truth(result.records(),
-                                [d for d in truth["defects"] if d["rule"] != "layer_offset"])
-
-    offset_entry = next(d for d in truth["defects"] if d["rule"] == "layer_offset")
-    shifted = read_layer(folder / offset_entry["file"])
-    offset_result, offset_s = timed(validate, shifted, communities, reference)
-    offset = [f for f in offset_result.records() if f["rule"] == "layer_offset"]
-
-    numbers = {
-        "grids": len(grids),
-        "vertices_per_grid": float(np.mean(shapely.get_num_coordinates(metric))),
-        "read_s": round(read_s, 2),
-        "validate_s": round(validate_s, 2),
-        "coverage_invalid_edges_s": round(coverage_s, 2),
-        "ratio": round(validate_s / coverage_s, 1),
-        "errors": result.errors,
-        "warnings": result.warnings,
-        "defects": len(truth["defects"]) - 1,
-        "defects_missed": len(missed),
-        "errors_on_clean_grids": len(stray),
-        "gcj02_validate_s": round(offset_s, 2),
-        "gcj02_offset": offset[0]["offset_crs"] if offset else None,
-    }
+    folder = args.dir
+    if args.tile:
+        folder = tile_city(args.dir, args.tile_dir or Path(tempfile.gettempdir()) /
+                           f"gridkit-bench-tiled-{args.tile}", args.tile)
+    work = Path(tempfile.mkdtemp(prefix="gridkit-bench-validate-"))
+    gridkit = [*gridkit_command(), "validate", str(folder / "grids.gpkg"),
+               "--communities", str(folder / "communities.gpkg"),
+               "--reference", str(folder / "reference.gpkg"), "--format", "json"]
+    if (folder / "codes.csv").exists():
+        gridkit += ["--codes", str(folder / "codes.csv")]
+    commands = {"gridkit": gridkit,
+                "minimal": [sys.executable, str(HERE / "coverage_baseline.py"),
+                            str(folder / "grids.gpkg")]}
+    runs = alternate(commands, args.rounds, work)
+    ours = (work / "gridkit.out").read_bytes()
+    found = json.loads(ours)
+    theirs = json.loads((work / "minimal.out").read_bytes())
+    result = {"grids": found["grids"], "rounds": args.rounds, "machine_cpus": os.cpu_count(),
+              "runs": {name: summary(r) for name, r in runs.items()},
+              "errors": found["errors"], "warnings": found["warnings"],
+              "by_rule": {k: v for k, v in found["by_rule"].items() if v},
+              "minimal_grids_with_invalid_edges": theirs["grids_with_invalid_edges"]}
+    result["ratio"] = round(result["runs"]["gridkit"]["median_s"]
+                            / result["runs"]["minimal"]["median_s"], 2)
+    if args.expect is not None:
+        result["identical_to_expected"] = args.expect.read_bytes() == ours
+    truth = folder / "truth.json"
+    if truth.exists():
+        defects = [d for d in json.loads(truth.read_text(encoding="utf-8"))["defects"]
+                   if d["rule"] != "layer_offset"]
+        missed, stray = check_truth(found["findings"], defects)
+        result.update(defects=len(defects), defects_missed=missed, errors_on_clean_grids=stray)
+    shutil.rmtree(work, ignore_errors=True)
     if args.json:
-        print(json.dumps(numbers, indent=2))
-        return
-    print(f"{numbers['grids']} grids, {numbers['vertices_per_grid']:.0f} vertices each "
-          f"(synth seed {args.seed}, {folder})")
-    print(f"  read 3 layers                    {read_s:7.2f} s")
-    print(f"  validate (all rules)             {validate_s:7.2f} s")
-    print(f"  shapely.coverage_invalid_edges   {coverage_s:7.2f} s")
-    print(f"  ratio validate / coverage check  {numbers['ratio']:7.1f} x")
-    print(f"  findings: {result.errors} errors, {result.warnings} warnings; "
-          f"{numbers['defects'] - len(missed)}/{numbers['defects']} defects found; "
-          f"{len(stray)} errors on clean grids")
-    print(f"  GCJ-02 copy: validate {offset_s:.2f} s, layer_offset -> {numbers['gcj02_offset']}")
-    for item in missed:
-        print("  MISSED", item)
-    for item in stray:
-        print("  STRAY ", item["rule"], item["grid_codes"], item["message"])
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{result['grids']:,} grids with communities and reference, {args.rounds} rounds "
+              f"each, alternating, {os.cpu_count()} CPUs ({folder})")
+        print(table(result["runs"]))
+        print(ratio_line("ratio gridkit validate / minimal script", result["ratio"],
+                         args.max_ratio, faster=False))
+        print(f"findings: {result['errors']} errors, {result['warnings']} warnings "
+              f"{result['by_rule']}; minimal script: {theirs['grids_with_invalid_edges']} grids "
+              f"with invalid edges")
+        if "defects" in result:
+            print(f"injected defects found: {result['defects'] - len(result['defects_missed'])}"
+                  f"/{result['defects']}; errors on clean grids: "
+                  f"{len(result['errors_on_clean_grids'])}")
+        if "identical_to_expected" in result:
+            print(f"identical to expected: {'yes' if result['identical_to_expected'] else 'NO'}")
+    sys.exit(0 if result.get("identical_to_expected", True) and not result.get("defects_missed")
+             and not result.get("errors_on_clean_grids") else 1)
 
 
 if __name__ == "__main__":

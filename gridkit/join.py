@@ -17,23 +17,25 @@ the STRtree and builds the raster once the points located reach
 run never pays for the raster):
 
 ``"raster"``
-    A uniform lookup raster over the layer's extent. At build time every cell
-    that any grid boundary touches is marked a *boundary cell* and gets the
-    sorted list of grids whose boundary touches it, plus any grid that covers
-    it wholly (overlaps); every other cell lies wholly inside one set of grids
-    and is labelled once (one exact test per run of such cells along a raster
-    row). A point in a labelled cell is answered by array indexing; a point in
-    a boundary cell is tested exactly with :func:`shapely.intersects_xy`
-    against its cell's candidates only (prepared polygons), the points
-    grouped by cell so that the polygons stay in the CPU caches. On the
-    20,000-grid synthetic Guangzhou about a quarter of the points need a
-    test, 2.1 candidates each; the raster (at most 2**24 cells, 64 MB) is
-    built in about 1.6 s.
+    A uniform lookup raster over the layer's extent, filled by scanlines
+    (:meth:`GridIndex._build_raster`): every cell that a grid's ring passes
+    through is a *boundary cell* with the sorted list of grids whose rings
+    touch it, plus any grid that covers it wholly (overlaps); every other cell
+    lies wholly inside one set of grids and is labelled from the even-odd
+    crossings of the rings with the raster rows' centre lines: no cell is
+    tested on its own. A point in a labelled cell is answered by array
+    indexing; a point in a boundary cell is tested exactly with
+    :func:`shapely.intersects_xy` against its cell's candidates only
+    (prepared polygons), the points grouped by cell so that the polygons stay
+    in the CPU caches. On the 20,000-grid synthetic Guangzhou about a quarter
+    of the points need a test, 2 candidates each; the raster (at most 2**24
+    cells, 64 MB) is built in about 1.3 s, and can be kept on disk
+    (``cache``, :mod:`gridkit.index_cache`).
 ``"strtree"``
     Bounding-box candidates from :meth:`shapely.STRtree.query`, tested with
     :func:`shapely.intersects_xy` (covers semantics), then the lowest
-    position per point. Simple; used to label the raster and as the
-    reference in tests.
+    position per point. Simple; used for small runs and as the reference
+    in tests.
 
 Build the index in the coordinate system of the points (containment does not
 need metres): transforming 20,000 polygons is cheaper than transforming
@@ -47,8 +49,10 @@ it to its workers) and is rebuilt on arrival.
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -65,10 +69,10 @@ _PARALLEL_MIN = 200_000
 #: locating this many points with the STRtree.
 RASTER_AFTER_POINTS_PER_GRID = 50
 METHODS = ("auto", "raster", "strtree")
-#: Rings per batch when marking boundary cells, grids per batch when looking
-#: for grids that cover boundary cells wholly: bounds the memory of the build.
-_RING_BATCH = 4096
-_GRID_BATCH = 2048
+#: Ring edges per batch when building the raster (bounds the memory of the build).
+_EDGE_BATCH = 1 << 18
+#: What a built raster consists of (stored by the index cache).
+_RASTER_STATE = ("_origin", "_cell", "_shape", "_raster", "_candidates", "_cand_ptr")
 
 
 class GridIndex:
@@ -89,6 +93,10 @@ class GridIndex:
         Upper bound on the raster size (int32 cells: 4 bytes each).
     threads : int
         Worker threads for large ``locate`` calls (GEOS releases the GIL).
+    cache : path-like, optional
+        Folder of built rasters (:mod:`gridkit.index_cache`): a raster built
+        for the same geometries and options is loaded from it instead of
+        built, and a newly built one is stored in it.
 
     Examples
     --------
@@ -106,6 +114,7 @@ class GridIndex:
         cells_per_grid: int = 256,
         max_cells: int = 1 << 24,
         threads: int = 2,
+        cache: str | os.PathLike | None = None,
     ) -> None:
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
@@ -123,6 +132,7 @@ class GridIndex:
         self.threads = max(1, int(threads))
         self._raster: np.ndarray | None = None
         self._raster_options = (cells_per_grid, max_cells)
+        self._cache = cache
         self._usable = bool(usable.any())
         self._located = 0
         self._expected = 0
@@ -197,9 +207,52 @@ class GridIndex:
         if wanted and self._raster is None and self._usable:
             with self._lock:  # threads of one dask worker share the index: build it once
                 if self._raster is None:
-                    self._build_raster(*self._raster_options)
+                    self._load_or_build()
+
+    def _load_or_build(self) -> None:
+        """The raster from the cache folder when one was built for these grids, else built."""
+        if self._cache is None:
+            self._build_raster(*self._raster_options)
+            return
+        from gridkit.index_cache import index_key, load_index, store_index
+
+        key = index_key(self.geometries, self._raster_options)
+        stored = load_index(self._cache, key)
+        if stored is not None and _usable_state(stored, len(self.geometries)):
+            self._origin = tuple(float(v) for v in stored["_origin"])
+            self._cell = float(stored["_cell"])
+            self._shape = tuple(int(v) for v in stored["_shape"])
+            self._candidates, self._cand_ptr = stored["_candidates"], stored["_cand_ptr"]
+            self._raster = stored["_raster"]
+            return
+        self._build_raster(*self._raster_options)
+        store_index(self._cache, key, {name: getattr(self, name) for name in _RASTER_STATE})
 
     def _build_raster(self, cells_per_grid: int, max_cells: int) -> None:
+        """Build the lookup raster by a scanline fill of the grid polygons.
+
+        1. *Boundary cells*: every cell that a ring edge passes through (edges
+           cut at the raster rows; each row span covers a range of cells),
+           with the grids whose edges touch it.
+        2. *Scanlines*: the rings of each grid cut every raster row's centre
+           line at crossings; sorted by x and paired (even-odd), they give the
+           intervals of the row that lie inside the grid. A cell that no
+           boundary touches lies wholly inside every grid whose interval
+           contains its centre (at least half a cell from any edge, so the
+           crossing arithmetic cannot tip it), and outside every other one.
+        3. Boundary cells also get the grids whose interval contains their
+           centre although no edge of theirs touches them (a grid covering the
+           cell wholly: overlapping grids). Every other cell belongs to the
+           lowest grid whose interval contains it: cells form runs, in
+           row-major order, that start at a row's first cell or right after a
+           boundary cell, labelled from the intervals and laid out in one pass.
+
+        Even-odd is GEOS's rule for a grid of one ring and for valid grids; a
+        grid of several rings that is not valid (overlapping parts, a hole
+        outside its shell) has every cell of its bounding box made a boundary
+        cell instead, so its points are tested exactly. No cell is tested
+        one by one.
+        """
         geoms = self.geometries
         usable = ~shapely.is_missing(geoms)
         minx, miny, maxx, maxy = shapely.total_bounds(geoms[usable])
@@ -215,45 +268,32 @@ class GridIndex:
         self._cell = float(cell)
         self._shape = (ny, nx)
 
-        # Cells touched by a boundary, with the grids whose boundary touches
-        # them, as sorted keys cell * n + grid; rings in batches (bounded memory,
-        # both threads).
-        parts, part_owner = shapely.get_parts(geoms, return_index=True)
-        rings, ring_part = shapely.get_rings(parts, return_index=True)
-        ring_owner = part_owner[ring_part]
+        edges = _Edges.of(geoms, self._origin, self._cell)
         n = len(geoms)
+        odd = _odd_grids(geoms)
         with ThreadPoolExecutor(self.threads) as pool:
-            pairs = _merge_unique(list(pool.map(
-                lambda i: self._boundary_keys(rings[i:i + _RING_BATCH],
-                                              ring_owner[i:i + _RING_BATCH], n),
-                range(0, len(rings), _RING_BATCH))))
-            bcells = _distinct_sorted(pairs // n)
-            # A grid that covers a boundary cell wholly (overlap) has no boundary
-            # piece there: add the grids covering each boundary cell's centre.
-            usable_rows = np.flatnonzero(usable)
-            pairs = _merge_unique([pairs, *pool.map(
-                lambda i: self._covering_keys(usable_rows[i:i + _GRID_BATCH], bcells, pairs, n),
-                range(0, len(usable_rows), _GRID_BATCH))])
+            batches = range(0, len(edges.grid), _EDGE_BATCH)
+            touching = _merge_unique([*pool.map(
+                lambda i: edges.slice(i, i + _EDGE_BATCH).boundary_keys(nx, ny, n), batches),
+                _bbox_keys(geoms, odd, self._origin, self._cell, nx, ny)])
+            spans = _merge_spans(list(pool.map(
+                lambda i: edges.slice(i, i + _EDGE_BATCH).crossings(ny), batches)), odd, nx)
+        bcells = _distinct_sorted(touching // n)
+        covering = spans.containing(bcells, n)
+        if len(touching) and len(covering):
+            covering = covering[~_isin_sorted(covering, touching)]
+        pairs = _merge_unique([touching, covering])
         pair_cell, self._candidates = np.divmod(pairs, n)
         self._cand_ptr = np.append(np.searchsorted(pair_cell, bcells), len(pairs))
 
-        # Every other cell lies wholly inside the same grids as its left
-        # neighbour unless that neighbour is a boundary cell: the cells form
-        # runs, in row-major order, that start at a row's first cell or right
-        # after a boundary cell. Label each run by an exact test of its first
-        # cell's centre (a grid covering it meets the boundary cell on its left,
-        # so that cell's candidates suffice), then lay the raster out in one
-        # pass: boundary cells (value -2 - k) and runs (their label) in order.
         after = bcells + 1
         starts = _merge_unique([after[after % nx != 0], np.arange(ny, dtype=np.int64) * nx])
         starts = starts[~_isin_sorted(starts, bcells)]
-        sy, sx = np.divmod(starts, nx)
-        centre_x, centre_y = minx + (sx + 0.5) * cell, miny + (sy + 0.5) * cell
-        labels = np.empty(len(starts), dtype=np.int64)
-        left = sx > 0
-        labels[left] = self._test_candidates(np.searchsorted(bcells, starts[left] - 1),
-                                             centre_x[left], centre_y[left])
-        labels[~left] = self._locate_strtree(centre_x[~left], centre_y[~left])
+        labels = np.full(len(starts), _EMPTY, dtype=np.int64)
+        hit = spans.containing(starts, n)  # keys start * n + grid, sorted: lowest grid first
+        hit_start, hit_grid = np.divmod(hit, n)
+        first = np.r_[True, hit_start[1:] != hit_start[:-1]] if len(hit) else hit.astype(bool)
+        labels[np.searchsorted(starts, hit_start[first])] = hit_grid[first]
         position = np.concatenate([bcells, starts])
         value = np.concatenate([-2 - np.arange(len(bcells)), labels])
         order = np.argsort(position, kind="stable")  # merges two sorted runs
@@ -261,67 +301,6 @@ class GridIndex:
         lengths = np.diff(np.append(position, nx * ny))
         self._raster = np.repeat(value.astype(np.int32), lengths).reshape(ny, nx)
 
-    def _boundary_keys(self, rings: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-        """Sorted keys ``cell * n + grid`` of the cells that the rings (of grids ``owner``) touch.
-
-        Rings are split into pieces of at most half a cell, so that each
-        piece's bounding box (widened by a hair, so that a boundary on a cell
-        line marks the cells on both sides) spans at most 2 x 2 cells. The four
-        corner cells of each piece are listed in ring order, so that most
-        repeats (consecutive pieces in one cell) are dropped before sorting.
-        """
-        ny, nx = self._shape
-        pieces = shapely.segmentize(rings, self._cell / 2)
-        coords, ring_of = shapely.get_coordinates(pieces, return_index=True)
-        fx = (coords[:, 0] - self._origin[0]) / self._cell
-        fy = (coords[:, 1] - self._origin[1]) / self._cell
-        corner = []
-        for pick, eps in ((np.minimum, -_EPS), (np.maximum, _EPS)):
-            i = np.clip(np.floor(pick(fx[:-1], fx[1:]) + eps), 0, nx - 1).astype(np.int64)
-            j = np.clip(np.floor(pick(fy[:-1], fy[1:]) + eps), 0, ny - 1).astype(np.int64)
-            corner.append((i, j))
-        (i0, j0), (i1, j1) = corner
-        grid = owner[ring_of[:-1]]
-        keys = np.empty((len(grid), 4), dtype=np.int64)
-        for k, (i, j) in enumerate(((i0, j0), (i0, j1), (i1, j1), (i1, j0))):
-            keys[:, k] = (j * nx + i) * n + grid
-        keys = keys[ring_of[1:] == ring_of[:-1]].ravel()  # drop ring-to-ring "pieces"
-        return _unique(keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys)
-
-    def _covering_keys(self, grids: np.ndarray, bcells: np.ndarray, touching: np.ndarray,
-                       n: int) -> np.ndarray:
-        """Keys ``cell * n + grid`` of the boundary cells whose centre one of ``grids``
-        covers although its boundary does not touch the cell (so it covers the
-        cell wholly: overlapping grids).
-
-        Candidates come from each grid's bounding box (the boundary cells whose
-        centre lies in it, found by binary search per raster row, no point
-        objects); those already in ``touching`` are skipped, the rest tested
-        exactly, grid by grid.
-        """
-        ny, nx = self._shape
-        bounds = shapely.bounds(self.geometries[grids])
-        rel = (bounds - np.tile(self._origin, 2)) / self._cell - 0.5  # centre index units
-        i0 = np.clip(np.floor(rel[:, 0]), 0, nx - 1).astype(np.int64)
-        i1 = np.clip(np.ceil(rel[:, 2]), 0, nx - 1).astype(np.int64)
-        j0 = np.clip(np.floor(rel[:, 1]), 0, ny - 1).astype(np.int64)
-        j1 = np.clip(np.ceil(rel[:, 3]), 0, ny - 1).astype(np.int64)
-        height = j1 - j0 + 1
-        owner = np.repeat(np.arange(len(grids)), height)
-        row = j0[owner] + np.arange(len(owner)) - np.repeat(np.cumsum(height) - height, height)
-        lo = np.searchsorted(bcells, row * nx + i0[owner])
-        count = np.searchsorted(bcells, row * nx + i1[owner], side="right") - lo
-        at = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())
-        keys = bcells[at] * n + grids[np.repeat(owner, count)]
-        if len(touching):
-            known = touching[np.minimum(np.searchsorted(touching, keys), len(touching) - 1)]
-            keys = keys[known != keys]
-        cells, grid = np.divmod(keys, n)
-        cy, cx = np.divmod(cells, nx)
-        x0, y0 = self._origin
-        hit = shapely.intersects_xy(self.geometries[grid], x0 + (cx + 0.5) * self._cell,
-                                    y0 + (cy + 0.5) * self._cell)
-        return keys[hit]
 
     # ----------------------------------------------------------------- locate
     def locate(self, x, y) -> np.ndarray:
@@ -402,6 +381,163 @@ def _non_finite(geoms: np.ndarray) -> np.ndarray:
     """Sorted positions of the geometries with a NaN or infinite coordinate."""
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     return np.unique(owner[~np.isfinite(coords).all(axis=1)])
+@dataclass(frozen=True)
+class _Edges:
+    """Ring edges of the grids in raster cell units: from (x0, y0) to (x1, y1), of ``grid``."""
+
+    x0: np.ndarray
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+    grid: np.ndarray
+
+    @classmethod
+    def of(cls, geoms: np.ndarray, origin: tuple[float, float], cell: float) -> _Edges:
+        parts, part_owner = shapely.get_parts(geoms, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+        fx = (coords[:, 0] - origin[0]) / cell
+        fy = (coords[:, 1] - origin[1]) / cell
+        same = ring_of[1:] == ring_of[:-1]  # drop ring-to-ring "edges"
+        return cls(fx[:-1][same], fy[:-1][same], fx[1:][same], fy[1:][same],
+                   part_owner[ring_part][ring_of[:-1][same]])
+
+    def slice(self, start: int, stop: int) -> _Edges:
+        return _Edges(*(getattr(self, f)[start:stop] for f in ("x0", "y0", "x1", "y1", "grid")))
+
+    def _slope(self) -> np.ndarray:
+        """dx/dy of each edge (0 for horizontal edges)."""
+        dy = self.y1 - self.y0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(dy != 0, (self.x1 - self.x0) / dy, 0.0)
+
+    def boundary_keys(self, nx: int, ny: int, n: int) -> np.ndarray:
+        """Sorted keys ``cell * n + grid`` of the cells the edges pass through.
+
+        Each edge is cut at the raster rows it spans (widened by a hair, so that
+        an edge on a cell line marks the cells on both sides); within a row it
+        covers the cells between its x at the row's two limits.
+        """
+        ylo, yhi = np.minimum(self.y0, self.y1), np.maximum(self.y0, self.y1)
+        j0 = np.clip(np.floor(ylo - _EPS), 0, ny - 1).astype(np.int64)
+        j1 = np.clip(np.floor(yhi + _EPS), 0, ny - 1).astype(np.int64)
+        edge, row = _expand(j0, j1 - j0 + 1)
+        lo, hi, slope = ylo[edge], yhi[edge], self._slope()[edge]
+        flat = self.y1[edge] == self.y0[edge]
+        xs = []
+        for limit in (row, row + 1):
+            y = np.clip(limit, lo, hi)
+            xs.append(np.where(flat, self.x0[edge], self.x0[edge] + (y - self.y0[edge]) * slope))
+        xs.append(np.where(flat, self.x1[edge], xs[-1]))
+        xmin, xmax = np.minimum.reduce(xs), np.maximum.reduce(xs)
+        i0 = np.clip(np.floor(xmin - _EPS), 0, nx - 1).astype(np.int64)
+        i1 = np.clip(np.floor(xmax + _EPS), 0, nx - 1).astype(np.int64)
+        span, col = _expand(i0, i1 - i0 + 1)
+        keys = (row[span] * nx + col) * n + self.grid[edge[span]]
+        return _unique(keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys)
+
+    def crossings(self, ny: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(grid, row, x) where the edges cross a raster row's centre line ``y = row + 0.5``.
+
+        Half-open in y (an edge crosses when ``min y <= row + 0.5 < max y``), so a
+        closed ring crosses every line an even number of times, vertices and
+        horizontal edges included.
+        """
+        ylo, yhi = np.minimum(self.y0, self.y1), np.maximum(self.y0, self.y1)
+        first = np.ceil(ylo - 0.5)
+        first += np.where(first + 0.5 < ylo, 1, 0) - np.where(first - 0.5 >= ylo, 1, 0)
+        last = np.ceil(yhi - 0.5) - 1
+        last += np.where(last + 1.5 < yhi, 1, 0) - np.where(last + 0.5 >= yhi, 1, 0)
+        first = np.clip(first, 0, ny).astype(np.int64)
+        last = np.clip(last, -1, ny - 1).astype(np.int64)
+        edge, row = _expand(first, np.maximum(last - first + 1, 0))
+        x = self.x0[edge] + (row + 0.5 - self.y0[edge]) * self._slope()[edge]
+        return self.grid[edge], row, x
+
+
+@dataclass(frozen=True)
+class _Spans:
+    """Runs of cells ``start .. end`` (flat raster numbers, one row each) inside ``grid``."""
+
+    start: np.ndarray
+    end: np.ndarray
+    grid: np.ndarray
+
+    def containing(self, cells: np.ndarray, n: int) -> np.ndarray:
+        """Sorted keys ``cell * n + grid`` of the (sorted) ``cells`` that a span holds."""
+        lo = np.searchsorted(cells, self.start)
+        span, at = _expand(lo, np.searchsorted(cells, self.end, side="right") - lo)
+        return _unique(cells[at] * n + self.grid[span])
+
+
+def _merge_spans(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], odd: np.ndarray,
+                 nx: int) -> _Spans:
+    """The spans of cells whose centre lies inside each grid (even-odd pairs of crossings).
+
+    Grids in ``odd`` are left out (their cells are all boundary cells).
+    """
+    grid, row, x = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    keep = ~odd[grid]
+    grid, row, x = grid[keep], row[keep], x[keep]
+    order = np.lexsort((x, row, grid))
+    grid, row, x = grid[order], row[order], x[order]
+    grid, row, xa, xb = grid[0::2], row[0::2], x[0::2], x[1::2]
+    ia = np.ceil(xa - 0.5)
+    ib = np.floor(xb - 0.5)
+    ia, ib = np.clip(ia, 0, nx - 1).astype(np.int64), np.clip(ib, -1, nx - 1).astype(np.int64)
+    some = ia <= ib
+    return _Spans(row[some] * nx + ia[some], row[some] * nx + ib[some], grid[some])
+
+
+def _odd_grids(geoms: np.ndarray) -> np.ndarray:
+    """Mask of grids of several rings (or not polygonal) where even-odd may differ from GEOS.
+
+    Even-odd over a grid's rings is GEOS's containment for one ring and for
+    valid (multi)polygons; other grids with several rings, or other types, are odd.
+    """
+    kind = shapely.get_type_id(geoms)
+    several = ~shapely.is_missing(geoms) & (
+        (kind != shapely.GeometryType.POLYGON) | (shapely.get_num_interior_rings(geoms) > 0))
+    odd = np.zeros(len(geoms), bool)
+    rows = np.flatnonzero(several)
+    polygonal = np.isin(kind[rows], (shapely.GeometryType.POLYGON,
+                                     shapely.GeometryType.MULTIPOLYGON))
+    odd[rows] = ~polygonal | ~shapely.is_valid(geoms[rows])
+    return odd
+
+
+def _bbox_keys(geoms: np.ndarray, odd: np.ndarray, origin: tuple[float, float], cell: float,
+               nx: int, ny: int) -> np.ndarray:
+    """Keys ``cell * n + grid`` of every cell in the bounding box of the ``odd`` grids."""
+    rows = np.flatnonzero(odd)
+    b = (shapely.bounds(geoms[rows]) - np.tile(origin, 2)) / cell
+    i0 = np.clip(np.floor(b[:, 0] - _EPS), 0, nx - 1).astype(np.int64)
+    i1 = np.clip(np.floor(b[:, 2] + _EPS), 0, nx - 1).astype(np.int64)
+    j0 = np.clip(np.floor(b[:, 1] - _EPS), 0, ny - 1).astype(np.int64)
+    j1 = np.clip(np.floor(b[:, 3] + _EPS), 0, ny - 1).astype(np.int64)
+    box, row = _expand(j0, j1 - j0 + 1)
+    span, col = _expand(i0[box], (i1 - i0 + 1)[box])
+    return _unique((row[span] * nx + col) * len(geoms) + rows[box[span]])
+
+
+def _expand(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ranges ``first[k] .. first[k] + count[k] - 1``: (k, value) of every member."""
+    owner = np.repeat(np.arange(len(first)), count)
+    offset = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
+    return owner, first[owner] + offset
+
+
+def _usable_state(stored: dict, grids: int) -> bool:
+    """Whether arrays loaded from the index cache form a raster for ``grids`` grids."""
+    if set(stored) != set(_RASTER_STATE):
+        return False
+    raster, ptr, cand = stored["_raster"], stored["_cand_ptr"], stored["_candidates"]
+    return (raster.dtype == np.int32 and stored["_shape"].tolist() == list(raster.shape)
+            and stored["_origin"].shape == (2,) and stored["_cell"].shape == ()
+            and ptr.ndim == 1 and len(ptr) >= 1 and int(ptr[-1]) == len(cand)
+            and (not len(cand) or (0 <= cand.min() and cand.max() < grids))
+            and (raster.size == 0 or (raster.max() < grids
+                                      and raster.min() >= -len(ptr))))
 
 
 def _merge_unique(parts: list[np.ndarray]) -> np.ndarray:

@@ -103,13 +103,16 @@ REASONS = {"not_a_time": ("无法识别的时间", "cannot be read as a date/tim
               help="With --engine dask: shuffle the events into spatial partitions (Hilbert "
                    "curve) before the join; --no-spatial-shuffle joins them in file order "
                    "(no shuffle; same results).")
+@click.option("--index-cache", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Folder keeping built lookup rasters, keyed by the grid layer's content: a "
+                   "later run on the same layer skips building it (local engine).")
 def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None,
             dispatch_sla_hours: float,
             period_end: str | None, by: str, codes: str | None, out: str | None, force: bool,
             fmt: str, lang: str, columns: tuple[str, ...], event_columns: tuple[str, ...],
             date_formats: tuple[str, ...], tz: str, bad_rows: str, rejects: str | None,
             chunk_rows: int, engine: str, scheduler: str | None, workers: int,
-            spatial_shuffle: bool) -> None:
+            spatial_shuffle: bool, index_cache: str | None) -> None:
     """Join work orders to grids; dispatch accuracy, timeliness, closure (工单).
 
     GRIDS is the grid layer; EVENTS a CSV, Excel or Parquet table with lon/lat
@@ -148,7 +151,8 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
                          period_end=period_end, date_formats=date_formats, tz=tz,
                          bad_rows=bad_rows, by=by, columns=event_overrides,
                          chunk_rows=chunk_rows, engine=engine, scheduler=scheduler,
-                         workers=workers, spatial=spatial_shuffle)
+                         workers=workers, spatial=spatial_shuffle,
+                         index_cache=index_cache)
     with progress_bar(lang) as progress:
         result = join_events(layer, events, params, names=names, out=None if xlsx else out,
                              progress=progress)

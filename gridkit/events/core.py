@@ -176,6 +176,8 @@ class EventParams:
     scheduler : dask: address of a running scheduler; None starts a local cluster.
     workers : dask: worker processes of the local cluster.
     spatial : dask: shuffle the events into spatial partitions (Hilbert curve).
+    index_cache : local engine: folder of built lookup rasters (:mod:`gridkit.index_cache`);
+        a raster built before for the same grids is reused.
 
     Examples
     --------
@@ -198,6 +200,7 @@ class EventParams:
     scheduler: str | None = None
     workers: int = DEFAULT_WORKERS
     spatial: bool = True
+    index_cache: str | os.PathLike | None = None
 
     def __post_init__(self) -> None:
         columns = self.columns
@@ -214,6 +217,10 @@ class EventParams:
                              f"{DEFAULT_TZ}, Asia/Hong_Kong or America/New_York") from None
         if self.engine not in ENGINES:
             raise InputError(f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}")
+        if self.index_cache is not None and self.engine != "local":
+            raise InputError("the index cache works with the local engine only",
+                             hint="drop {option} or use the local engine",
+                             option=("index_cache", None))
         if self.chunk_rows < 1:
             raise ValueError("chunk_rows must be at least 1")
 
@@ -874,7 +881,9 @@ def prepare_events(grids, events: str | os.PathLike, params: EventParams
     >>> rows  # doctest: +SKIP
     10000000
     """
-    prepared = EventGrids(grids, params.crs, method=params.method)
+    prepared = EventGrids(grids, params.crs, method=params.method,
+                          index_options={"cache": params.index_cache} if params.index_cache
+                          else None)
     latest = None if params.period_end is not None else latest_report(events, params)
     resolved = params.resolved(prepared.crs, latest, path=source_name(events))
     rows = event_rows(events)

@@ -11,6 +11,7 @@ communities, the gaps), so each is computed once and only when a rule asks.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -25,6 +26,8 @@ from gridkit.validate.config import COMMUNITY_CODE_LENGTH, RuleConfig
 
 #: Pieces of less area than this (m²) are the rounding residue of overlay operations.
 _TINY_AREA = 1e-6
+#: Layers of at least this many polygons get their coverage checked on two threads.
+_PARALLEL_COVERAGE = 4000
 
 
 class Skipped(Exception):
@@ -177,8 +180,34 @@ def coverage_breaks(geoms: np.ndarray) -> np.ndarray:
     out = np.zeros(len(geoms), bool)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if present.any():
-        edges = shapely.coverage_invalid_edges(geoms[present])
+        edges = _invalid_edges(geoms[present])
         out[present] = ~shapely.is_empty(edges)
+    return out
+
+
+def _invalid_edges(geoms: np.ndarray) -> np.ndarray:
+    """``shapely.coverage_invalid_edges``, on two threads for a big layer.
+
+    GEOS checks each polygon against the polygons whose bounding box meets its
+    own, so the layer is cut at the median x into two halves, and each half is
+    checked, together with those neighbours, on its own thread (GEOS releases
+    the GIL): the same edges as one call, in about half the time on two cores.
+    """
+    if len(geoms) < _PARALLEL_COVERAGE:
+        return shapely.coverage_invalid_edges(geoms)
+    bounds = shapely.bounds(geoms)
+    halves = np.array_split(np.argsort(bounds[:, 0] + bounds[:, 2], kind="stable"), 2)
+    tree = shapely.STRtree(geoms)
+
+    def check(own: np.ndarray) -> np.ndarray:
+        _, near = tree.query(shapely.box(*bounds[own].T))  # bounding boxes that meet
+        subset = np.union1d(own, near)  # in layer order, as one call would see them
+        return shapely.coverage_invalid_edges(geoms[subset])[np.searchsorted(subset, own)]
+
+    out = np.empty(len(geoms), dtype=object)
+    with ThreadPoolExecutor(2) as pool:
+        for own, edges in zip(halves, pool.map(check, halves)):
+            out[own] = edges
     return out
 
 

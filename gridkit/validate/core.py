@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -234,7 +235,14 @@ def validate(
         ("grid_code", "grid_name", "community_code", *config.required_attributes)),
         what="grid layer")
     notes: list[str] = []
-    metric, original, repaired = _metric(grids, metric_crs)
+    # The three layers are reprojected and repaired at once (PROJ and GEOS release
+    # the GIL); errors still surface in the order of the checks below.
+    pool = ThreadPoolExecutor(3)
+    jobs = {name: pool.submit(_metric, layer, metric_crs)
+            for name, layer in (("grids", grids), ("communities", communities),
+                                ("reference", reference)) if layer is not None}
+    pool.shutdown(wait=False)
+    metric, original, repaired = jobs["grids"].result()
     if repaired:
         notes.append(pick(lang, zh=f"{repaired} 个无效几何已用 make_valid 修复后参与其他规则",
                           en=f"{repaired} invalid geometries were repaired with make_valid for "
@@ -247,7 +255,7 @@ def validate(
         if layer is None:
             continue
         require_columns(layer, (column,), what=f"{name} layer")
-        layers[name], _, count = _metric(layer, metric_crs)
+        layers[name], _, count = jobs[name].result()
         if count:
             notes.append(pick(lang, zh=f"{title}图层中 {count} 个无效几何已修复",
                               en=f"{count} invalid geometries of the {name} layer were repaired"))
