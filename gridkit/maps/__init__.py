@@ -50,6 +50,7 @@ __all__ = [
     "Theme",
     "classify",
     "coverage_map",
+    "diff_map",
     "encode_geometries",
     "encode_source",
     "events_map",
@@ -67,6 +68,7 @@ __all__ = [
 
 from gridkit.maps.builders import (
     coverage_map,
+    diff_map,
     events_map,
     findings_map,
     grids_map,

@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from gridkit.coverage import ROSTERS, CoverageResult, compute_coverage
+from gridkit.diff import DiffResult, diff, refile_list
 from gridkit.divisions import load_divisions
 from gridkit.events import (
     EventGrids,
@@ -20,7 +21,15 @@ from gridkit.events import (
     summarise,
 )
 from gridkit.io import read_layer, read_table
-from gridkit.maps import GridMap, coverage_map, events_map, findings_map, grids_map, names_lookup
+from gridkit.maps import (
+    GridMap,
+    coverage_map,
+    diff_map,
+    events_map,
+    findings_map,
+    grids_map,
+    names_lookup,
+)
 from gridkit.metrics import mapped_metrics
 from gridkit.report.project import Project
 from gridkit.scoring import ScoreResult, load_config, score
@@ -44,10 +53,12 @@ class Analysis:
     events: dict[str, EventsResult] = field(default_factory=dict)
     event_points: pd.DataFrame | None = None
     score: ScoreResult | None = None
+    diff: DiffResult | None = None
 
 
 def analyse(project: Project, lang: str = "zh") -> Analysis:
-    """Load the project's inputs and run validation, coverage, work orders and scoring.
+    """Load the project's inputs and run validation, coverage, work orders, scoring and,
+    when the project names ``previous_grids``, the diff against last year's layer.
 
     Coverage and work orders are rolled up per grid (for the maps) and per
     :data:`TABLE_LEVELS` (for the tables); the events are joined once. The
@@ -61,9 +72,9 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
     records = {"grids": len(grids), **{k: len(v) for k, v in (layers | tables).items()},
                "codes": len(divisions)}
     names = names_lookup(divisions, layers.get("communities"))
+    rules = load_rules(inputs.get("validation"))
     validation = validate(grids, layers.get("communities"), layers.get("reference"),
-                          divisions if "codes" in inputs else None,
-                          load_rules(inputs.get("validation")), lang,
+                          divisions if "codes" in inputs else None, rules, lang,
                           metric_crs=project.metric_crs)
     rosters = {k: tables[k] for k in ROSTERS if k in tables}
     coverage = {level: compute_coverage(grids, **rosters, by=level, names=names, lang=lang)
@@ -88,11 +99,18 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
         if analysis.events:
             metrics.update(analysis.events["district"].metrics)
         analysis.score = score(config, metrics)
+    if "previous_grids" in inputs:
+        previous = read_layer(inputs["previous_grids"], "grids", crs=project.crs)
+        records["previous_grids"] = len(previous)
+        analysis.diff = diff(previous, grids, rules, metric_crs=project.metric_crs)
+        if "filings" in tables and project.changed_on is not None:
+            analysis.diff.refile = refile_list(analysis.diff, tables["filings"],
+                                               project.changed_on)
     return analysis
 
 
 def project_maps(analysis: Analysis, lang: str = "zh") -> dict[str, GridMap]:
-    """The report's maps: grids, validation findings, coverage and work orders."""
+    """The report's maps: grids, validation findings, coverage, work orders, grid changes."""
     project = analysis.project
     common = {"names": analysis.names, "tolerance_m": project.tolerance_m,
               "metric_crs": project.metric_crs, "lang": lang}
@@ -106,4 +124,6 @@ def project_maps(analysis: Analysis, lang: str = "zh") -> dict[str, GridMap]:
         maps["events"] = events_map(analysis.grids, analysis.events["grid"].rows,
                                     points=analysis.event_points,
                                     points_crs=project.events_crs, **common)
+    if analysis.diff is not None:
+        maps["diff"] = diff_map(analysis.diff.changes, **common)
     return maps
