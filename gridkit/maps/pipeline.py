@@ -38,7 +38,7 @@ from gridkit.crs import DEFAULT_METRIC_CRS
 from gridkit.diff import diff
 from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
-from gridkit.events import DEFAULT_SLA_HOURS, compute_events
+from gridkit.events import DEFAULT_SLA_HOURS, EventParams, compute_events
 from gridkit.io import read_layer, read_table
 from gridkit.io.findings import read_findings
 from gridkit.maps.builders import (
@@ -168,9 +168,10 @@ def events_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, events
     columns : canonical → source column of the events file.
     """
     orders = read_table(events, "events", columns=dict(columns or {}))
-    result = compute_events(grids, orders, crs=events_crs, sla_hours=dispatch_sla_hours,
-                            period_end=period_end, by="grid", names=settings.names,
-                            lang=settings.lang)
+    params = EventParams(crs=events_crs, dispatch_sla_hours=dispatch_sla_hours,
+                         period_end=period_end, by="grid")
+    result = compute_events(grids, orders, params, names=settings.names
+                            ).in_language(settings.lang)
     return events_map(grids, result.rows, points=orders, points_crs=events_crs,
                       **settings.builder_options())
 
