@@ -75,7 +75,9 @@ def command(project: str, out: str, offline: bool, basemap: str | None, lang: st
     period, grids, communities, reference, codes, filings, party, cadres,
     workers, events, evaluation (scoring config), validation (rules), and
     optional crs, events_crs, dispatch_sla, period_end, metric_crs,
-    tolerance_m (see data/sample/project.yaml). The report is one
+    tolerance_m (see data/sample/project.yaml). With previous_grids (last
+    year's layer) and changed_on (a date), a section 网格调整 shows the
+    changes, their map and the grids to file again. The report is one
     self-contained page: summary, score table, validation summary, coverage
     and work-order tables by district and street, the maps, the data sources
     with their dates. Validation errors are reported, not fatal (exit 0).

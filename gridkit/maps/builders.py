@@ -1,9 +1,10 @@
 """Map builders: grid layers and SPEC §7 results → a :class:`~gridkit.maps.model.GridMap`.
 
-:func:`grids_map`, :func:`findings_map`, :func:`coverage_map` and
-:func:`events_map` simplify the grids as a coverage (neighbours keep their
-shared edges), dissolve communities, streets and districts from them, and
-prepare escaped tooltip columns and class indices for each layer.
+:func:`grids_map`, :func:`findings_map`, :func:`coverage_map`,
+:func:`events_map` and :func:`diff_map` (the changes of :func:`gridkit.diff.diff`)
+simplify the grids as a coverage (neighbours keep their shared edges),
+dissolve communities, streets and districts from them, and prepare escaped
+tooltip columns and class indices for each layer.
 """
 
 from __future__ import annotations
