@@ -20,11 +20,13 @@ import os
 import re
 import shutil
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from chromium import ALL_MAPS_DRAWN_JS, MAPS_STATE_JS, Chromium, find_chromium
 from click.testing import CliRunner
 from mappage import parse_map
+from shapely import box
 from test_maps import CODES, EVIL, EVIL_ESCAPED, X0, Y0, layer
 
 import gridkit.report.rendering
@@ -361,6 +363,29 @@ def test_bad_project_file_exit_2(tmp_path, content, needle):
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and str(project) in lines[0] and needle in lines[0], lines
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("layer", "needle"), [
+    (None, "previous_grids: "),  # not a layer at all
+    ("no_codes", "previous_grids: missing"),  # no grid_code column
+])
+def test_unusable_previous_layer_exit_2(small, tmp_path, layer, needle):
+    folder, _, _ = small
+    previous = tmp_path / "last-year.gpkg"
+    if layer is None:
+        previous.write_bytes(b"not a GeoPackage")
+    else:
+        gpd.GeoDataFrame({"name": ["a"]}, geometry=[box(X0, Y0 - 0.01, X0 + 0.01, Y0)],
+                         crs=4490).to_file(previous)
+    project = tmp_path / "project.yaml"
+    project.write_text(f"grids: {folder / 'grids.gpkg'}\nprevious_grids: last-year.gpkg\n"
+                       "changed_on: 2023-07-01\n", encoding="utf-8")
+    out = tmp_path / "report.html"
+    result = run("report", project, "--out", out)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and str(previous) in lines[0], lines
     assert not out.exists()
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from gridkit.coverage import ROSTERS, CoverageResult, compute_coverage
 from gridkit.diff import DiffResult, diff, refile_list
 from gridkit.divisions import load_divisions
+from gridkit.errors import InputError
 from gridkit.events import (
     EventGrids,
     EventParams,
@@ -33,7 +34,7 @@ from gridkit.maps import (
 from gridkit.metrics import mapped_metrics
 from gridkit.report.project import Project
 from gridkit.scoring import ScoreResult, load_config, score
-from gridkit.validate import ValidationResult, validate
+from gridkit.validate import RuleConfig, ValidationResult, validate
 from gridkit.validate import load_config as load_rules
 
 #: Report levels of the coverage and work-order tables.
@@ -100,13 +101,25 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
             metrics.update(analysis.events["district"].metrics)
         analysis.score = score(config, metrics)
     if "previous_grids" in inputs:
-        previous = read_layer(inputs["previous_grids"], "grids", crs=project.crs)
-        records["previous_grids"] = len(previous)
-        analysis.diff = diff(previous, grids, rules, metric_crs=project.metric_crs)
-        if "filings" in tables and project.changed_on is not None:
-            analysis.diff.refile = refile_list(analysis.diff, tables["filings"],
-                                               project.changed_on)
+        analysis.diff = _grid_changes(project, grids, rules, tables.get("filings"))
+        records["previous_grids"] = analysis.diff.old
     return analysis
+
+
+def _grid_changes(project: Project, grids: gpd.GeoDataFrame, rules: RuleConfig,
+                  filings: pd.DataFrame | None) -> DiffResult:
+    """The diff from the project's ``previous_grids`` to ``grids``, with the re-filing list
+    when the filings and ``changed_on`` are known; a bad layer is refused naming the key."""
+    path = project.inputs["previous_grids"]
+    try:
+        previous = read_layer(path, "grids", crs=project.crs)
+        result = diff(previous, grids, rules, metric_crs=project.metric_crs)
+    except InputError as exc:
+        raise InputError(f"previous_grids: {exc.message}", path=exc.path or path,
+                         column=exc.column, row=exc.row) from None
+    if filings is not None and project.changed_on is not None:
+        result.refile = refile_list(result, filings, project.changed_on)
+    return result
 
 
 def project_maps(analysis: Analysis, lang: str = "zh") -> dict[str, GridMap]:
