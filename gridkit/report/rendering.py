@@ -235,7 +235,9 @@ def _diff_section(result: DiffResult, changed_on: dt.date | None, lang: str,
             for kind, n in by_change.items()]
     labels = {"change": pick(lang, "变化", "change"), "name": pick(lang, "名称", "name"),
               "count": pick(lang, "数量", "count")}
-    section.blocks.append(table(rows, ["change", "name", "count"], lang, labels=labels))
+    # in English the name is the kind itself
+    columns = ["change", "name", "count"] if lang == "zh" else ["change", "count"]
+    section.blocks.append(table(rows, columns, lang, labels=labels))
     if "diff" in maps:
         section.blocks.append(figure(maps["diff"], pick(
             lang, "图：网格调整（按变化类型分图层，悬停查看原编码 → 新编码）",
