@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from os import PathLike
+
+#: ``scheme://user:password@`` of a PostgreSQL URI: what :func:`redact` blanks out.
+_PASSWORD_IN_URI = re.compile(r"(postgres(?:ql)?://[^:/@\s]*):[^@\s]*@", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every PostgreSQL URI in it removed.
+
+    Examples
+    --------
+    >>> redact("cannot open postgresql://gk:pa%40ss@h/db")
+    'cannot open postgresql://gk@h/db'
+    """
+    return _PASSWORD_IN_URI.sub(r"\1@", text)
 
 
 class InputError(Exception):
@@ -25,9 +40,10 @@ class InputError(Exception):
         column: str | None = None,
         row: int | None = None,
     ) -> None:
-        # One line always: library messages (pandas, GDAL) may carry newlines.
-        self.message = " ".join(str(message).split())
-        self.path = None if path is None else str(path)
+        # One line always: library messages (pandas, GDAL) may carry newlines. A database
+        # URI given as a path may hold a password: never shown.
+        self.message = redact(" ".join(str(message).split()))
+        self.path = None if path is None else redact(str(path))
         self.column = column
         self.row = row
         super().__init__(str(self))

@@ -74,6 +74,24 @@ def find_chromium() -> str | None:
     return None
 
 
+#: Set (to anything but empty or ``0``) by ``.ci/run``: no browser is then a failure, not a skip.
+REQUIRE_ENV = "GRIDKIT_REQUIRE_CHROMIUM"
+
+
+def chromium_or_skip() -> str:
+    """The browser for a test: :func:`find_chromium`; without one the test is skipped,
+    or fails when ``$GRIDKIT_REQUIRE_CHROMIUM`` is set (CI must prove the maps draw)."""
+    import pytest
+
+    binary = find_chromium()
+    if binary is None:
+        reason = "Chromium not installed (install it or set GRIDKIT_CHROMIUM)"
+        if os.environ.get(REQUIRE_ENV, "") not in ("", "0"):
+            pytest.fail(f"{reason}; {REQUIRE_ENV} is set", pytrace=False)
+        pytest.skip(reason)
+    return binary
+
+
 class BrowserError(RuntimeError):
     """A DevTools command failed, or the browser did not answer in time."""
 

@@ -54,7 +54,9 @@ config_option = click.option(
     help="Tolerances, sliver limits and iou_threshold: the rules file of gridkit validate (YAML).",
 )
 layer_option = click.option(
-    "--layer", default=None, help="Layer to read from a multi-layer GeoPackage."
+    "--layer", default=None,
+    help="Layer to read from a multi-layer GeoPackage; the [schema.]table of a PostGIS "
+    "GRIDS (postgresql://user@host:port/dbname)."
 )
 column_option = click.option(
     "--column",

@@ -25,6 +25,12 @@ from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import check_writable, read_layer
+from gridkit.io.postgis import (
+    DEFAULT_OUT_SCHEMA,
+    check_findings_target,
+    is_postgis_uri,
+    write_findings_postgis,
+)
 from gridkit.validate import ValidationResult, load_config, validate
 from gridkit.validate.config import RULE_NAMES_ZH
 from gridkit.validate.core import EXTRA_KEYS
@@ -123,15 +129,20 @@ def _progress(lang: str) -> Callable[[str], None] | None:
 @click.option("--config", "config_path", metavar="rules.yaml",
               help="Tolerances, bounds and per-rule severity (error/warning/off), YAML.")
 @click.option("--out", metavar="findings.gpkg",
-              help="Write the findings to a GeoPackage, one layer per rule (EPSG:4490).")
+              help="Write the findings to a GeoPackage, one layer per rule (EPSG:4490), or to "
+                   "a PostGIS database (postgresql://user@host/db): one table per rule in "
+                   "--out-schema.")
+@click.option("--out-schema", default=DEFAULT_OUT_SCHEMA, show_default=True,
+              help="With --out postgresql://…: the schema of the findings tables (created if "
+                   "missing; only tables gridkit wrote are replaced, with --force).")
 @force_option
 @format_option
 @lang_option
 @column_option
 def command(grids: str, communities_path: str | None, reference_path: str | None,
             codes_path: str | None, crs_spec: str | None, layer: str | None, metric_crs: str,
-            config_path: str | None, out: str | None, force: bool, fmt: str, lang: str,
-            columns: tuple[str, ...]) -> None:
+            config_path: str | None, out: str | None, out_schema: str, force: bool, fmt: str,
+            lang: str, columns: tuple[str, ...]) -> None:
     """Check a grid layer before publication: division, coding, publication (上图).
 
     --crs, --layer and --column apply to GRIDS; the other layers carry their own CRS.
@@ -141,8 +152,13 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
     Example:
       gridkit validate grids.gpkg --communities communities.gpkg \\
           --reference reference.gpkg --out findings.gpkg --format json
+      gridkit validate postgresql://gk@db.example/city --layer grid.grids \
+          --communities "postgresql://gk@db.example/city?table=grid.communities" \
+          --out postgresql://gk@db.example/city --out-schema gridkit_check
     """
-    if out:
+    if out and is_postgis_uri(out):
+        check_findings_target(out, out_schema, force)
+    elif out:
         if Path(out).suffix.lower() != ".gpkg":
             raise InputError("--out must be a .gpkg file (a GeoPackage, one layer per rule)",
                              path=out)
@@ -159,7 +175,10 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
                       metric_crs=metric_crs, progress=progress)
     if progress:
         click.echo("", err=True)
-    if out:
+    if out and is_postgis_uri(out):
+        write_findings_postgis(result.findings, out, rules=result.rules, by_rule=result.by_rule,
+                               skipped=result.skipped, schema=out_schema, force=force)
+    elif out:
         result.write_gpkg(out, force)
     click.echo(render(result, fmt, lang), nl=False)
     click.get_current_context().exit(result.exit_code)

@@ -74,6 +74,7 @@ from gridkit.io import (
     read_events_chunks,
     resolve_columns,
 )
+from gridkit.io.postgis import source_name
 from gridkit.io.values import LOCAL_TZ, convert_columns
 from gridkit.join import GridIndex
 from gridkit.metrics import metric_keys
@@ -872,7 +873,7 @@ def prepare_events(grids, events: str | os.PathLike, params: EventParams
     """
     prepared = EventGrids(grids, params.crs, method=params.method)
     latest = None if params.period_end is not None else latest_report(events, params)
-    resolved = params.resolved(prepared.crs, latest, path=events)
+    resolved = params.resolved(prepared.crs, latest, path=source_name(events))
     rows = event_rows(events)
     if rows is not None:
         prepared.index.expect(rows)  # build the raster at once for a big file

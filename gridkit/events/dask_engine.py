@@ -85,6 +85,7 @@ from gridkit.io import (
     read_events_chunks,
     read_events_rows,
 )
+from gridkit.io.postgis import is_postgis_uri, source_name
 
 __all__ = ["FAN_IN", "HILBERT_LEVEL", "WRITE_AHEAD", "dask_client", "event_partitions",
            "join_events_dask", "join_partition", "spatially_partitioned"]
@@ -156,7 +157,7 @@ def event_partitions(client, events: str | os.PathLike, *,
     import dask.dataframe as dd
 
     path = Path(events)
-    if path.suffix.lower() == ".parquet":
+    if path.suffix.lower() == ".parquet" and not is_postgis_uri(events):
         ranges = parquet_row_ranges(path, partition_rows)
         meta = read_events_rows(path, 0, 0, columns=columns, select=EVENT_COLUMNS,
                                 convert=False)
@@ -165,7 +166,7 @@ def event_partitions(client, events: str | os.PathLike, *,
                             divisions=(*[a for a, _ in ranges], max(ranges[-1][1] - 1, 0)))
         return frame, ranges[-1][1]
     futures, divisions, meta, rows = [], [], None, 0
-    for chunk in read_events_chunks(path, columns=columns, chunk_rows=partition_rows,
+    for chunk in read_events_chunks(events, columns=columns, chunk_rows=partition_rows,
                                     select=EVENT_COLUMNS, convert=False):
         meta = chunk.iloc[:0] if meta is None else meta
         futures.append(client.scatter(chunk))
@@ -320,7 +321,8 @@ def join_events_dask(grids, events: str | os.PathLike, params: EventParams, *,
         if params.spatial and rows:
             frame = spatially_partitioned(frame, prepared, frame.npartitions)
         shared = client.scatter(prepared, broadcast=True, hash=False)
-        task = functools.partial(join_partition, with_joined=out is not None, path=str(events))
+        task = functools.partial(join_partition, with_joined=out is not None,
+                                 path=source_name(events))
         import dask
 
         joins = client.compute([dask.delayed(task)(part, shared, params)
@@ -328,12 +330,12 @@ def join_events_dask(grids, events: str | os.PathLike, params: EventParams, *,
         if progress is not None:
             _report_progress(joins, progress)
         total = _tree_sum(client, [client.submit(operator.itemgetter(0), f) for f in joins])
-        check_totals(total, prepared, params.crs, str(events))
+        check_totals(total, prepared, params.crs, source_name(events))
         if out is not None:
             packs = [client.submit(operator.itemgetter(1), f) for f in joins]
             del joins
             _write_in_order(client, packs, rows, params.chunk_rows, out)
-    return summarise(total, prepared, params, names=names, path=str(events))
+    return summarise(total, prepared, params, names=names, path=source_name(events))
 
 
 def _report_progress(futures: list, progress: Progress) -> None:

@@ -18,6 +18,7 @@ import pyarrow as pa
 from gridkit.events import core
 from gridkit.events.core import EventCounts, EventGrids, EventParams, EventsResult
 from gridkit.io import atomic_output, parse_datetimes, read_events_chunks
+from gridkit.io.postgis import source_name
 
 __all__ = ["PREFETCH", "accumulate", "compute_events", "join_events_local"]
 
@@ -144,4 +145,4 @@ def join_events_local(grids, events: str | os.PathLike, params: EventParams, *,
                 pq.ParquetWriter(tmp, core.JOINED_SCHEMA) as writer:
             total = accumulate(chunks, prepared, params, sink=writer.write_table,
                                on_chunk=update)
-    return core.summarise(total, prepared, params, names=names, path=str(events))
+    return core.summarise(total, prepared, params, names=names, path=source_name(events))

@@ -7,14 +7,16 @@ Two forms carry the same findings, both in EPSG:4490 (CGCS2000 lon/lat):
   ``message`` and the geometry as ``wkt``;
 - the GeoPackage of ``gridkit validate --out findings.gpkg``
   (:func:`write_findings`): one layer per rule, grid codes joined with ``;``,
-  and a ``summary`` table.
+  and a ``summary`` table (:func:`findings_layers`; the same tables go to
+  PostGIS with ``--out postgresql://…``, :mod:`gridkit.io.postgis`).
 
 :func:`read_findings` reads either (``gridkit map findings --findings``).
 """
 
 from __future__ import annotations
 
-__all__ = ["FINDINGS_CRS", "findings_frame", "read_findings", "write_findings"]
+__all__ = ["FINDINGS_CRS", "findings_frame", "findings_layers", "read_findings",
+           "write_findings"]
 
 import json
 import os
@@ -36,16 +38,19 @@ from gridkit.io.write import atomic_output
 FINDINGS_CRS = NAMED_CRS["cgcs2000"]
 
 
-def write_findings(findings: gpd.GeoDataFrame, path: str | os.PathLike, *,
-                   rules: Iterable[str], by_rule: Mapping[str, int],
-                   skipped: Mapping[str, str], force: bool = False) -> None:
-    """Write findings to a GeoPackage that opens in QGIS (EPSG:4490).
+def findings_layers(findings: gpd.GeoDataFrame, *, rules: Iterable[str],
+                    by_rule: Mapping[str, int], skipped: Mapping[str, str]
+                    ) -> tuple[pd.DataFrame, dict[str, gpd.GeoDataFrame]]:
+    """What ``validate --out`` writes (a GeoPackage here, PostGIS tables in
+    :func:`gridkit.io.postgis.write_findings_postgis`).
 
-    One layer per rule with findings (columns ``rule``, ``severity``,
-    ``grid_codes`` joined with ``;``, ``area_m2``, ``message``, the extra
-    keys the rule uses), and a ``summary`` table of every rule that ran
-    (``by_rule``: its number of findings) or was skipped (``skipped``: why).
-    Written atomically (:func:`gridkit.io.write.atomic_output`).
+    Returns
+    -------
+    (summary, layers): the ``summary`` table of every rule that ran
+    (``by_rule``: its number of findings) or was skipped (``skipped``: why);
+    one layer per rule with findings (EPSG:4490; columns ``rule``,
+    ``severity``, ``grid_codes`` joined with ``;``, ``area_m2``, ``message``,
+    the extra keys the rule uses).
     """
     summary = pd.DataFrame(
         [{"rule": r, "findings": n, "skipped": ""} for r, n in by_rule.items()]
@@ -53,18 +58,32 @@ def write_findings(findings: gpd.GeoDataFrame, path: str | os.PathLike, *,
     )
     frame = findings.to_crs(FINDINGS_CRS)
     frame["grid_codes"] = frame["grid_codes"].map(";".join)
+    layers = {}
+    for rule in rules:
+        layer = frame[frame["rule"] == rule]
+        if layer.empty:
+            continue
+        # Drop the unused extra columns, never the geometry: a rule whose findings
+        # have none (empty_geometry) is still a spatial layer with the CRS.
+        unused = [c for c in layer.columns if c != "geometry" and layer[c].isna().all()]
+        layers[rule] = layer.drop(columns=unused).reset_index(drop=True)
+    return summary, layers
+
+
+def write_findings(findings: gpd.GeoDataFrame, path: str | os.PathLike, *,
+                   rules: Iterable[str], by_rule: Mapping[str, int],
+                   skipped: Mapping[str, str], force: bool = False) -> None:
+    """Write findings to a GeoPackage that opens in QGIS (EPSG:4490).
+
+    One layer per rule with findings and a ``summary`` table
+    (:func:`findings_layers`). Written atomically
+    (:func:`gridkit.io.write.atomic_output`).
+    """
+    summary, layers = findings_layers(findings, rules=rules, by_rule=by_rule, skipped=skipped)
     with atomic_output(path, force=force) as tmp:
         pyogrio.write_dataframe(summary, tmp, layer="summary", driver="GPKG")
-        for rule in rules:
-            layer = frame[frame["rule"] == rule]
-            if layer.empty:
-                continue
-            # Drop the unused extra columns, never the geometry: a rule whose findings
-            # have none (empty_geometry) is still a spatial layer with the CRS.
-            unused = [c for c in layer.columns
-                      if c != "geometry" and layer[c].isna().all()]
-            layer.drop(columns=unused).to_file(tmp, layer=rule, driver="GPKG",
-                                               promote_to_multi=True)
+        for rule, layer in layers.items():
+            layer.to_file(tmp, layer=rule, driver="GPKG", promote_to_multi=True)
 
 
 def findings_frame(findings: gpd.GeoDataFrame | Mapping[str, Any]) -> gpd.GeoDataFrame:

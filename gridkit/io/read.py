@@ -24,6 +24,7 @@ from pyogrio.errors import DataLayerError, DataSourceError, FieldError, Geometry
 from gridkit.crs import CrsSpec, assign_crs
 from gridkit.errors import InputError
 from gridkit.io.aliases import LAYER_KINDS, TABLE_KINDS, rename_columns, resolve_columns
+from gridkit.io.postgis import is_postgis_uri
 from gridkit.io.values import convert_columns
 
 LAYER_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet")
@@ -206,15 +207,18 @@ def read_layer(
     Parameters
     ----------
     path : GeoPackage (``.gpkg``), Shapefile (``.shp``; encoding from ``.cpg``,
-        else UTF-8, else GBK/GB18030), GeoJSON (``.geojson``/``.json``) or
-        GeoParquet (``.parquet``/``.geoparquet``).
+        else UTF-8, else GBK/GB18030), GeoJSON (``.geojson``/``.json``),
+        GeoParquet (``.parquet``/``.geoparquet``), or a PostGIS table:
+        ``postgresql://[user[:password]@]host[:port]/dbname`` with ``layer``
+        or ``?table=[schema.]table`` (:mod:`gridkit.io.postgis`).
     kind : ``grids``, ``communities`` or ``reference`` (decides the aliases and
         the required columns, see ``docs/aliases.md``).
     columns : overrides ``{canonical: source}`` (``--column grid_code=WGBM``).
     crs : ``--crs`` spec (``gridkit.crs.parse_crs``). Required when the file has
         none; ``gcj02``/``bd09`` convert the geometries to WGS84 (labelled
         EPSG:4326); anything else overrides the file's label.
-    layer : the layer of a multi-layer GeoPackage (required when it has several).
+    layer : the layer of a multi-layer GeoPackage (required when it has several);
+        the ``[schema.]table`` of a database.
     required : canonical columns the caller needs; default those of ``kind``
         (``gridkit events`` needs only ``grid_code``).
 
@@ -238,8 +242,13 @@ def read_layer(
     [<StringDtype(na_value=nan)>, <StringDtype(na_value=nan)>, <StringDtype(na_value=nan)>]
     """
     _check_kind(kind, LAYER_KINDS)
-    path = _existing(path, LAYER_SUFFIXES, "layer")
-    gdf = _read_features(path, layer)
+    if is_postgis_uri(path):  # a PostGIS table (gridkit.io.postgis), named by --layer
+        from gridkit.io.postgis import read_postgis_layer
+
+        gdf, path = read_postgis_layer(str(path), layer)
+    else:
+        path = _existing(path, LAYER_SUFFIXES, "layer")
+        gdf = _read_features(path, layer)
     if getattr(gdf, "active_geometry_name", None) is None:
         raise InputError("has no geometry column; a layer of polygons is expected", path=path)
     gdf = gdf.reset_index(drop=True)
@@ -250,7 +259,7 @@ def read_layer(
                 f"{gdf.geometry.name!r}", path=path)
         gdf = gdf.rename_geometry("geometry")
     mapping = resolve_columns(gdf.columns, kind, columns, path=path, ignore=["geometry"],
-                              dbf=path.suffix.lower() == ".shp", required=required)
+                              dbf=str(path).lower().endswith(".shp"), required=required)
     gdf = convert_columns(rename_columns(gdf, mapping), kind, path=path)
     if crs is None and gdf.crs is None:
         raise InputError(_NO_CRS, path=path)
@@ -314,7 +323,7 @@ def _read_raw_table(path: Path, sheet: str | int | None) -> pd.DataFrame:
 
 
 def _canonical_table(frame: pd.DataFrame, kind: str, columns: Mapping[str, str] | None,
-                     path: Path, convert: bool = True) -> pd.DataFrame:
+                     path: Path | str, convert: bool = True) -> pd.DataFrame:
     mapping = resolve_columns(frame.columns, kind, columns, path=path)
     frame = rename_columns(frame, mapping).reset_index(drop=True)  # index = record number
     out = convert_columns(frame, kind, path=path) if convert else frame
@@ -335,7 +344,8 @@ def read_table(
     ----------
     path : CSV (``.csv``; ``.tsv`` tab-separated; UTF-8 with or without BOM,
         else GBK/GB18030), Excel (``.xlsx``/``.xlsm``; all cells read as text so
-        codes keep their digits) or Parquet.
+        codes keep their digits), Parquet, or a database table
+        ``postgresql://…/dbname?table=[schema.]table``.
     kind : ``filings``, ``party``, ``cadres``, ``workers`` or ``events``
         (decides the aliases and the required columns, see ``docs/aliases.md``).
     columns : overrides ``{canonical: source}`` (``--column grid_code=WGBM``).
@@ -364,6 +374,11 @@ def read_table(
     ['full_time', 'part_time']
     """
     _check_kind(kind, TABLE_KINDS)
+    if is_postgis_uri(path):
+        from gridkit.io.postgis import read_postgis_table
+
+        frame, source = read_postgis_table(str(path))
+        return _canonical_table(frame, kind, columns, source)
     path = _existing(path, TABLE_SUFFIXES, "table")
     return _canonical_table(_read_raw_table(path, sheet), kind, columns, path)
 
@@ -385,10 +400,9 @@ def _open_parquet(path: Path, columns: Mapping[str, str] | None,
     return parquet, mapping, _selected(mapping, names, wanted)
 
 
-def _canonical_events(table, start: int, mapping: Mapping[object, str],
-                      path: Path, convert: bool = True) -> pd.DataFrame:
-    """An Arrow table of events as a canonical frame indexed by record number from ``start``."""
-    frame = table.to_pandas()
+def _canonical_events(frame: pd.DataFrame, start: int, mapping: Mapping[object, str],
+                      path: Path | str, convert: bool = True) -> pd.DataFrame:
+    """Raw events as a canonical frame indexed by record number from ``start``."""
     frame.index = pd.RangeIndex(start, start + len(frame))
     out = rename_columns(frame, mapping)
     out = convert_columns(out, "events", path=path) if convert else out
@@ -407,7 +421,7 @@ def _parquet_chunks(path: Path, columns: Mapping[str, str] | None,
             batches = [empty.select(selected) if selected is not None else empty]
         start = 0
         for batch in batches:
-            yield _canonical_events(batch, start, mapping, path, convert)
+            yield _canonical_events(batch.to_pandas(), start, mapping, path, convert)
             start += len(batch)
 
 
@@ -482,7 +496,7 @@ def read_events_rows(
         else:
             table = parquet.schema_arrow.empty_table()
             table = table.select(selected) if selected is not None else table
-    return _canonical_events(table, start, mapping, path, convert)
+    return _canonical_events(table.to_pandas(), start, mapping, path, convert)
 
 
 def _csv_chunks(path: Path, columns: Mapping[str, str] | None,
@@ -555,9 +569,16 @@ def read_events_chunks(
     """
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
+    wanted = None if select is None else frozenset(select)
+    if is_postgis_uri(path):  # streamed from a server-side cursor
+        from gridkit.io.postgis import read_postgis_chunks
+
+        source, mapping, frames = read_postgis_chunks(str(path), chunk_rows, wanted, columns)
+        for frame in frames:
+            yield _canonical_events(frame, frame.index.start, mapping, source, convert)
+        return
     path = _existing(path, TABLE_SUFFIXES, "table")
     suffix = path.suffix.lower()
-    wanted = None if select is None else frozenset(select)
     if suffix == ".parquet":
         yield from _parquet_chunks(path, columns, chunk_rows, wanted, convert)
     elif suffix in (".csv", ".tsv"):

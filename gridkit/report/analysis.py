@@ -22,6 +22,7 @@ from gridkit.events import (
     summarise,
 )
 from gridkit.io import read_layer, read_table
+from gridkit.io.postgis import source_name
 from gridkit.maps import (
     GridMap,
     coverage_map,
@@ -90,7 +91,7 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
                                                 path=inputs["events"]))
         total = accumulate([orders], prepared, params)
         analysis.events = {level: summarise(total, prepared, params, by=level, names=names,
-                                            lang=lang, path=str(inputs["events"]))
+                                            lang=lang, path=source_name(inputs["events"]))
                            for level in ("grid", *TABLE_LEVELS)}
         analysis.event_points = orders[["lon", "lat"]]
     if "evaluation" in inputs:

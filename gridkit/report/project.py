@@ -36,6 +36,7 @@ from pathlib import Path
 from gridkit.crs import DEFAULT_METRIC_CRS, parse_crs
 from gridkit.errors import InputError
 from gridkit.events import DEFAULT_SLA_HOURS, resolve_period_end
+from gridkit.io.postgis import is_postgis_uri
 from gridkit.io.yamlfile import read_yaml
 from gridkit.maps import DEFAULT_TOLERANCE_M
 
@@ -55,12 +56,12 @@ SETTINGS = {"title": "report title", "period": "evaluation period (text)",
 
 @dataclass(frozen=True)
 class Project:
-    """A parsed project file: absolute input paths and settings."""
+    """A parsed project file: absolute input paths (or database URIs) and settings."""
 
     path: Path
     title: str
     period: str | None
-    inputs: dict[str, Path]
+    inputs: dict[str, Path | str]
     crs: str | None = None
     events_crs: str = "wgs84"
     dispatch_sla: float = DEFAULT_SLA_HOURS
@@ -97,7 +98,9 @@ def load_project(path: str | os.PathLike) -> Project:
         raise InputError("the project names no 'grids' layer", path=path)
     inputs = {}
     for key in INPUTS:
-        if data.get(key):
+        if is_postgis_uri(data.get(key)):  # a database table: postgresql://…?table=…
+            inputs[key] = data[key]
+        elif data.get(key):
             target = (path.parent / str(data[key])).resolve()
             if not target.exists():
                 raise InputError(f"{key}: {data[key]} not found (paths are relative to the "

@@ -22,6 +22,7 @@ from markupsafe import Markup
 from gridkit import __version__
 from gridkit.diff import DiffResult, change_name
 from gridkit.i18n import pick
+from gridkit.io.postgis import is_postgis_uri, source_name
 from gridkit.maps import human_size
 from gridkit.metrics import METRICS, format_value, label, table_columns
 from gridkit.report.analysis import Analysis
@@ -328,14 +329,15 @@ def _sources_table(analysis: Analysis, lang: str) -> Markup:
     base = analysis.project.path.parent
     rows = []
     for key, path in analysis.project.inputs.items():
-        stat = path.stat()
-        rows.append({
-            "data": pick(lang, *_INPUT_NAMES[key]),
-            "file": os.path.relpath(path, base),
-            "records": analysis.records.get(key),
-            "size": human_size(stat.st_size),
-            "modified": dt.datetime.fromtimestamp(stat.st_mtime).strftime("%Y-%m-%d %H:%M"),
-        })
+        row = {"data": pick(lang, *_INPUT_NAMES[key]), "records": analysis.records.get(key)}
+        if is_postgis_uri(path):  # a database table has no file size or date
+            row.update(file=source_name(path), size=None, modified=None)
+        else:
+            stat = path.stat()
+            row.update(file=os.path.relpath(path, base), size=human_size(stat.st_size),
+                       modified=dt.datetime.fromtimestamp(stat.st_mtime)
+                       .strftime("%Y-%m-%d %H:%M"))
+        rows.append(row)
     labels = {"data": pick(lang, "数据", "data"), "file": pick(lang, "文件", "file"),
               "records": pick(lang, "记录数", "records"), "size": pick(lang, "大小", "size"),
               "modified": pick(lang, "修改时间", "modified")}
