@@ -51,8 +51,8 @@ def tile_city(source: Path, target: Path, copies: int) -> Path:
     """
     import pandas as pd
     import shapely
-    from gridkit.codes import load_divisions
 
+    from gridkit.codes import load_divisions
     from gridkit.io import read_layer
 
     files = [target / f"{name}.gpkg" for name in LAYERS] + [target / "codes.csv"]

@@ -50,23 +50,37 @@ import shapely
 
 from gridkit.crs import DEFAULT_METRIC_CRS, to_metric
 from gridkit.errors import InputError
+from gridkit.i18n import pick
 from gridkit.io.write import atomic_output
 from gridkit.validate.base import clean_pieces, polygon_parts, regroup, text_column
 from gridkit.validate.config import RuleConfig
 from gridkit.validate.geometry import repair
 
-__all__ = ["CHANGE_KINDS", "CHANGE_NAMES_ZH", "DiffResult", "diff", "refile_list"]
+__all__ = ["CHANGE_KINDS", "CHANGE_NAMES", "DiffResult", "change_name", "diff",
+           "refile_list"]
 
 #: Change kinds, in output order.
 CHANGE_KINDS = ("unchanged", "recoded", "reshaped", "split", "merged", "redrawn", "added",
                 "removed")
-CHANGE_NAMES_ZH = {"unchanged": "未变", "recoded": "改编码", "reshaped": "调整边界",
-                   "split": "拆分", "merged": "合并", "redrawn": "重新划分",
-                   "added": "新增", "removed": "撤销"}
+#: Display name of each change kind (Chinese, English): the one place the diff command's
+#: table, ``gridkit map diff`` and the report's 网格调整 section take them from.
+CHANGE_NAMES = {"unchanged": ("未变", "unchanged"), "recoded": ("改编码", "recoded"),
+                "reshaped": ("调整边界", "reshaped"), "split": ("拆分", "split"),
+                "merged": ("合并", "merged"), "redrawn": ("重新划分", "redrawn"),
+                "added": ("新增", "added"), "removed": ("撤销", "removed")}
 #: Default share of the smaller grid an overlap must hold to link an old and a new grid.
 LINK_SHARE = 0.25
 _WGS = "EPSG:4490"
 _COLUMNS = ("change", "old_codes", "new_codes", "area_m2", "community_code")
+
+
+def change_name(kind: str, lang: str = "zh") -> str:
+    """The display name of a change kind in ``lang`` (the kind itself when unknown).
+
+    >>> change_name("split"), change_name("split", "en")
+    ('拆分', 'split')
+    """
+    return pick(lang, *CHANGE_NAMES.get(kind, (kind, kind)))
 
 
 @dataclass

@@ -10,8 +10,8 @@ the same tables.
 
 Examples
 --------
->>> from gridkit.scoring import parse_config, score
->>> config = parse_config({"parts": [{"name": "结果", "weight": 1, "groups": [{"name": "产出",
+>>> from gridkit.scoring import parse_evaluation, score
+>>> config = parse_evaluation({"parts": [{"name": "结果", "weight": 1, "groups": [{"name": "产出",
 ...     "indicators": [{"id": "f", "name": "备案率", "points": 100, "method": "positive",
 ...                     "target": 0.9, "actual": 0.95, "unit": "%"}]}]}]})
 >>> [t.title for t in score_tables(score(config).to_dict())]

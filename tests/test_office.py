@@ -272,7 +272,8 @@ def seed_project(tmp_path_factory):
     folder = tmp_path_factory.mktemp("project")
     text = (SAMPLE / "project.yaml").read_text(encoding="utf-8")
     lines = [f"{key}: {SAMPLE / value.strip()}" if key in (
-        "grids", "communities", "reference", "filings", "party", "cadres", "workers", "events")
+        "grids", "communities", "reference", "filings", "party", "cadres", "workers", "events",
+        "previous_grids")
              else line for line in text.splitlines()
              for key, _, value in [line.partition(": ")]]
     lines = [line for line in lines if not line.startswith(("codes:", "evaluation:", "title:"))]

@@ -206,6 +206,8 @@ def test_report_project_file_with_tables(db, tmp_path):
     for key in ("codes", "evaluation"):  # files still, relative to the new project file
         project = re.sub(rf"^({key}): \.\./(.*)$", lambda m: f"{m[1]}: {data_path(m[2])}",
                          project, flags=re.M)
+    project = re.sub(r"^previous_grids: (.*)$", lambda m: f"previous_grids: {SAMPLE / m[1]}",
+                     project, flags=re.M)
     (tmp_path / "project.yaml").write_text(project, encoding="utf-8")
     from_db = run("report", tmp_path / "project.yaml", "--out", tmp_path / "db.html",
                   "--format", "json")

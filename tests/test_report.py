@@ -4,7 +4,7 @@
 353 grids, 30,000 work orders, injected defects); the tests read its
 report back: summary cards against the generator's own expected metrics
 (``truth.json``), the 99.2 / 优 score of the seed, validation counts, the
-coverage and work-order tables, the four embedded maps (parsed like in
+coverage and work-order tables, the five embedded maps (parsed like in
 tests/test_maps.py) and the data sources. A second, small project built in
 code (English, hostile names) covers escaping and optional inputs. When
 Chromium is installed the report is opened headless: no console error and
@@ -20,12 +20,14 @@ import os
 import re
 import shutil
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from helpers.chromium import ALL_MAPS_DRAWN_JS, MAPS_STATE_JS, Chromium, chromium_or_skip
 from helpers.cli import run_cli
 from helpers.mappage import parse_map
 from helpers.maps_data import CODES, EVIL, EVIL_ESCAPED, X0, Y0, layer
+from shapely import box
 
 import gridkit.report
 from gridkit.data import SAMPLE_DIR, data_path
@@ -44,7 +46,7 @@ run = run_cli
 def demo(tmp_path_factory):
     """``gridkit demo --format json`` on the sample: (folder, its JSON, the report's text)."""
     folder = tmp_path_factory.mktemp("demo")
-    result = run("demo", "--out", folder, "--format", "json")
+    result = run_cli("demo", "--out", folder, "--format", "json")
     assert result.exit_code == 0, result.output
     return folder, json.loads(result.stdout), (folder / "report.html").read_text("utf-8")
 
@@ -74,7 +76,7 @@ def embedded_maps(text: str) -> dict[str, str]:
 def test_demo_writes_the_report_and_every_map(demo):
     folder, info, _ = demo
     assert info["path"] == str(folder / "report.html")
-    assert info["maps"] == ["grids", "findings", "coverage", "events"]
+    assert info["maps"] == ["grids", "findings", "coverage", "events", "diff"]
     assert info["total"] == 99.2 and info["grade"] == "优"
     assert info["bytes"] == (folder / "report.html").stat().st_size
     for kind in info["maps"]:
@@ -82,8 +84,8 @@ def test_demo_writes_the_report_and_every_map(demo):
     # Word always (python-docx is a dependency), PDF only when Chromium is found.
     documents = ["report.docx", *(["report.pdf"] if find_chromium() else [])]
     assert sorted(p.name for p in folder.iterdir()) == sorted([
-        "coverage.html", "events.html", "findings.html", "grids.html", "report.html",
-        *documents])
+        "coverage.html", "diff.html", "events.html", "findings.html", "grids.html",
+        "report.html", *documents])
     assert info["docx"] == str(folder / "report.docx")
 
 
@@ -168,8 +170,8 @@ def test_report_coverage_and_events_tables(demo):
 def test_report_embeds_every_map(demo):
     folder, _, text = demo
     maps = embedded_maps(text)
-    assert len(maps) == 4
-    pages = {kind: parse_map(doc) for kind, doc in zip(("grids", "findings", "coverage",
+    assert len(maps) == 5
+    pages = {kind: parse_map(doc) for kind, doc in zip(("grids", "findings", "diff", "coverage",
                                                         "events"), maps.values())}
     for kind, page in pages.items():  # the same pages as the files the demo wrote
         assert page.text == (folder / f"{kind}.html").read_text(encoding="utf-8")
@@ -183,6 +185,49 @@ def test_report_embeds_every_map(demo):
     assert len(pages["findings"].features(overlaps)) == 2 * int(overlaps[6:-1]) > 0
     assert pages["coverage"].overlays[0] == "党组织覆盖率"
     assert pages["events"].overlays == ["事件数", "转派准确率", "街道界", "区界", "工单热力图"]
+
+
+#: Changes of gridkit/data/sample/last-year.gpkg → grids.gpkg (see its make_last_year.py).
+SAMPLE_CHANGES = {"unchanged": 337, "recoded": 2, "reshaped": 2, "split": 3, "merged": 2,
+                  "redrawn": 1, "added": 2, "removed": 1}
+
+
+def test_report_grid_changes_section(demo):
+    _, info, text = demo
+    assert info["changes"] == SAMPLE_CHANGES
+    body = section(text, "changes")
+    assert "<h2>四、网格调整（与上年度图层比较）</h2>" in body
+    assert "上年度图层网格 351 个，本年度 353 个；调整 13 处，未变 337 个。" in body
+    rows = cells(body[:body.index("</table>")])
+    assert rows[0] == ["变化", "名称", "数量"]
+    assert {r[0]: int(r[2]) for r in rows[1:]} == SAMPLE_CHANGES
+    assert dict(r[:2] for r in rows[1:])["split"] == "拆分"
+    listed = cells(body[body.index("<details>"):body.index("</details>")])
+    assert "调整清单（13 处）" in body and len(listed) - 1 == 13
+    assert [r[0] for r in listed[1:]].count("拆分") == 3
+    # the re-filing list agrees with gridkit diff run on the same files
+    result = run_cli("diff", SAMPLE / "last-year.gpkg", SAMPLE / "grids.gpkg", "--filings",
+                 SAMPLE / "filings.csv", "--changed-on", "2023-07-01", "--format", "json")
+    refile = json.loads(result.stdout)["refile"]
+    assert f"需重新备案的网格 {len(refile)} 个（调整的网格中，2023-07-01 以后无备案的）" in body
+    work = cells(body[body.rindex("<details>"):])
+    assert [r[0] for r in work[1:]] == [r["grid_code"] for r in refile] and refile
+    caption = "图：网格调整（按变化类型分图层，悬停查看原编码 → 新编码）"
+    page = parse_map(embedded_maps(text)[caption])
+    assert page.overlays[:8] == [f"{name} ({n})" for name, n in zip(
+        ("未变", "改编码", "调整边界", "拆分", "合并", "重新划分", "新增", "撤销"),
+        SAMPLE_CHANGES.values())]
+    assert len(page.features("拆分 (3)")) == 3
+
+
+def test_long_change_lists_are_capped(monkeypatch, tmp_path):
+    monkeypatch.setattr(gridkit.report.rendering, "MAX_LISTED_CHANGES", 5)
+    out = gridkit.report.write_report(SAMPLE / "project.yaml", tmp_path / "r.html")
+    body = section(out.path.read_text(encoding="utf-8"), "changes")
+    assert "调整清单（列出 5 处，等 13 处）" in body
+    assert "重新备案清单（列出 5 个，等 7 个）" in body
+    lists = re.findall(r"<details>(.*?)</details>", body, re.S)
+    assert [len(cells(fragment)) - 1 for fragment in lists] == [5, 5]
 
 
 def test_report_is_self_contained(demo):
@@ -200,7 +245,7 @@ def test_demo_default_folder_is_replaced_on_a_new_run(demo, tmp_path, monkeypatc
     shutil.copytree(folder, tmp_path / "maps")
     (tmp_path / "maps" / "report.html").write_text("old", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    result = run("demo", "--format", "json")
+    result = run_cli("demo", "--format", "json")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "maps" / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE")
 
@@ -219,7 +264,7 @@ def test_report_data_sources(demo):
 def test_demo_refuses_to_overwrite(demo):
     folder, _, text = demo
     before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
-    result = run("demo", "--out", folder)
+    result = run_cli("demo", "--out", folder)
     assert result.exit_code == 2 and "use --force" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
@@ -257,7 +302,7 @@ def small(tmp_path_factory):
         f"events: events.parquet\nevaluation: {evaluation}\ncrs: 4490\ntolerance_m: 2\n",
         encoding="utf-8")
     out = folder / "report.html"
-    result = run("report", folder / "project.yaml", "--out", out, "--lang", "en")
+    result = run_cli("report", folder / "project.yaml", "--out", out, "--lang", "en")
     assert result.exit_code == 0, result.output
     return folder, result.output, out.read_text(encoding="utf-8")
 
@@ -277,6 +322,7 @@ def test_english_report_of_a_small_project(small):
                                       "Work orders"]
     assert all("simplification tolerance 2 m" in m.footer for m in maps)
     assert "1. Summary" in text and "Data sources" in text
+    assert '<section id="changes">' not in text  # no previous_grids: no grid-changes section
 
 
 def test_hostile_strings_are_escaped_in_the_report(small):
@@ -307,6 +353,8 @@ def test_hostile_strings_are_escaped_in_the_report(small):
     ("grids: grids.gpkg\nperiod_end: soon\n", "period_end: cannot read 'soon'"),
     ("grids: grids.gpkg\nevents_crs: gcj03\n", "events_crs: unknown CRS 'gcj03'"),
     ("grids: grids.gpkg\nmetric_crs: metres\n", "metric_crs: unknown CRS"),
+    ("grids: grids.gpkg\nprevious_grids: 2022.gpkg\n", "previous_grids: 2022.gpkg not found"),
+    ("grids: grids.gpkg\nchanged_on: soon\n", "changed_on: 'soon' is not a date"),
     ("grids: !!python/object/apply:os.system ['echo pwned']\n", "not valid YAML"),
 ])
 def test_bad_project_file_exit_2(tmp_path, content, needle):
@@ -314,24 +362,47 @@ def test_bad_project_file_exit_2(tmp_path, content, needle):
     project.write_text(content, encoding="utf-8")
     (tmp_path / "grids.gpkg").write_bytes(b"")
     out = tmp_path / "report.html"
-    result = run("report", project, "--out", out)
+    result = run_cli("report", project, "--out", out)
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and str(project) in lines[0] and needle in lines[0], lines
     assert not out.exists()
 
 
+@pytest.mark.parametrize(("layer", "needle"), [
+    (None, "previous_grids: "),  # not a layer at all
+    ("no_codes", "previous_grids: missing"),  # no grid_code column
+])
+def test_unusable_previous_layer_exit_2(small, tmp_path, layer, needle):
+    folder, _, _ = small
+    previous = tmp_path / "last-year.gpkg"
+    if layer is None:
+        previous.write_bytes(b"not a GeoPackage")
+    else:
+        gpd.GeoDataFrame({"name": ["a"]}, geometry=[box(X0, Y0 - 0.01, X0 + 0.01, Y0)],
+                         crs=4490).to_file(previous)
+    project = tmp_path / "project.yaml"
+    project.write_text(f"grids: {folder / 'grids.gpkg'}\nprevious_grids: last-year.gpkg\n"
+                       "changed_on: 2023-07-01\n", encoding="utf-8")
+    out = tmp_path / "report.html"
+    result = run_cli("report", project, "--out", out)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and str(previous) in lines[0], lines
+    assert not out.exists()
+
+
 def test_missing_project_file_and_binary_project_file(tmp_path):
-    result = run("report", tmp_path / "none.yaml")
+    result = run_cli("report", tmp_path / "none.yaml")
     assert result.exit_code == 2 and "project file not found" in result.output
     (tmp_path / "bin.yaml").write_bytes(b"\xff\xfe\x00grids")
-    result = run("report", tmp_path / "bin.yaml", "--out", tmp_path / "r.html")
+    result = run_cli("report", tmp_path / "bin.yaml", "--out", tmp_path / "r.html")
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
 
 
 def test_report_refuses_to_overwrite(small):
     folder, _, text = small
-    result = run("report", folder / "project.yaml", "--out", folder / "report.html")
+    result = run_cli("report", folder / "project.yaml", "--out", folder / "report.html")
     assert result.exit_code == 2 and "use --force" in result.output
     assert (folder / "report.html").read_text(encoding="utf-8") == text
 
@@ -341,7 +412,7 @@ def test_report_never_overwrites_an_input_even_with_force(small):
     folder, _, _ = small
     for name in ("project.yaml", "grids.gpkg", "party.csv"):
         before = (folder / name).read_bytes()
-        result = run("report", folder / "project.yaml", "--out", folder / name, "--force")
+        result = run_cli("report", folder / "project.yaml", "--out", folder / name, "--force")
         assert result.exit_code == 2 and "overwrite the input" in result.output, result.output
         assert (folder / name).read_bytes() == before
 
@@ -381,18 +452,19 @@ def test_report_in_headless_chromium(demo, tmp_path):
         # Maps draw on their canvas in animation frames after the load event.
         state = page.wait_for(ALL_MAPS_DRAWN_JS)
         assert page.errors == []
-        assert state, page.evaluate(MAPS_STATE_JS)
+        assert state and len(state) == 5, page.evaluate(MAPS_STATE_JS)
         for frame in state:
             assert frame["leaflet"] and frame["map"], frame
             assert frame["features"] > 0 and frame["painted"] > 100, frame
             assert "简化容差" in frame["footer"]
-        grids, findings, coverage, events = state
+        grids, findings, changes, coverage, events = state
         assert grids["overlays"] == ["网格", "街道界", "区界"]
         assert grids["features"] == 351 + 40 + 2
         assert grids["legends"] == ["网格"]
         assert coverage["legends"] == ["党组织覆盖率"]  # only the layer shown on opening
         assert events["legends"] == ["事件数"] and "工单热力图" in events["overlays"]
         assert len(findings["legends"]) == len(findings["overlays"]) - 2
+        assert len(changes["legends"]) == 7  # every kind of change; unchanged is off
         shot = page.screenshot(tmp_path / "report.png", width=1280, height=1800)
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

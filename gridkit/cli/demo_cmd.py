@@ -38,7 +38,7 @@ def command(out: str, offline: bool, basemap: str | None, png: bool, lang: str, 
 
     The sample is a synthetic part of Guangzhou (gridkit synth) with injected
     defects: the validation errors it finds are the point of the demo, not a
-    failure. Writes OUT/report.html and OUT/{grids,findings,coverage,events}.html,
+    failure. Writes OUT/report.html and OUT/{grids,findings,coverage,events,diff}.html,
     offline by default (self-contained, for intranets), and beside them
     OUT/report.docx (Word) and, when Chromium is found, OUT/report.pdf.
 

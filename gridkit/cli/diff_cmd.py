@@ -17,7 +17,7 @@ from gridkit.cli._common import (
     to_csv,
     to_json,
 )
-from gridkit.diff import CHANGE_NAMES_ZH, DiffResult, diff, refile_list
+from gridkit.diff import DiffResult, change_name, diff, refile_list
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import check_writable, parse_datetimes, read_layer, read_table
@@ -35,7 +35,7 @@ def render_text(result: DiffResult, lang: str) -> str:
     """Counts per change kind, the changes themselves (not the unchanged), the work list."""
     head = pick(lang, zh=f"原图层 {result.old} 个网格，新图层 {result.new} 个网格",
                 en=f"old layer {result.old} grids, new layer {result.new} grids")
-    summary = [{"change": k, "name": CHANGE_NAMES_ZH[k], "count": n}
+    summary = [{"change": k, "name": change_name(k), "count": n}
                for k, n in result.by_change.items() if n]
     columns = ("change", "name", "count") if lang == "zh" else ("change", "count")
     titles = {"change": pick(lang, zh="变化", en="change"), "name": "名称",

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = ["command"]
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ from gridkit.maps import (
 from gridkit.maps.pipeline import (
     MapSettings,
     coverage_map_from_files,
+    diff_map_from_files,
     events_map_from_files,
     findings_map_from_files,
     read_map_grids,
@@ -69,10 +71,10 @@ class _KindCommand(click.Command):
             raise
 
 
-def _shared_options(f: Callable) -> Callable:
-    """GRIDS and the options of every kind of map."""
+def _shared_options(f: Callable, grids_metavar: str = "GRIDS") -> Callable:
+    """GRIDS (shown as ``grids_metavar``) and the options of every kind of map."""
     for option in reversed((
-        click.argument("grids", type=click.Path(dir_okay=False)),
+        click.argument("grids", type=click.Path(dir_okay=False), metavar=grids_metavar),
         click.option("--out", type=click.Path(dir_okay=False), default=None,
                      help="HTML file to write (default: maps/KIND.html; the folder maps/ is "
                           "created)."),
@@ -150,7 +152,7 @@ def _draw(kind: str, shared: dict[str, Any], inputs: Iterable[str | None],
 
 @click.group(name="map")
 def command() -> None:
-    """Write a folium map of KIND: grids, findings, coverage or events.
+    """Write a folium map of KIND: grids, findings, coverage, events or diff.
 
     \b
     grids     the layer coloured by district/street; tooltips: code, name,
@@ -161,6 +163,8 @@ def command() -> None:
               or a gridkit coverage JSON), with a legend per metric
     events    work orders per grid, dispatch accuracy per grid, heat map
               (needs EVENTS)
+    diff      grid changes between last year's layer and this year's
+              (gridkit diff OLD NEW), one layer per kind of change
 
     Large layers stay small: coverage simplification (--tolerance metres),
     ~1 m coordinates, canvas rendering; the footer states size and tolerance.
@@ -174,6 +178,7 @@ def command() -> None:
       gridkit map findings grids.gpkg --communities communities.gpkg --reference reference.gpkg
       gridkit map coverage grids.gpkg --party party.csv --workers workers.csv --by street
       gridkit map events grids.gpkg events.parquet --online --basemap amap
+      gridkit map diff grids-2023.gpkg grids-2024.gpkg --out maps/diff.html
     """
 
 
@@ -279,3 +284,34 @@ def events_command(events: str | None, events_crs: str, dispatch_sla_hours: floa
           lambda grids, _, settings: events_map_from_files(
               grids, settings, events, events_crs=events_crs,
               dispatch_sla_hours=dispatch_sla_hours, period_end=period_end, columns=columns))
+
+
+@command.command(name="diff", cls=_KindCommand)
+@partial(_shared_options, grids_metavar="OLD")
+@click.argument("new", type=click.Path(dir_okay=False), metavar="NEW", required=False)
+@click.option("--rules", "diff_rules", type=click.Path(dir_okay=False), default=None,
+              help="Validation rules YAML: its iou_threshold and tolerances classify the "
+                   "changes (as gridkit diff --config).")
+@click.option("--unchanged", "show_unchanged", is_flag=True,
+              help="Show the unchanged grids (a faint layer, hidden by default).")
+def diff_command(new: str | None, diff_rules: str | None, show_unchanged: bool,
+                 **shared: Any) -> None:
+    """Grid changes (网格调整) from last year's layer OLD to this year's NEW.
+
+    One toggleable layer per kind of change (split, merged, recoded,
+    reshaped, added, removed, redrawn) in its own colour, with the number of
+    changes and grids in the legend; tooltips give old → new codes. The
+    changes are those of `gridkit diff OLD NEW`; --crs and --column apply to
+    both layers.
+
+    \b
+    Example:
+      gridkit map diff grids-2023.gpkg grids-2024.gpkg --out maps/diff.html
+      gridkit map diff grids-2023.gpkg grids-2024.gpkg --lang en --png
+    """
+    if not new:
+        raise InputError("a diff map needs both layers: gridkit map diff OLD NEW")
+    _draw("diff", shared, (new, diff_rules),
+          lambda old, _, settings: diff_map_from_files(
+              old, new, settings, columns=parse_column_overrides(shared["columns"]),
+              crs=shared["crs_spec"], rules=diff_rules, show_unchanged=show_unchanged))

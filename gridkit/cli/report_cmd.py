@@ -8,6 +8,7 @@ import click
 
 from gridkit.cli._common import force_option, format_option, lang_option, to_csv, to_json
 from gridkit.cli._maps import basemap_option, check_basemap, offline_option
+from gridkit.diff import change_name
 from gridkit.i18n import pick
 from gridkit.maps import human_size
 from gridkit.metrics import format_value, label
@@ -44,6 +45,10 @@ def echo_result(out: ReportOutput, fmt: str, lang: str) -> None:
                      + sep.join(f"{label(k, lang)} {format_value(ev.get(k), k)}"
                                 for k in ("dispatch_accuracy", "dispatch_timeliness",
                                           "closure_rate")))
+    if analysis.diff is not None:
+        lines.append(pick(lang, "网格调整：", "grid changes: ") + (sep.join(
+            f"{change_name(k, lang)} {n}" for k, n in analysis.diff.by_change.items()
+            if n and k != "unchanged") or pick(lang, "无", "none")))
     if analysis.score is not None:
         lines.append(pick(lang, f"评分：{analysis.score.total:g}（{analysis.score.grade}）",
                           f"score: {analysis.score.total:g} ({analysis.score.grade})"))
@@ -82,7 +87,9 @@ def command(project: str, out: str, docx: str | None, pdf: str | None, offline: 
     period, grids, communities, reference, codes, filings, party, cadres,
     workers, events, evaluation (scoring config), validation (rules), and
     optional crs, events_crs, dispatch_sla, period_end, metric_crs,
-    tolerance_m (see data/sample/project.yaml). The report is one
+    tolerance_m (see data/sample/project.yaml). With previous_grids (last
+    year's layer) and changed_on (a date), a section 网格调整 shows the
+    changes, their map and the grids to file again. The report is one
     self-contained page: summary, score table, validation summary, coverage
     and work-order tables by district and street, the maps, the data sources
     with their dates. Validation errors are reported, not fatal (exit 0).

@@ -1,7 +1,7 @@
 """Folium maps of grids, validation findings, coverage and work orders (``gridkit map``).
 
 A map is built in two steps. A builder — :func:`grids_map`,
-:func:`findings_map`, :func:`coverage_map` or :func:`events_map` — turns
+:func:`findings_map`, :func:`coverage_map`, :func:`events_map` or :func:`diff_map` — turns
 GeoDataFrames and the SPEC §7 JSON dicts into a :class:`GridMap`: display
 *sources* (simplified EPSG:4326 geometries with pre-formatted, HTML-escaped
 tooltip columns and class indices), *themes* (the toggleable layers, each a
@@ -20,7 +20,7 @@ City scale (20,000 grids in at most 10 MB, open in seconds):
 
 Modules: :mod:`~gridkit.maps.model` (what a map shows),
 :mod:`~gridkit.maps.classification` (classes and palettes),
-:mod:`~gridkit.maps.builders` (the four kinds), :mod:`~gridkit.maps.heat`,
+:mod:`~gridkit.maps.builders` (the five kinds), :mod:`~gridkit.maps.heat`,
 :mod:`~gridkit.maps.encoding` (the geometry codec), :mod:`~gridkit.maps.html`
 (folium; the page's JS/CSS are ``gridkit/static/gridkit-map.*``),
 :mod:`~gridkit.maps.png`, :mod:`~gridkit.maps.output` (writing) and
@@ -50,6 +50,7 @@ __all__ = [
     "Theme",
     "classify",
     "coverage_map",
+    "diff_map",
     "encode_geometries",
     "encode_source",
     "events_map",
@@ -67,6 +68,7 @@ __all__ = [
 
 from gridkit.maps.builders import (
     coverage_map,
+    diff_map,
     events_map,
     findings_map,
     grids_map,

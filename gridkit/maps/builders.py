@@ -1,15 +1,16 @@
 """Map builders: grid layers and SPEC §7 results → a :class:`~gridkit.maps.model.GridMap`.
 
-:func:`grids_map`, :func:`findings_map`, :func:`coverage_map` and
-:func:`events_map` simplify the grids as a coverage (neighbours keep their
-shared edges), dissolve communities, streets and districts from them, and
-prepare escaped tooltip columns and class indices for each layer.
+:func:`grids_map`, :func:`findings_map`, :func:`coverage_map`,
+:func:`events_map` and :func:`diff_map` (the changes of :func:`gridkit.diff.diff`)
+simplify the grids as a coverage (neighbours keep their shared edges),
+dissolve communities, streets and districts from them, and prepare escaped
+tooltip columns and class indices for each layer.
 """
 
 from __future__ import annotations
 
-__all__ = ["CONTEXT_BUFFER_M", "coverage_map", "events_map", "findings_map", "grids_map",
-           "names_lookup", "simplify_grids"]
+__all__ = ["CONTEXT_BUFFER_M", "coverage_map", "diff_map", "events_map", "findings_map",
+           "grids_map", "names_lookup", "simplify_grids"]
 
 import math
 from collections.abc import Mapping, Sequence
@@ -22,10 +23,11 @@ import shapely
 
 from gridkit.codes import code_names, load_divisions
 from gridkit.crs import DEFAULT_METRIC_CRS, to_metric
+from gridkit.diff import CHANGE_KINDS, change_name
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io.findings import findings_frame
-from gridkit.maps.classification import RULE_COLORS, UNIT_COLORS, classify
+from gridkit.maps.classification import CHANGE_COLORS, RULE_COLORS, UNIT_COLORS, classify
 from gridkit.maps.heat import heat_points
 from gridkit.maps.model import (
     DEFAULT_TOLERANCE_M,
@@ -581,3 +583,96 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
     return GridMap(kind="events", title=pick(lang, "工单分布图", "Work orders"), lang=lang,
                    sources=sources, themes=themes, tolerance_m=tolerance_m,
                    features=len(shown), notes=notes)
+
+
+def _change_codes(old: Sequence[str], new: Sequence[str]) -> str:
+    """``old → new`` codes of a change, ``-`` for a side without grids.
+
+    >>> _change_codes(["1"], ["2", "3"]), _change_codes(["1"], [])
+    ('1 → 2、3', '1 → -')
+    """
+    return f"{_codes_text(list(old)) or '-'} → {_codes_text(list(new)) or '-'}"
+
+
+def diff_map(changes: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None,
+             show_unchanged: bool = False, tolerance_m: float = DEFAULT_TOLERANCE_M,
+             metric_crs: str = DEFAULT_METRIC_CRS, lang: str = "zh") -> GridMap:
+    """The changes of ``gridkit diff`` (网格调整), one toggleable layer per kind of change.
+
+    Each change is drawn as its new grids (its old ones when removed), in the
+    colour of its kind; the layer name and the legend give the number of
+    changes and of old and new grids. Unchanged grids are a faint grey layer,
+    hidden unless ``show_unchanged``. Tooltips: the change, ``old → new``
+    codes, area and community.
+
+    Parameters
+    ----------
+    changes : :attr:`gridkit.diff.DiffResult.changes` (``change``,
+        ``old_codes``, ``new_codes``, ``area_m2``, ``community_code``, geometry).
+    show_unchanged : show the unchanged grids when the map opens.
+    Other parameters as :func:`grids_map`.
+
+    Examples
+    --------
+    >>> gmap = diff_map(diff(old, new).changes)  # doctest: +SKIP
+    """
+    names = names_lookup() if names is None else names
+    # The removed grids are last year's and may overlap this year's: simplified apart, so
+    # that each set stays a coverage.
+    removed = changes["change"].eq("removed").to_numpy()
+    parts = [simplify_grids(changes.loc[mask], tolerance_m, metric_crs)
+             for mask in (~removed, removed)]
+    display = pd.concat([p for p in parts if len(p)] or parts[:1])
+    notes = []
+    dropped = len(changes) - len(display)
+    if dropped:
+        notes.append(pick(lang, f"{dropped} 处变化无面几何，未绘制",
+                          f"{dropped} change(s) without polygon geometry not drawn"))
+    # a change's first code stands for it in the unit outlines (its community's)
+    first = [(list(n) or list(o) or [""])[0]
+             for o, n in zip(display["old_codes"], display["new_codes"])]
+    units = _grid_table(gpd.GeoDataFrame({"grid_code": first,
+                                          "community_code": display["community_code"]},
+                                         geometry=display.geometry.values, crs=display.crs),
+                        names)
+    shown = gpd.GeoDataFrame({
+        "t_change": _escaped([change_name(k, lang) for k in display["change"]]),
+        "t_codes": _escaped([_change_codes(o, n) for o, n in
+                             zip(display["old_codes"], display["new_codes"])]),
+        "t_area": _escaped(_format(display["area_m2"], "ratio")),
+        "t_community": _escaped(units["community_name"]),
+    }, geometry=display.geometry.values, crs=display.crs)
+    tooltip = (("t_change", pick(lang, "变化", "Change")),
+               ("t_codes", pick(lang, "原编码 → 新编码", "Old → new codes")),
+               ("t_area", pick(lang, "面积(m²)", "Area (m²)")),
+               ("t_community", pick(lang, "所属社区", "Community")))
+    sources: dict[str, gpd.GeoDataFrame] = {}
+    themes: list[Theme | HeatTheme] = []
+    kinds = display["change"].to_numpy()
+    for kind in CHANGE_KINDS:
+        # names and legends count every change of the kind, drawn or not (see the notes)
+        of_kind = changes.loc[changes["change"] == kind]
+        if not len(of_kind):
+            continue
+        sources[kind] = shown.loc[kinds == kind]
+        n_old = int(of_kind["old_codes"].map(len).sum())
+        n_new = int(of_kind["new_codes"].map(len).sum())
+        faint = kind == "unchanged"
+        themes.append(Theme(
+            name=f"{change_name(kind, lang)} ({len(of_kind)})", source=kind,
+            palette=(CHANGE_COLORS[kind],),
+            labels=(pick(lang, f"原 {n_old} 个网格 → 新 {n_new} 个网格",
+                         f"{n_old} old → {n_new} new grids"),),
+            tooltip=tooltip, show=show_unchanged or not faint,
+            stroke="#999999" if faint else "#333333", weight=0.4 if faint else 1.0,
+            fill_opacity=0.25 if faint else 0.7,
+            outline_zoom=GRID_OUTLINE_ZOOM if faint else 0))
+    themes += _outline_themes(sources, units, lang, ("street", "district"))
+    if not (kinds != "unchanged").any():
+        notes.append(pick(lang, "两版图层无变化", "no change between the layers"))
+    # the footer counts grids: those of each change drawn, the old ones when removed
+    grids = np.where(kinds == "removed", display["old_codes"].map(len),
+                     display["new_codes"].map(len))
+    return GridMap(kind="diff", title=pick(lang, "网格调整图", "Grid changes"), lang=lang,
+                   sources=sources, themes=themes, tolerance_m=tolerance_m,
+                   features=int(grids.sum()), notes=notes)

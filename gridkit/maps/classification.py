@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["RULE_COLORS", "UNIT_COLORS", "classify"]
+__all__ = ["CHANGE_COLORS", "RULE_COLORS", "UNIT_COLORS", "classify"]
 
 import math
 
@@ -22,6 +22,10 @@ UNIT_COLORS = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
                 "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f")
 RULE_COLORS = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628",
                 "#f781bf", "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
+#: Colour of each kind of grid change (gridkit diff); unchanged grids are a faint grey.
+CHANGE_COLORS = {"unchanged": "#d9d9d9", "recoded": "#377eb8", "reshaped": "#ff7f00",
+                 "split": "#4daf4a", "merged": "#984ea3", "redrawn": "#e41a1c",
+                 "added": "#f781bf", "removed": "#525252"}
 
 
 def _quantile_breaks(values: np.ndarray, integer: bool) -> np.ndarray:

@@ -34,7 +34,7 @@ from gridkit import __version__
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 
-MAP_KINDS = ("grids", "findings", "coverage", "events")
+MAP_KINDS = ("grids", "findings", "coverage", "events", "diff")
 BASEMAPS = ("none", "osm", "amap", "tencent")
 #: What a map feature can be: a grid, or a community, street or district dissolved from grids.
 MAP_LEVELS = ("grid", "community", "street", "district")

@@ -17,6 +17,7 @@ from __future__ import annotations
 __all__ = [
     "MapSettings",
     "coverage_map_from_files",
+    "diff_map_from_files",
     "events_map_from_files",
     "findings_map_from_files",
     "read_map_grids",
@@ -35,12 +36,14 @@ import geopandas as gpd
 from gridkit.codes import load_divisions
 from gridkit.coverage import ROSTERS, compute_coverage
 from gridkit.crs import DEFAULT_METRIC_CRS
+from gridkit.diff import diff
 from gridkit.errors import InputError
 from gridkit.events import DEFAULT_SLA_HOURS, EventParams, compute_events
 from gridkit.io import read_layer, read_table
 from gridkit.io.findings import read_findings
 from gridkit.maps.builders import (
     coverage_map,
+    diff_map,
     events_map,
     findings_map,
     names_lookup,
@@ -171,3 +174,21 @@ def events_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, events
                             ).in_language(settings.lang)
     return events_map(grids, result.rows, points=orders, points_crs=events_crs,
                       **settings.builder_options())
+
+
+def diff_map_from_files(old: gpd.GeoDataFrame, new: PathLike, settings: MapSettings, *,
+                        columns: Mapping[str, str] | None = None, crs: str | None = None,
+                        rules: PathLike | None = None, show_unchanged: bool = False) -> GridMap:
+    """The changes between last year's layer ``old`` and the layer file ``new`` (网格调整).
+
+    Parameters
+    ----------
+    old : the earlier layer, already read (:func:`read_map_grids`).
+    new : the later layer's file, read with the same ``columns`` and ``crs``.
+    rules : validation rules YAML: its ``iou_threshold`` and tolerances
+        classify the changes, as ``gridkit diff --config``.
+    show_unchanged : show the faint layer of unchanged grids when the map opens.
+    """
+    layer = read_layer(new, "grids", columns=columns, crs=crs)
+    result = diff(old, layer, load_rules(rules), metric_crs=settings.metric_crs)
+    return diff_map(result.changes, show_unchanged=show_unchanged, **settings.builder_options())

@@ -17,7 +17,7 @@ Examples
 --------
 >>> out = write_report("data/sample/project.yaml", "report.html", force=True)  # doctest: +SKIP
 >>> out.path, out.maps  # doctest: +SKIP
-(PosixPath('report.html'), ['grids', 'findings', 'coverage', 'events'])
+(PosixPath('report.html'), ['grids', 'findings', 'coverage', 'events', 'diff'])
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ import pandas as pd
 
 from gridkit.codes import load_divisions
 from gridkit.coverage import ROSTERS, CoverageResult, compute_coverage
+from gridkit.diff import DiffResult, diff, refile_list
+from gridkit.errors import InputError
 from gridkit.events import (
     EventGrids,
     EventParams,
@@ -21,11 +23,19 @@ from gridkit.events import (
 )
 from gridkit.io import read_layer, read_table
 from gridkit.io.postgis import source_name
-from gridkit.maps import GridMap, coverage_map, events_map, findings_map, grids_map, names_lookup
+from gridkit.maps import (
+    GridMap,
+    coverage_map,
+    diff_map,
+    events_map,
+    findings_map,
+    grids_map,
+    names_lookup,
+)
 from gridkit.metrics import mapped_metrics
 from gridkit.report.project import Project
 from gridkit.scoring import ScoreResult, load_evaluation, score
-from gridkit.validate import ValidationResult, load_rules, validate
+from gridkit.validate import RuleConfig, ValidationResult, load_rules, validate
 
 #: Report levels of the coverage and work-order tables.
 TABLE_LEVELS = ("district", "street")
@@ -44,10 +54,12 @@ class Analysis:
     events: dict[str, EventsResult] = field(default_factory=dict)
     event_points: pd.DataFrame | None = None
     score: ScoreResult | None = None
+    diff: DiffResult | None = None
 
 
 def analyse(project: Project, lang: str = "zh") -> Analysis:
-    """Load the project's inputs and run validation, coverage, work orders and scoring.
+    """Load the project's inputs and run validation, coverage, work orders, scoring and,
+    when the project names ``previous_grids``, the diff against last year's layer.
 
     Coverage and work orders are rolled up per grid (for the maps) and per
     :data:`TABLE_LEVELS` (for the tables); the events are joined once. The
@@ -61,9 +73,9 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
     records = {"grids": len(grids), **{k: len(v) for k, v in (layers | tables).items()},
                "codes": len(divisions)}
     names = names_lookup(divisions, layers.get("communities"))
+    rules = load_rules(inputs.get("validation"))
     validation = validate(grids, layers.get("communities"), layers.get("reference"),
-                          divisions if "codes" in inputs else None,
-                          load_rules(inputs.get("validation")), lang,
+                          divisions if "codes" in inputs else None, rules, lang,
                           metric_crs=project.metric_crs)
     rosters = {k: tables[k] for k in ROSTERS if k in tables}
     coverage = {level: compute_coverage(grids, **rosters, by=level, names=names, lang=lang)
@@ -88,11 +100,30 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
         if analysis.events:
             metrics.update(analysis.events["district"].metrics)
         analysis.score = score(config, metrics)
+    if "previous_grids" in inputs:
+        analysis.diff = _grid_changes(project, grids, rules, tables.get("filings"))
+        records["previous_grids"] = analysis.diff.old
     return analysis
 
 
+def _grid_changes(project: Project, grids: gpd.GeoDataFrame, rules: RuleConfig,
+                  filings: pd.DataFrame | None) -> DiffResult:
+    """The diff from the project's ``previous_grids`` to ``grids``, with the re-filing list
+    when the filings and ``changed_on`` are known; a bad layer is refused naming the key."""
+    path = project.inputs["previous_grids"]
+    try:
+        previous = read_layer(path, "grids", crs=project.crs)
+        result = diff(previous, grids, rules, metric_crs=project.metric_crs)
+    except InputError as exc:
+        raise InputError(f"previous_grids: {exc.message}", path=exc.path or path,
+                         column=exc.column, row=exc.row) from None
+    if filings is not None and project.changed_on is not None:
+        result.refile = refile_list(result, filings, project.changed_on)
+    return result
+
+
 def project_maps(analysis: Analysis, lang: str = "zh") -> dict[str, GridMap]:
-    """The report's maps: grids, validation findings, coverage and work orders."""
+    """The report's maps: grids, validation findings, coverage, work orders, grid changes."""
     project = analysis.project
     common = {"names": analysis.names, "tolerance_m": project.tolerance_m,
               "metric_crs": project.metric_crs, "lang": lang}
@@ -106,4 +137,6 @@ def project_maps(analysis: Analysis, lang: str = "zh") -> dict[str, GridMap]:
         maps["events"] = events_map(analysis.grids, analysis.events["grid"].rows,
                                     points=analysis.event_points,
                                     points_crs=project.events_crs, **common)
+    if analysis.diff is not None:
+        maps["diff"] = diff_map(analysis.diff.changes, **common)
     return maps

@@ -44,6 +44,8 @@ class ReportOutput:
             result.update(errors=validation.errors, warnings=validation.warnings)
         if self.analysis.score is not None:
             result.update(total=self.analysis.score.total, grade=self.analysis.score.grade)
+        if self.analysis.diff is not None:
+            result["changes"] = self.analysis.diff.by_change
         return result
 
 

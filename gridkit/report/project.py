@@ -17,6 +17,8 @@ that one command rebuilds the whole report::
     evaluation: ../evaluation-template.yaml
     dispatch_sla: 2                # hours
     period_end: 2023-12-31
+    previous_grids: last-year.gpkg # last year's layer: the 网格调整 section (gridkit diff)
+    changed_on: 2023-01-01         # the date this year's layer took effect (re-filing list)
 
 :func:`load_project` is the one parser of this file.
 """
@@ -39,14 +41,16 @@ from gridkit.maps import DEFAULT_TOLERANCE_M
 
 #: Input files a project may name, in the order of the data-source table.
 INPUTS = ("grids", "communities", "reference", "codes", "filings", "party", "cadres", "workers",
-          "events", "evaluation", "validation")
+          "events", "evaluation", "validation", "previous_grids")
 #: Other keys of a project file and their meaning.
 SETTINGS = {"title": "report title", "period": "evaluation period (text)",
             "crs": "CRS of the grid layer when the file has none (--crs)",
             "events_crs": "CRS of the work orders' lon/lat (default wgs84)",
             "dispatch_sla": "hours (default 2)", "period_end": "date (default: end of year)",
             "metric_crs": "metric CRS (default EPSG:4547)",
-            "tolerance_m": "map simplification tolerance in metres (default 5)"}
+            "tolerance_m": "map simplification tolerance in metres (default 5)",
+            "changed_on": "date this year's layer took effect (with previous_grids and filings: "
+                          "the re-filing list)"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class Project:
     period_end: str | dt.date | None = None
     metric_crs: str = DEFAULT_METRIC_CRS
     tolerance_m: float = DEFAULT_TOLERANCE_M
+    changed_on: dt.date | None = None
 
 
 def load_project(path: str | os.PathLike) -> Project:
@@ -116,4 +121,24 @@ def load_project(path: str | os.PathLike) -> Project:
             raise InputError(f"{key}: {exc.message}", path=path) from None
     return Project(path=path.resolve(), title=str(data.get("title") or path.stem),
                    period=None if data.get("period") is None else str(data["period"]),
-                   inputs=inputs, period_end=period_end, **settings, **numbers)
+                   inputs=inputs, period_end=period_end, **settings, **numbers,
+                   changed_on=_changed_on(data.get("changed_on"), path))
+
+
+# --- issue 14 (网格调整): ``previous_grids`` (in INPUTS) and ``changed_on``; kept apart so
+# that the port onto the shared config loader can move them as one piece.
+def _changed_on(value: object, path: Path) -> dt.date | None:
+    """The ``changed_on`` date of a project file (YAML date or ISO text), ``None`` when absent.
+
+    >>> _changed_on("2024-01-01", Path("p.yaml"))
+    datetime.date(2024, 1, 1)
+    """
+    if value is None or isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(f"changed_on: {value!r} is not a date (e.g. 2024-01-01)",
+                         path=path) from None

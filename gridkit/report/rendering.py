@@ -7,7 +7,8 @@ blocks built with ``format``). The template is ``report/templates/report.html.j2
 
 from __future__ import annotations
 
-__all__ = ["MAX_LISTED_FINDINGS", "figure", "render_report", "source_rows", "table"]
+__all__ = ["MAX_LISTED_CHANGES", "MAX_LISTED_FINDINGS", "figure", "render_report", "source_rows",
+           "table"]
 
 import datetime as dt
 import os
@@ -20,6 +21,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from gridkit import __version__
+from gridkit.diff import DiffResult, change_name
 from gridkit.i18n import pick
 from gridkit.io.postgis import is_postgis_uri, source_name
 from gridkit.maps import human_size
@@ -37,9 +39,14 @@ _INPUT_NAMES = {
     "workers": ("网格员", "grid workers"), "events": ("工单", "work orders"),
     "evaluation": ("绩效评价指标体系", "evaluation indicator tree"),
     "validation": ("校验规则配置", "validation rules"),
+    "previous_grids": ("上年度网格图层", "last year's grid layer"),
 }
 #: Findings listed in the report (all are counted in the by-rule table and drawn on the map).
 MAX_LISTED_FINDINGS = 300
+#: Grid changes and grids to file again listed in the report (all are counted and drawn).
+MAX_LISTED_CHANGES = 300
+#: Codes shown in one cell of the list of changes (a redrawn group may hold dozens).
+_CODES_PER_CELL = 10
 _NUMERALS = "一二三四五六七八九十"
 
 
@@ -187,6 +194,91 @@ def _validation_section(result: ValidationResult, lang: str, maps: Mapping[str, 
     return section
 
 
+def _codes_cell(codes: Sequence[str], lang: str) -> str:
+    """The codes of one side of a change, ``-`` when none, capped with ``等 N 个``.
+
+    >>> _codes_cell([str(i) for i in range(12)], "zh")
+    '0、1、2、3、4、5、6、7、8、9 等 12 个'
+    """
+    if not codes:
+        return "-"
+    shown = pick(lang, "、", ", ").join(codes[:_CODES_PER_CELL])
+    if len(codes) > _CODES_PER_CELL:
+        shown += pick(lang, f" 等 {len(codes)} 个", f" ({len(codes)} in all)")
+    return shown
+
+
+def _capped_table(title: str, rows: Sequence[Mapping[str, Any]], total: int,
+                  labels: Mapping[str, str], unit: tuple[str, str], lang: str) -> Markup:
+    """A folded table of ``rows`` (the first of ``total``; columns: ``labels``' keys),
+    titled ``标题（300 处，等 1,234 处）`` when capped."""
+    zh, en = unit
+    if len(rows) == total:
+        count = pick(lang, f"（{total:,} {zh}）", f" ({total:,})")
+    else:
+        count = pick(lang, f"（列出 {len(rows):,} {zh}，等 {total:,} {zh}）",
+                     f" ({len(rows):,} of {total:,} {en} listed)")
+    return _details(title + count, table(rows, list(labels), lang, labels=labels))
+
+
+def _diff_section(result: DiffResult, changed_on: dt.date | None, lang: str,
+                  maps: Mapping[str, str]) -> _Section:
+    """网格调整: changes since last year's layer, the map, and the grids to file again."""
+    section = _Section("changes", pick(lang, "网格调整（与上年度图层比较）",
+                                       "Grid changes since last year's layer"))
+    by_change = result.by_change
+    changed = sum(n for kind, n in by_change.items() if kind != "unchanged")
+    section.blocks.append(_paragraph(pick(
+        lang, f"上年度图层网格 {result.old:,} 个，本年度 {result.new:,} 个；"
+              f"调整 {changed:,} 处，未变 {by_change['unchanged']:,} 个。",
+        f"Last year {result.old:,} grids, this year {result.new:,}: {changed:,} changes, "
+        f"{by_change['unchanged']:,} unchanged."), "summary"))
+    rows = [{"change": kind, "name": change_name(kind, lang), "count": n}
+            for kind, n in by_change.items()]
+    labels = {"change": pick(lang, "变化", "change"), "name": pick(lang, "名称", "name"),
+              "count": pick(lang, "数量", "count")}
+    # in English the name is the kind itself
+    columns = ["change", "name", "count"] if lang == "zh" else ["change", "count"]
+    section.blocks.append(table(rows, columns, lang, labels=labels))
+    if "diff" in maps:
+        section.blocks.append(figure(maps["diff"], pick(
+            lang, "图：网格调整（按变化类型分图层，悬停查看原编码 → 新编码）",
+            "Map: grid changes, one layer per kind (hover for old → new codes)")))
+    changes = result.changes[result.changes["change"] != "unchanged"]
+    if len(changes):
+        listed = [{"name": change_name(r.change, lang), "old": _codes_cell(r.old_codes, lang),
+                   "new": _codes_cell(r.new_codes, lang), "area_m2": float(r.area_m2),
+                   "community": r.community_code}
+                  for r in changes.head(MAX_LISTED_CHANGES).itertuples()]
+        labels = {"name": pick(lang, "变化", "change"), "old": pick(lang, "原编码", "old codes"),
+                  "new": pick(lang, "新编码", "new codes"),
+                  "area_m2": pick(lang, "面积(m²)", "area (m²)"),
+                  "community": pick(lang, "社区编码", "community")}
+        section.blocks.append(_capped_table(pick(lang, "调整清单", "Changes"), listed,
+                                            len(changes), labels, ("处", "changes"), lang))
+    if result.refile is None:
+        section.blocks.append(_paragraph(pick(
+            lang, "项目文件未指定 filings 与 changed_on，未列出需重新备案的网格。",
+            "The project names no filings and changed_on: no re-filing list.")))
+        return section
+    work = result.refile_records()
+    since = changed_on.isoformat() if changed_on else "-"
+    section.blocks.append(_paragraph(pick(
+        lang, f"需重新备案的网格 {len(work):,} 个（调整的网格中，{since} 以后无备案的）。",
+        f"{len(work):,} grids to file again (changed, no filing since {since}).")))
+    if work:
+        listed = [{**r, "change": change_name(r["change"], lang),
+                   "last_filed_on": r["last_filed_on"] or "-"}
+                  for r in work[:MAX_LISTED_CHANGES]]
+        labels = {"grid_code": pick(lang, "网格编码", "grid code"),
+                  "change": pick(lang, "变化", "change"),
+                  "community_code": pick(lang, "社区编码", "community"),
+                  "last_filed_on": pick(lang, "最近备案日期", "last filed")}
+        section.blocks.append(_capped_table(pick(lang, "重新备案清单", "Re-filing list"), listed,
+                                            len(work), labels, ("个", "grids"), lang))
+    return section
+
+
 def _examples(examples: Sequence[Mapping], lang: str) -> str:
     """``第 3 行 440104001001001；…`` from the examples of a roster or events finding."""
     parts = []
@@ -267,7 +359,7 @@ def render_report(analysis: Analysis, maps: Mapping[str, str], lang: str = "zh",
     Parameters
     ----------
     analysis : from :func:`analyse`.
-    maps : map kind (``grids``, ``findings``, ``coverage``, ``events``) → the
+    maps : map kind (``grids``, ``findings``, ``coverage``, ``events``, ``diff``) → the
         map's HTML page (:func:`gridkit.maps.render_map`); each is embedded
         with ``<iframe srcdoc>``.
     lang : ``zh`` or ``en``.
@@ -310,6 +402,8 @@ def render_report(analysis: Analysis, maps: Mapping[str, str], lang: str = "zh",
     sections.append(score_section)
     if analysis.validation is not None:
         sections.append(_validation_section(analysis.validation, lang, maps))
+    if analysis.diff is not None:
+        sections.append(_diff_section(analysis.diff, project.changed_on, lang, maps))
 
     coverage = _Section("coverage", pick(lang, "网格备案、党建引领与网格员覆盖情况",
                                          "Filing, Party, cadre and worker coverage"))
