@@ -4,9 +4,10 @@ The tests check a map's content, not merely that a file was written, so
 this module parses the HTML that :func:`gridkit.maps.render_map` writes
 (independently of gridkit's own encoder): the encoded sources (``var
 gk_source_N = {...}``), the theme layers (``gk.layer(source, spec)``), the
-layer control, the legend blocks, the footer, heat-map points, and it
-decodes the coordinate text (zigzag varints of 1e-5-degree deltas) back to
-shapely geometries. Used by ``tests/test_maps.py`` and ``tests/test_report.py``.
+layer panel (switch and legend in one: sections, counts, classes), the
+footer, heat-map points, and it decodes the coordinate text (zigzag varints
+of 1e-5-degree deltas) back to shapely geometries. Used by
+``tests/test_maps.py`` and ``tests/test_report.py``.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def decode_geometry(family: str, parts, alphabet: str, scale: int):
 
 @dataclass
 class Layer:
-    """A theme layer: its name in the layer control, spec, source and legend."""
+    """A theme layer: its name in the layer panel, spec, source and legend."""
 
     var: str
     name: str
@@ -57,6 +58,11 @@ class Layer:
     shown: bool
     legend_title: str | None = None
     legend: list[tuple[str, str]] = field(default_factory=list)
+    #: Section of the layer panel, count beside the name, CSS of its swatch, radio button.
+    group: str = ""
+    count: int | None = None
+    swatch: str = ""
+    radio: bool = False
 
     @property
     def tooltip(self) -> list[str]:
@@ -78,7 +84,7 @@ class MapPage:
     fit_bounds: list[list[float]] | None
 
     def layer(self, name: str) -> Layer:
-        """The layer shown as ``name`` in the layer control."""
+        """The layer shown as ``name`` in the layer panel."""
         found = [layer for layer in self.layers if layer.name == name]
         assert found, f"no layer {name!r}; layers: {[x.name for x in self.layers]}"
         return found[0]
@@ -127,28 +133,36 @@ def parse_map(text: str) -> MapPage:
     sources = {name: json.loads(payload) for name, payload in
                re.findall(r"^\s*var (gk_source_\w+) = (.*);$", text, re.M)}
     shown = set(re.findall(r"^\s*(\w+)\.addTo\(map_\w+\);", text, re.M))
-    block = _after(r"overlays\s*:\s*\{(.*?)\},\s*\};", text) or ""
-    control = {var: html.unescape(json.loads(name))
-               for name, var in re.findall(r'^\s*("(?:[^"\\]|\\.)*")\s*:\s*(\w+),$', block, re.M)}
-    legends = {}
-    for var, body in re.findall(
-            r'<div class="gk-legend-block" id="(\w+)_legend">(.*?)\n</div>', text, re.S):
-        title = html.unescape(_after(r'<div class="gk-legend-title">(.*?)</div>', body))
-        items = [(color, html.unescape(label)) for color, label in
-                 re.findall(r'<div><i style="background:([^"]+)"></i>(.*?)</div>', body)]
-        legends[var] = (title, items)
+    panel = {}
+    group = ""
+    for title, var, body in re.findall(
+            r'<div class="gk-group-title">(.*?)</div>|<div class="gk-row" data-layer="(\w+)">'
+            r'(.*?)\n</div>', text, re.S):
+        if title:
+            group = html.unescape(title)
+            continue
+        name = html.unescape(_after(r'<span class="gk-name">(.*?)</span>', body))
+        count = _after(r'<span class="gk-n">([\d,]+)</span>', body)
+        swatch = _after(r'<label>.*?<i class="gk-sw" style="([^"]*)"></i>', body) or ""
+        items = [(color, html.unescape(label)) for color, label in re.findall(
+            r'<div><i class="gk-sw" style="background:([^"]+)"></i>(.*?)</div>', body)]
+        panel[var] = (name, group, None if count is None else int(count.replace(",", "")),
+                      swatch, items, 'type="radio"' in body)
+    control = {var: row[0] for var, row in panel.items()}
     layers = []
     for var, source, spec in re.findall(
             r"^\s*var (gk_layer_\w+) = gk\.layer\((gk_source_\w+), (.*)\);$", text, re.M):
-        title, items = legends.get(var, (None, []))
-        layers.append(Layer(var=var, name=control.get(var, ""), source=source,
-                            spec=json.loads(spec), shown=var in shown, legend_title=title,
-                            legend=items))
+        name, group, count, swatch, items, radio = panel.get(var, ("", "", None, "", [], False))
+        layers.append(Layer(var=var, name=name, source=source, spec=json.loads(spec),
+                            shown=var in shown, legend_title=name if items else None,
+                            legend=items, group=group, count=count, swatch=swatch,
+                            radio=radio))
     heat = {var: json.loads(points) for var, points in
             re.findall(r"var (heat_map_\w+) = L\.heatLayer\(\s*(\[\[.*?\]\]),", text, re.S)}
     for var in heat:
-        layers.append(Layer(var=var, name=control.get(var, ""), source="", spec={"tip": []},
-                            shown=var in shown))
+        name, group, count, swatch, _, _ = panel.get(var, ("", "", None, "", [], False))
+        layers.append(Layer(var=var, name=name, source="", spec={"tip": []},
+                            shown=var in shown, group=group, swatch=swatch))
     bounds = _after(r"map_\w+\.fitBounds\(\s*(\[\[.*?\]\])", text)
     return MapPage(
         text=text,

@@ -173,11 +173,11 @@ def test_report_embeds_every_map(demo):
         assert "Leaflet 1.9.4" in page.text and "简化容差 5 m" in page.footer
     assert pages["grids"].overlays == ["网格", "街道界", "区界"]
     assert len(pages["grids"].features("网格")) == 351  # two defects have no polygon
-    rules = [name for name in pages["findings"].overlays if name.endswith(")")]
-    assert len(rules) >= 15
-    overlaps = next(name for name in rules if name.startswith("网格重叠 ("))
-    # Each overlap is drawn with a marker on it; the layer name gives their number.
-    assert len(pages["findings"].features(overlaps)) == 2 * int(overlaps[6:-1]) > 0
+    rules = [x for x in pages["findings"].layers if x.count is not None]
+    assert len(rules) >= 15 and {x.group for x in rules} == {"划分", "编码", "上图"}
+    overlaps = pages["findings"].layer("网格重叠")
+    # Each overlap is drawn with a marker on it; the panel gives their number.
+    assert len(pages["findings"].features(overlaps)) == 2 * overlaps.count > 0
     assert pages["coverage"].overlays[0] == "党组织覆盖率"
     assert pages["events"].overlays == ["事件数", "转派准确率", "街道界", "区界", "工单热力图"]
 
@@ -398,7 +398,8 @@ def test_report_in_headless_chromium(demo, tmp_path):
         assert grids["legends"] == ["网格"]
         assert coverage["legends"] == ["党组织覆盖率"]  # only the layer shown on opening
         assert events["legends"] == ["事件数"] and "工单热力图" in events["overlays"]
-        assert len(findings["legends"]) == len(findings["overlays"]) - 2
+        assert findings["groups"] == ["边界", "划分", "编码", "上图"]
+        assert len(findings["overlays"]) >= 17 and findings["legends"] == []
         shot = page.screenshot(tmp_path / "report.png", width=1280, height=1800)
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

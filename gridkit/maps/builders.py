@@ -25,7 +25,13 @@ from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io.findings import findings_frame
-from gridkit.maps.classification import RULE_COLORS, UNIT_COLORS, classify
+from gridkit.maps.classification import (
+    RULE_FAMILIES,
+    RULE_FAMILY_NAMES,
+    UNIT_COLORS,
+    classify,
+    rule_colors,
+)
 from gridkit.maps.heat import heat_points
 from gridkit.maps.model import (
     DEFAULT_TOLERANCE_M,
@@ -40,10 +46,12 @@ from gridkit.maps.model import (
 from gridkit.metrics import METRICS, format_value, map_scheme, mapped_metrics
 from gridkit.metrics import label as metric_label
 from gridkit.rollup import unit_codes
-from gridkit.validate.config import RULE_NAMES_ZH
+from gridkit.validate.config import RULE_NAMES_ZH, RULES
 
 #: Grids around validation findings drawn as context, metres.
 CONTEXT_BUFFER_M = 300.0
+#: Order of the rule families in the findings map's panel.
+_FAMILY_ORDER = ("division", "coding", "publication", "other")
 
 
 def names_lookup(divisions: pd.DataFrame | None = None,
@@ -254,7 +262,7 @@ def _outline_themes(sources: dict[str, gpd.GeoDataFrame], display: gpd.GeoDataFr
         themes.append(Theme(
             name=pick(lang, f"{LEVEL_NAMES[level][0]}界", f"{level} boundaries"), source=key,
             palette=("#333333",), stroke=None, weight=2.0 if level == "district" else 1.0,
-            fill_opacity=0.0))
+            fill_opacity=0.0, group=pick(lang, "边界", "Boundaries")))
     return themes
 
 
@@ -382,9 +390,13 @@ def findings_map(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | Mapping[s
               ("t_message", pick(lang, "说明", "Message")))
     if rule_names is None:
         rule_names = RULE_NAMES_ZH if lang == "zh" else {}
-    for i, (rule, group) in enumerate(placed.groupby("rule", sort=True)):
+    groups = dict(list(placed.groupby("rule", sort=True)))
+    order = sorted(groups, key=lambda r: (_FAMILY_ORDER.index(RULE_FAMILIES.get(r, "other")),
+                                          RULES.index(r) if r in RULES else len(RULES), r))
+    colors = rule_colors(order)
+    for i, rule in enumerate(order):
+        group = groups[rule]
         title = rule_names.get(rule, rule)
-        severities = sorted(set(group["severity"]))
         marks = gpd.GeoDataFrame(geometry=shapely.point_on_surface(group.geometry.values),
                                  crs=4326, index=group.index)
         both = pd.concat([group[["geometry"]], marks])
@@ -398,12 +410,14 @@ def findings_map(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | Mapping[s
         }, index=group.index))
         key = f"rule_{i}"
         sources[key] = gpd.GeoDataFrame(src, geometry="geometry", crs=4326)
-        severity = "/".join(pick(lang, *SEVERITY_NAMES.get(s, (s, s))) for s in severities)
-        color = RULE_COLORS[i % len(RULE_COLORS)]
+        family, color = colors[rule]
+        # Dashed only when every finding of the rule is a warning: errors must stand out.
+        warning = bool((group["severity"] == "warning").all())
         themes.append(Theme(
-            name=f"{title} ({len(group)})", source=key, palette=(color,),
-            labels=(severity,), tooltip=labels, stroke=None,
-            weight=2.0, fill_opacity=0.35))
+            name=title, source=key, palette=(color,),
+            labels=(pick(lang, *SEVERITY_NAMES["warning" if warning else "error"]),),
+            tooltip=labels, stroke=None, weight=2.0, fill_opacity=0.35,
+            group=pick(lang, *RULE_FAMILY_NAMES[family]), count=len(group), dashed=warning))
     if not len(found):
         notes.append(pick(lang, "未发现问题", "no findings"))
     return GridMap(kind="findings", title=pick(lang, "数据质量问题分布图", "Validation findings"),
@@ -478,7 +492,8 @@ def _metric_themes(shown: gpd.GeoDataFrame, rows: pd.DataFrame, metrics: Sequenc
         themes.append(Theme(name=metric_label(m, lang), source="units",
                             palette=palette, labels=labels, classes=f"k_{m}", tooltip=tooltip,
                             show=i == 0, stroke="#777777", weight=0.4, fill_opacity=0.75,
-                            outline_zoom=outline_zoom))
+                            outline_zoom=outline_zoom, group=pick(lang, "指标", "Metrics"),
+                            exclusive=True))
     return shown.reset_index(drop=True), themes
 
 

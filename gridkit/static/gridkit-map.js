@@ -38,7 +38,7 @@ var gk = {
         var c = spec.pal[spec.k === null ? 0 : f.properties[spec.k]];
         var thin = layer._map && layer._map.getZoom() < spec.z;
         return {color: spec.stroke || c, weight: thin ? 0 : spec.w, opacity: 0.9, fillColor: c,
-                fillOpacity: spec.fo};
+                fillOpacity: spec.fo, dashArray: spec.d ? '6 4' : null};
       },
       pointToLayer: function (f, ll) { return L.circleMarker(ll, {radius: 5}); }
     });
@@ -67,5 +67,43 @@ var gk = {
       restyle();
     });
     return layer;
+  },
+  // The layer panel (switch and legend in one) and the footer become Leaflet controls, so
+  // that Leaflet stacks them in their corners with the zoom, scale and attribution controls.
+  panel: function (map, layers) {
+    var doc = map.getContainer().ownerDocument;
+    function control(el, position) {
+      var C = L.Control.extend({onAdd: function () { return el; }});
+      el.classList.add('leaflet-control');
+      L.DomEvent.disableClickPropagation(el);
+      L.DomEvent.disableScrollPropagation(el);
+      new C({position: position}).addTo(map);
+    }
+    var panel = doc.querySelector('.gk-layers'), footer = doc.querySelector('.gk-footer');
+    control(panel, 'topright');
+    control(footer, 'bottomleft');
+    var rows = Array.prototype.slice.call(panel.querySelectorAll('.gk-row'));
+    function sync() {
+      rows.forEach(function (row) {
+        var on = map.hasLayer(layers[row.dataset.layer]);
+        row.querySelector('input').checked = on;
+        row.classList.toggle('gk-on', on);
+      });
+    }
+    rows.forEach(function (row) {
+      var input = row.querySelector('input');
+      input.addEventListener('change', function () {
+        if (input.type === 'radio') {
+          rows.forEach(function (other) {
+            var o = other.querySelector('input');
+            if (o !== input && o.name === input.name) { map.removeLayer(layers[other.dataset.layer]); }
+          });
+        }
+        if (input.checked) { map.addLayer(layers[row.dataset.layer]); }
+        else { map.removeLayer(layers[row.dataset.layer]); }
+        sync();
+      });
+    });
+    sync();
   }
 };

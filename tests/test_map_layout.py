@@ -1,0 +1,111 @@
+"""The map pages read at a glance: no control covers another, on screen and on A4.
+
+Opens each kind of map of the sample (grids, findings, coverage, events) in
+headless Chromium at 1280×800, 1920×1080 and as a printed A4 page (print
+media, 718×1047 CSS px: A4 minus the default margins), waits until the grids
+are painted on the canvas and checks that the bounding boxes of the Leaflet
+controls (zoom, scale, attribution, the layer panel), the title and the
+footer lie inside the page and do not intersect. Skipped without Chromium
+unless ``GRIDKIT_REQUIRE_CHROMIUM=1`` (then it fails).
+"""
+
+from __future__ import annotations
+
+import os
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+from chromium import Chromium, find_chromium
+from click.testing import CliRunner
+
+from gridkit.cli import cli
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+CHROMIUM = find_chromium()
+REQUIRED = os.environ.get("GRIDKIT_REQUIRE_CHROMIUM") == "1"
+
+#: Visible boxes of the controls, the title and the footer, and the painted pixels of the grids.
+LAYOUT_JS = """
+(() => {
+  const boxes = Array.from(document.querySelectorAll('.leaflet-control, .gk-title'))
+    .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().width > 0)
+    .map((e) => { const r = e.getBoundingClientRect();
+      return {name: e.className.split(' ').filter((c) => c.startsWith('gk-') ||
+                c.startsWith('leaflet-control-')).join(' ') || e.className,
+              left: r.left, top: r.top, right: r.right, bottom: r.bottom}; });
+  let painted = 0;
+  document.querySelectorAll('.leaflet-overlay-pane canvas').forEach((c) => {
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 3; i < px.length; i += 4 * 13) { if (px[i]) { painted += 1; } } });
+  return {boxes: boxes, painted: painted, width: innerWidth, height: innerHeight,
+          rows: document.querySelectorAll('.gk-layers .gk-row').length};
+})()
+"""
+
+SIZES = {"1280x800": (1280, 800, "screen"), "1920x1080": (1920, 1080, "screen"),
+         "A4 print": (718, 1047, "print")}
+
+
+def _maps(folder: Path) -> dict[str, Path]:
+    """The four kinds of map of the sample, written with ``gridkit map``."""
+    grids = str(SAMPLE / "grids.gpkg")
+    rosters = [a for k in ("filings", "party", "cadres", "workers")
+               for a in (f"--{k}", str(SAMPLE / f"{k}.csv"))]
+    args = {"grids": [grids], "findings": [grids, "--communities",
+                                           str(SAMPLE / "communities.gpkg")],
+            "coverage": [grids, *rosters], "events": [grids, str(SAMPLE / "events.parquet")]}
+    out = {}
+    for kind, extra in args.items():
+        path = folder / f"{kind}.html"
+        result = CliRunner().invoke(cli, ["map", kind, *extra, "--out", str(path)])
+        assert result.exit_code == 0, result.output
+        out[kind] = path
+    return out
+
+
+def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
+    return [(a["name"], b["name"]) for a, b in combinations(boxes, 2)
+            if a["left"] < b["right"] and b["left"] < a["right"]
+            and a["top"] < b["bottom"] and b["top"] < a["bottom"]]
+
+
+def _outside(state: dict) -> list[str]:
+    return [b["name"] for b in state["boxes"] if b["left"] < 0 or b["top"] < 0
+            or b["right"] > state["width"] + 0.5 or b["bottom"] > state["height"] + 0.5]
+
+
+@pytest.fixture(scope="module")
+def maps(tmp_path_factory):
+    return _maps(tmp_path_factory.mktemp("maps"))
+
+
+@pytest.mark.skipif(CHROMIUM is None and not REQUIRED,
+                    reason="Chromium not installed (set GRIDKIT_CHROMIUM)")
+@pytest.mark.parametrize("size", SIZES)
+def test_controls_legend_and_footer_do_not_overlap(maps, size):
+    assert CHROMIUM is not None, "GRIDKIT_REQUIRE_CHROMIUM=1 but no Chromium found"
+    width, height, media = SIZES[size]
+    with Chromium(CHROMIUM, width=width, height=height) as browser:
+        for kind, path in maps.items():
+            page = browser.open(path.as_uri())
+            if media == "print":
+                page.send("Emulation.setEmulatedMedia", {"media": "print"})
+            state = page.wait_for(f"(() => {{ const s = {LAYOUT_JS.strip()}; "
+                                  "return s.painted > 0 && s; })()")
+            assert state, f"{kind} at {size}: grids not painted ({page.errors})"
+            assert not page.errors, page.errors
+            names = {b["name"] for b in state["boxes"]}
+            assert {"gk-title", "gk-layers", "gk-footer"} <= {
+                n for name in names for n in name.split()}, names
+            assert state["rows"] >= 2
+            assert not _overlaps(state["boxes"]), (kind, size, _overlaps(state["boxes"]))
+            assert not _outside(state), (kind, size, _outside(state), state)
+
+
+def test_overlap_check_catches_overlapping_boxes():
+    a = {"name": "a", "left": 0, "top": 0, "right": 10, "bottom": 10}
+    b = {"name": "b", "left": 5, "top": 5, "right": 20, "bottom": 20}
+    c = {"name": "c", "left": 10, "top": 0, "right": 20, "bottom": 5}
+    assert _overlaps([a, b, c]) == [("a", "b")]
+    assert _outside({"boxes": [b], "width": 15, "height": 30}) == ["b"]
