@@ -99,11 +99,16 @@ class MapPage:
         src = self.sources[layer.source]
         labels = {key: html.unescape(label) for key, label in layer.spec["tip"]}
         out = []
+        code = {c: i for i, c in enumerate(src["alphabet"])}
+        previous = dict.fromkeys(src.get("fronts", []), "")
         for values, family, parts in src["features"]:
             props = {}
             for key, value in zip(src["keys"], values):
                 if value is None:
                     continue
+                if key in previous:  # front-coded; the prefix length counts UTF-16 units
+                    units = previous[key].encode("utf-16-le")[:2 * code[value[0]]]
+                    value = previous[key] = units.decode("utf-16-le") + value[1:]
                 if key in src["dicts"]:
                     value = src["dicts"][key][value]
                 props[labels.get(key, key)] = value

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from chromium import Chromium, find_chromium
 from click.testing import CliRunner
+from mappage import parse_map
 
 from gridkit.cli import cli
 
@@ -101,6 +102,28 @@ def test_controls_legend_and_footer_do_not_overlap(maps, size):
             assert state["rows"] >= 2
             assert not _overlaps(state["boxes"]), (kind, size, _overlaps(state["boxes"]))
             assert not _outside(state), (kind, size, _outside(state), state)
+
+
+#: Property values of each feature of the page's first source as the browser decodes them.
+DECODED_JS = """
+(() => { const src = window[Object.keys(window).filter((k) => /^gk_source_/.test(k)).sort()[0]];
+  return gk.decode(src).features.map((f) => src.keys.map((k) => f.properties[k])
+    .filter((v) => v !== undefined)); })()
+"""
+
+
+@pytest.mark.skipif(CHROMIUM is None and not REQUIRED,
+                    reason="Chromium not installed (set GRIDKIT_CHROMIUM)")
+def test_browser_decodes_the_properties_the_page_encodes(maps):
+    """Front-coded codes and names, dictionary references: the browser gets the texts back."""
+    assert CHROMIUM is not None, "GRIDKIT_REQUIRE_CHROMIUM=1 but no Chromium found"
+    p = parse_map(maps["grids"].read_text(encoding="utf-8"))
+    first = next(x for x in p.layers if x.source == min(p.sources))
+    expected = [list(f["properties"].values()) for f in p.features(first)]
+    with Chromium(CHROMIUM) as browser:
+        page = browser.open(maps["grids"].as_uri())
+        assert page.evaluate(DECODED_JS) == expected
+        assert not page.errors, page.errors
 
 
 def test_overlap_check_catches_overlapping_boxes():

@@ -36,6 +36,8 @@ from gridkit.crs import wgs84_to_gcj02
 from gridkit.errors import InputError
 from gridkit.io.findings import read_findings
 from gridkit.maps import (
+    GridMap,
+    Theme,
     classify,
     coverage_map,
     encode_source,
@@ -443,6 +445,23 @@ def test_encoding_round_trip_of_every_geometry_family():
         assert shapely.hausdorff_distance(decoded, original) < 1e-5
     assert [f[0] for f in data["features"]] == [[1], [2], [None]]
     assert decode_line("AA", data["alphabet"], 1).tolist() == [[0, 0]]
+
+
+def test_unique_texts_are_front_coded_and_decode_exactly():
+    """Grid codes and names share prefixes with their neighbours; astral characters
+    (CJK Extension B, counted as two UTF-16 units by the browser) survive."""
+    texts = ["440103001101001", "440103001101002", None, "𠀀𠀁甲", "𠀀𠀁乙", "x" * 80,
+             "x" * 79 + "y", ""]
+    gdf = gpd.GeoDataFrame({"t": texts}, geometry=[shapely.Point(113.3, 23.1)] * len(texts),
+                           crs=4326)
+    text = render_map(GridMap(kind="grids", title="t", lang="zh", sources={"s": gdf},
+                              themes=[Theme(name="t", source="s", palette=("#000000",),
+                                            tooltip=(("t", "T"),))],
+                              tolerance_m=0, features=len(texts)), offline=True)
+    p = parse_map(text)
+    src = p.sources[p.layers[0].source]
+    assert src["fronts"] == src["keys"] and src["features"][1][0] == ["O2"]
+    assert [f["properties"].get("T") for f in p.features(p.layers[0])] == texts
 
 
 def test_contractor_strings_are_escaped_everywhere():

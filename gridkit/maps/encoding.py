@@ -133,6 +133,41 @@ def encode_geometries(geoms: np.ndarray) -> list[tuple[str, list | str]]:
     return out
 
 
+def _front_coded(texts: list[str | None]) -> list[str | None]:
+    """Each text as its prefix shared with the previous text, and the rest ("front coding").
+
+    The first character gives the length of the shared prefix in UTF-16 code
+    units (as JavaScript counts; at most 63) as a character of
+    :data:`ALPHABET`, the rest is the text after it. Grids come in code order,
+    so neighbours share most of their code and name (``440103001101001``,
+    ``440103001101002``; ``…社区第1网格``, ``…社区第2网格``). ``None`` stays
+    ``None`` and does not interrupt the chain.
+
+    Examples
+    --------
+    >>> _front_coded(["440103001101001", "440103001101002", None, "4401"])
+    ['A440103001101001', 'O2', None, 'E']
+    """
+    out: list[str | None] = []
+    previous = ""
+    for text in texts:
+        if text is None:
+            out.append(None)
+            continue
+        n = 0
+        for a, b in zip(previous, text):
+            if a != b:
+                break
+            n += 1
+        units = len(text[:n].encode("utf-16-le")) // 2
+        while units > 63:  # the length must fit one character
+            n -= 1
+            units = len(text[:n].encode("utf-16-le")) // 2
+        out.append(chr(ALPHABET[units]) + text[n:])
+        previous = text
+    return out
+
+
 def _key(i: int) -> str:
     """Short property keys: a, b, ..., z, ba, bb, ..."""
     letters = "abcdefghijklmnopqrstuvwxyz"
@@ -144,12 +179,14 @@ def encode_source(gdf: gpd.GeoDataFrame, columns: Sequence[str], system: str = "
     """The JavaScript literal of a source and the short key of each column.
 
     ``{"scale": 100000, "alphabet": ..., "keys": [key, ...], "dicts": {key:
-    [text, ...]}, "features": [[[value, ...], family, geometry], ...]}`` (see
-    :func:`encode_geometries`). Properties are positional, in the order of
-    ``keys`` (``null``: missing), so that 20,000 features do not each repeat
-    every key. A text column with many repeated values (community names,
-    formatted rates) is written once in ``dicts`` and referenced by position.
-    ``gk.decode`` in the page turns it into GeoJSON.
+    [text, ...]}, "fronts": [key, ...], "features": [[[value, ...], family,
+    geometry], ...]}`` (see :func:`encode_geometries`). Properties are
+    positional, in the order of ``keys`` (``null``: missing), so that 20,000
+    features do not each repeat every key. A text column with many repeated
+    values (community names, formatted rates) is written once in ``dicts``
+    and referenced by position; the other text columns (grid codes and names)
+    are front-coded (``fronts``, :func:`_front_coded`). ``gk.decode`` in the
+    page turns it into GeoJSON.
 
     Examples
     --------
@@ -165,20 +202,25 @@ def encode_source(gdf: gpd.GeoDataFrame, columns: Sequence[str], system: str = "
         geoms = convert_geometries(np.asarray(geoms), "wgs84", system)
     keys = {c: _key(i) for i, c in enumerate(columns)}
     dicts: dict[str, list] = {}
+    fronts: list[str] = []
     values = []
     for column in columns:
         col = gdf[column]
-        if not pd.api.types.is_numeric_dtype(col) and col.nunique() * 2 <= len(col):
+        plain = col.astype(object).where(col.notna(), None).tolist()
+        if pd.api.types.is_numeric_dtype(col):
+            values.append(plain)
+        elif col.nunique() * 2 <= len(col):
             positions, uniques = pd.factorize(col)
             dicts[keys[column]] = list(uniques)
             refs = positions.astype(object)
             refs[positions < 0] = None
             values.append(refs.tolist())
         else:
-            values.append(col.astype(object).where(col.notna(), None).tolist())
+            fronts.append(keys[column])
+            values.append(_front_coded([None if v is None else str(v) for v in plain]))
     encoded = encode_geometries(np.asarray(geoms))
     rows = zip(*values) if columns else ([] for _ in encoded)
     features = [(row, *g) for row, g in zip(rows, encoded)]
     return script_json({"scale": COORD_SCALE, "alphabet": ALPHABET.decode("ascii"),
-                         "keys": list(keys.values()), "dicts": dicts,
+                         "keys": list(keys.values()), "dicts": dicts, "fronts": fronts,
                          "features": features}), keys

@@ -21,11 +21,17 @@ var gk = {
       L: function (g) { return {type: 'MultiLineString', coordinates: g.map(line)}; },
       X: function (g) { return {type: 'MultiPoint', coordinates: line(g)}; }
     };
+    var previous = {}, fronts = {};
+    (src.fronts || []).forEach(function (k) { fronts[k] = true; previous[k] = ''; });
     src.fc = {type: 'FeatureCollection', features: src.features.map(function (f) {
       var p = {};
       src.keys.forEach(function (k, j) {
         var v = f[0][j];
-        if (v !== null) { p[k] = k in src.dicts ? src.dicts[k][v] : v; }
+        if (v === null) { return; }
+        if (fronts[k]) {  // front-coded: the shared prefix length, then the rest
+          v = previous[k] = previous[k].slice(0, code[v.charCodeAt(0)]) + v.slice(1);
+        }
+        p[k] = k in src.dicts ? src.dicts[k][v] : v;
       });
       return {type: 'Feature', properties: p, geometry: geometry[f[1]](f[2])};
     })};
