@@ -281,13 +281,20 @@ def _outline_themes(sources: dict[str, gpd.GeoDataFrame], display: gpd.GeoDataFr
 
 
 def _base(grids: gpd.GeoDataFrame, tolerance_m: float, metric_crs: str,
-          names: Mapping[str, str] | None, lang: str) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Simplified display grids with codes and names, and the notes about dropped grids."""
+          names: Mapping[str, str] | None, lang: str,
+          simplified: gpd.GeoDataFrame | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Simplified display grids with codes and names, and the notes about dropped grids.
+
+    ``simplified``: ``simplify_grids(grids, tolerance_m, metric_crs)`` already
+    computed (the maps of a report share it), else it is computed here.
+    """
     if "grid_code" not in grids.columns:
         raise InputError("the grid layer has no grid_code column",
                          path=grids.attrs.get("source_path"))
     names = names_lookup() if names is None else names
-    display = _grid_table(simplify_grids(grids, tolerance_m, metric_crs), names)
+    if simplified is None:
+        simplified = simplify_grids(grids, tolerance_m, metric_crs)
+    display = _grid_table(simplified, names)
     notes = []
     dropped = len(grids) - len(display)
     if dropped:
@@ -298,7 +305,7 @@ def _base(grids: gpd.GeoDataFrame, tolerance_m: float, metric_crs: str,
 
 def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None,
               tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
-              lang: str = "zh") -> GridMap:
+              lang: str = "zh", simplified: gpd.GeoDataFrame | None = None) -> GridMap:
     """The grid layer coloured by district (by street when it covers one district).
 
     Tooltips show grid code, name, community and households; street and
@@ -311,12 +318,14 @@ def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None
     tolerance_m : coverage-simplification tolerance in metres (0: none).
     metric_crs : CRS in metres for the simplification.
     lang : ``zh`` or ``en``.
+    simplified : ``simplify_grids(grids, tolerance_m, metric_crs)`` when
+        already computed: the maps of one layer can share it.
 
     Examples
     --------
     >>> html_text = render_map(grids_map(grids), offline=True)  # doctest: +SKIP
     """
-    display, notes = _base(grids, tolerance_m, metric_crs, names, lang)
+    display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
     names = names_lookup() if names is None else names
     level = "district" if display["district_code"].nunique() > 1 else "street"
     units = sorted(display[f"{level}_code"].unique())
@@ -354,7 +363,7 @@ def findings_map(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | Mapping[s
                  names: Mapping[str, str] | None = None,
                  rule_names: Mapping[str, str] | None = None,
                  tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
-                 lang: str = "zh") -> GridMap:
+                 lang: str = "zh", simplified: gpd.GeoDataFrame | None = None) -> GridMap:
     """Validation findings, one toggleable layer per rule, over the grids around them.
 
     Each finding is drawn as its geometry (overlap, gap, grid, ...) plus a
@@ -370,7 +379,7 @@ def findings_map(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | Mapping[s
         :mod:`gridkit.validate.config` in Chinese, the rule ids in English).
     Other parameters as :func:`grids_map`.
     """
-    display, notes = _base(grids, tolerance_m, metric_crs, names, lang)
+    display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
     found = findings_frame(findings)
     if found.crs is None:
         raise InputError("the findings have no CRS")
@@ -515,7 +524,7 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
                  metrics: Sequence[str] | None = None, *, level: str | None = None,
                  names: Mapping[str, str] | None = None,
                  tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
-                 lang: str = "zh") -> GridMap:
+                 lang: str = "zh", simplified: gpd.GeoDataFrame | None = None) -> GridMap:
     """Choropleth of coverage metrics per grid or per community/street/district.
 
     Each metric is a layer with its own legend (the first one shown); every
@@ -541,7 +550,7 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
     level = level or (coverage.get("by", "grid") if isinstance(coverage, Mapping) else "grid")
     if level not in MAP_LEVELS:
         raise InputError(f"unknown level {level!r}; use one of {', '.join(MAP_LEVELS)}")
-    display, notes = _base(grids, tolerance_m, metric_crs, names, lang)
+    display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
     names = names_lookup() if names is None else names
     rows = _rows(coverage)
     if metrics is None:
@@ -571,7 +580,7 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
                count: str = "events",
                names: Mapping[str, str] | None = None,
                tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
-               lang: str = "zh") -> GridMap:
+               lang: str = "zh", simplified: gpd.GeoDataFrame | None = None) -> GridMap:
     """Work orders per grid, dispatch accuracy per grid and an event heat map.
 
     Layers: the number of work orders per grid (shown), dispatch accuracy
@@ -589,7 +598,7 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
     count : the row column counted per grid (``events`` or ``located``).
     Other parameters as :func:`grids_map`.
     """
-    display, notes = _base(grids, tolerance_m, metric_crs, names, lang)
+    display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
     rows = _rows(events)
     shown, tooltip = _metric_source(display, rows, "grid", {}, lang)
     metrics = [count] + [m for m in ("dispatch_accuracy",) if m in rows.columns]
