@@ -21,8 +21,8 @@ import numpy as np
 import shapely
 
 
-def decode_line(text: str, alphabet: str, scale: int) -> np.ndarray:
-    """Coordinates (n × 2, degrees) of one encoded ring, line or point set."""
+def _values(text: str, alphabet: str) -> list[int]:
+    """The zigzag varints of a text (5 bits a character, a continuation bit)."""
     code = {c: i for i, c in enumerate(alphabet)}
     values, value, shift = [], 0, 0
     for char in text:
@@ -32,11 +32,17 @@ def decode_line(text: str, alphabet: str, scale: int) -> np.ndarray:
         if not bits & 32:
             values.append((value >> 1) ^ -(value & 1))
             value, shift = 0, 0
+    return values
+
+
+def decode_line(text: str, alphabet: str, scale: int) -> np.ndarray:
+    """Coordinates (n × 2, degrees) of one encoded ring, line or point set."""
+    values = _values(text, alphabet)
     return np.cumsum(np.array(values, dtype=np.int64).reshape(-1, 2), axis=0) / scale
 
 
 def decode_geometry(family: str, parts, alphabet: str, scale: int):
-    """A shapely geometry from the ``[family, parts]`` of an encoded feature."""
+    """A shapely geometry from the ``[family, parts]`` of an encoded feature (not ``T``)."""
     if family == "P":
         return shapely.MultiPolygon([
             shapely.Polygon(*(lambda rings: (rings[0], rings[1:]))(
@@ -45,6 +51,41 @@ def decode_geometry(family: str, parts, alphabet: str, scale: int):
     if family == "L":
         return shapely.MultiLineString([decode_line(p, alphabet, scale) for p in parts])
     return shapely.MultiPoint(decode_line(parts, alphabet, scale))
+
+
+def decode_source(src: dict) -> list:
+    """The shapely geometry of every feature of an encoded source, in order.
+
+    Polygons of family ``T`` are rings of arc references: the arcs are one
+    chain of deltas, and the references (``2 × arc + reversed``) one chain of
+    steps over all rings in feature order, as the page decodes them.
+    """
+    alphabet, scale = src["alphabet"], src["scale"]
+    chained = np.array(_values("".join(src.get("arcs", [])), alphabet), dtype=np.int64)
+    points = np.cumsum(chained.reshape(-1, 2), axis=0) / scale
+    sizes = [len(_values(a, alphabet)) // 2 for a in src.get("arcs", [])]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    arcs = [points[a:b] for a, b in zip(starts[:-1], starts[1:])]
+    ref = 0
+
+    def ring(text: str) -> np.ndarray:
+        nonlocal ref
+        out = []
+        for step in _values(text, alphabet):
+            ref += step
+            arc = arcs[ref >> 1][::-1] if ref & 1 else arcs[ref >> 1]
+            out.extend(arc if not out else arc[1:])
+        return np.array(out)
+
+    geoms = []
+    for _, family, parts in src["features"]:
+        if family == "T":
+            geoms.append(shapely.MultiPolygon([
+                shapely.Polygon(rings[0], rings[1:])
+                for rings in ([ring(r) for r in polygon] for polygon in parts)]))
+        else:
+            geoms.append(decode_geometry(family, parts, alphabet, scale))
+    return geoms
 
 
 @dataclass
@@ -101,7 +142,7 @@ class MapPage:
         out = []
         code = {c: i for i, c in enumerate(src["alphabet"])}
         previous = dict.fromkeys(src.get("fronts", []), "")
-        for values, family, parts in src["features"]:
+        for (values, _, _), geometry in zip(src["features"], decode_source(src)):
             props = {}
             for key, value in zip(src["keys"], values):
                 if value is None:
@@ -112,9 +153,7 @@ class MapPage:
                 if key in src["dicts"]:
                     value = src["dicts"][key][value]
                 props[labels.get(key, key)] = value
-            out.append({"properties": props,
-                        "geometry": decode_geometry(family, parts, src["alphabet"],
-                                                    src["scale"])})
+            out.append({"properties": props, "geometry": geometry})
         return out
 
     def classes(self, layer: Layer | str) -> list[int]:

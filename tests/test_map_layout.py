@@ -16,6 +16,7 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
+import shapely
 from chromium import Chromium, find_chromium
 from click.testing import CliRunner
 from mappage import parse_map
@@ -107,23 +108,31 @@ def test_controls_legend_and_footer_do_not_overlap(maps, size):
 #: Property values of each feature of the page's first source as the browser decodes them.
 DECODED_JS = """
 (() => { const src = window[Object.keys(window).filter((k) => /^gk_source_/.test(k)).sort()[0]];
-  return gk.decode(src).features.map((f) => src.keys.map((k) => f.properties[k])
-    .filter((v) => v !== undefined)); })()
+  return gk.decode(src).features.map((f) => [src.keys.map((k) => f.properties[k])
+    .filter((v) => v !== undefined), f.geometry.coordinates]); })()
 """
 
 
 @pytest.mark.skipif(CHROMIUM is None and not REQUIRED,
                     reason="Chromium not installed (set GRIDKIT_CHROMIUM)")
 def test_browser_decodes_the_properties_the_page_encodes(maps):
-    """Front-coded codes and names, dictionary references: the browser gets the texts back."""
+    """Front-coded texts, dictionary references, rings of shared arcs: the browser decodes
+    what the page encodes."""
     assert CHROMIUM is not None, "GRIDKIT_REQUIRE_CHROMIUM=1 but no Chromium found"
     p = parse_map(maps["grids"].read_text(encoding="utf-8"))
     first = next(x for x in p.layers if x.source == min(p.sources))
-    expected = [list(f["properties"].values()) for f in p.features(first)]
+    expected = p.features(first)
     with Chromium(CHROMIUM) as browser:
         page = browser.open(maps["grids"].as_uri())
-        assert page.evaluate(DECODED_JS) == expected
+        decoded = page.evaluate(DECODED_JS)
         assert not page.errors, page.errors
+    assert [values for values, _ in decoded] == [list(f["properties"].values())
+                                                 for f in expected]
+    # Rings rebuilt from the shared arcs: the same polygons as the independent decoder's.
+    for (_, coordinates), feature in zip(decoded, expected):
+        got = shapely.MultiPolygon([shapely.Polygon(rings[0], rings[1:])
+                                    for rings in coordinates])
+        assert got.equals(feature["geometry"]), feature["properties"]
 
 
 def test_overlap_check_catches_overlapping_boxes():

@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
-from mappage import decode_geometry, decode_line, parse_map
+from mappage import decode_line, decode_source, parse_map
 from shapely import box
 
 import gridkit.maps.html
@@ -440,11 +440,30 @@ def test_encoding_round_trip_of_every_geometry_family():
              shapely.MultiPoint([(113.3, 23.1), (113.29999, 23.10001)])]
     gdf = gpd.GeoDataFrame({"v": [1, 2, None]}, geometry=geoms, crs=4326)
     data = json.loads(encode_source(gdf, ["v"])[0])
-    for (_, family, parts), original in zip(data["features"], geoms):
-        decoded = decode_geometry(family, parts, data["alphabet"], data["scale"])
+    assert [f[1] for f in data["features"]] == ["T", "L", "X"]
+    for decoded, original in zip(decode_source(data), geoms):
         assert shapely.hausdorff_distance(decoded, original) < 1e-5
     assert [f[0] for f in data["features"]] == [[1], [2], [None]]
     assert decode_line("AA", data["alphabet"], 1).tolist() == [[0, 0]]
+
+
+def test_shared_edges_are_written_once_and_rings_decode_exactly():
+    """Neighbours, a hole with an island filling it, a lone square: arcs cut at nodes."""
+    cells = [box(113.30 + 0.001 * i, 23.10 + 0.001 * j, 113.301 + 0.001 * i,
+                 23.101 + 0.001 * j) for i in range(3) for j in range(2)]
+    outer = box(113.31, 23.10, 113.314, 23.104)
+    hole = box(113.311, 23.101, 113.313, 23.103)
+    geoms = [*cells, outer.difference(hole), hole, box(113.40, 23.2, 113.401, 23.201)]
+    gdf = gpd.GeoDataFrame(geometry=geoms, crs=4326)
+    data = json.loads(encode_source(gdf, [])[0])
+    decoded = decode_source(data)
+    for got, original in zip(decoded, geoms):
+        assert shapely.hausdorff_distance(got, original) < 1e-9
+        assert abs(got.area - original.area) < 1e-12 and got.is_valid
+    # Segments: 24 of the cells' rings, 8 of the holed square, 4 of the island, 4 of the
+    # lone square; the 7 edges between cells and the hole's 4 are written once.
+    written = sum(len(decode_line(a, data["alphabet"], 1)) - 1 for a in data["arcs"])
+    assert written == 40 - 7 - 4
 
 
 def test_unique_texts_are_front_coded_and_decode_exactly():

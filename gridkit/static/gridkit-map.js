@@ -4,19 +4,44 @@ var gk = {
     if (src.fc) { return src.fc; }
     var s = src.scale, code = new Int8Array(128);
     for (var c = 0; c < 64; c++) { code[src.alphabet.charCodeAt(c)] = c; }
-    function line(r) {
-      var out = [], x = 0, y = 0, i = 0;
-      function next() {
-        var v = 0, shift = 0, b;
-        do { b = code[r.charCodeAt(i++)]; v |= (b & 31) << shift; shift += 5; } while (b & 32);
-        return (v >>> 1) ^ -(v & 1);
+    // The zigzag varints of a text, 5 bits a character (see gridkit/maps/encoding.py).
+    function values(r) {
+      var out = [], v = 0, shift = 0;
+      for (var i = 0; i < r.length; i++) {
+        var b = code[r.charCodeAt(i)];
+        v |= (b & 31) << shift; shift += 5;
+        if (!(b & 32)) { out.push((v >>> 1) ^ -(v & 1)); v = 0; shift = 0; }
       }
-      while (i < r.length) { x += next(); y += next(); out.push([x / s, y / s]); }
+      return out;
+    }
+    function line(r) {
+      var d = values(r), out = [], x = 0, y = 0;
+      for (var i = 0; i < d.length; i += 2) { x += d[i]; y += d[i + 1]; out.push([x / s, y / s]); }
+      return out;
+    }
+    // Shared edges: arcs chained one to the next, rings as chained arc references.
+    var arcs = [], ax = 0, ay = 0, ref = 0;
+    (src.arcs || []).forEach(function (r) {
+      var d = values(r), out = [];
+      for (var i = 0; i < d.length; i += 2) { ax += d[i]; ay += d[i + 1]; out.push([ax / s, ay / s]); }
+      arcs.push(out);
+    });
+    function ring(r) {
+      var out = [];
+      values(r).forEach(function (step) {
+        ref += step;
+        var arc = arcs[ref >> 1];
+        if (ref & 1) { arc = arc.slice().reverse(); }
+        out = out.concat(out.length ? arc.slice(1) : arc);
+      });
       return out;
     }
     var geometry = {
       P: function (g) {
         return {type: 'MultiPolygon', coordinates: g.map(function (p) { return p.map(line); })};
+      },
+      T: function (g) {
+        return {type: 'MultiPolygon', coordinates: g.map(function (p) { return p.map(ring); })};
       },
       L: function (g) { return {type: 'MultiLineString', coordinates: g.map(line)}; },
       X: function (g) { return {type: 'MultiPoint', coordinates: line(g)}; }
