@@ -172,6 +172,28 @@ def _after(pattern: str, text: str) -> str | None:
     return None if match is None else match.group(1)
 
 
+def unshare(page: str, shared: list[dict]) -> str:
+    """A map page of a report with the geometry it shares (``gkShared``) written back in.
+
+    Gives the page exactly as :func:`gridkit.maps.render_map` wrote it (the
+    same JSON, key order and escaping), so it parses and compares as a
+    standalone page.
+    """
+    def inline(match: re.Match) -> str:
+        shapes, data = shared[int(match.group(2))], json.loads(match.group(3))
+        data = dict(data, arcs=shapes["arcs"],
+                    features=[[values[0], *geom] for values, geom in
+                              zip(data["features"], shapes["geoms"])])
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                             ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+            text = text.replace(char, escape)
+        return f"{match.group(1)}{text};"
+
+    return re.sub(r"^(\s*var gk_source_\w+ = )gk\.share\(parent\.gkShared\[(\d+)\], "
+                  r"(\{.*\})\);$", inline, page, flags=re.M)
+
+
 def parse_map(text: str) -> MapPage:
     """Parse a page written by :func:`gridkit.maps.render_map`."""
     sources = {name: json.loads(payload) for name, payload in

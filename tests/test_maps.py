@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
-from mappage import decode_line, decode_source, parse_map
+from mappage import decode_line, decode_source, parse_map, unshare
 from shapely import box
 
 import gridkit.maps.html
@@ -47,6 +47,7 @@ from gridkit.maps import (
     heat_points,
     human_size,
     render_map,
+    share_geometry,
     write_map,
 )
 from gridkit.maps.pipeline import MapSettings, coverage_map_from_files
@@ -464,6 +465,19 @@ def test_shared_edges_are_written_once_and_rings_decode_exactly():
     # lone square; the 7 edges between cells and the hole's 4 are written once.
     written = sum(len(decode_line(a, data["alphabet"], 1)) - 1 for a in data["arcs"])
     assert written == 40 - 7 - 4
+
+
+def test_share_geometry_writes_the_grids_of_several_pages_once():
+    grids = render_map(grids_map(layer()), offline=True)
+    coverage = render_map(coverage_map(layer(), coverage_rows()), offline=True)
+    assert share_geometry({"grids": grids}) == ("", {"grids": grids})
+    shared, pages = share_geometry({"grids": grids, "coverage": coverage})
+    assert shared.startswith("var gkShared = [") and shared.endswith("];")
+    assert all(p.count("gk.share(parent.gkShared[0], ") == 1 for p in pages.values())
+    assert len(pages["grids"]) < len(grids)
+    restored = json.loads(shared[len("var gkShared = "):-1])
+    assert unshare(pages["grids"], restored) == grids
+    assert unshare(pages["coverage"], restored) == coverage
 
 
 def test_unique_texts_are_front_coded_and_decode_exactly():

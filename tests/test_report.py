@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from chromium import ALL_MAPS_DRAWN_JS, MAPS_STATE_JS, Chromium, find_chromium
 from click.testing import CliRunner
-from mappage import parse_map
+from mappage import parse_map, unshare
 from test_maps import CODES, EVIL, EVIL_ESCAPED, X0, Y0, layer
 
 import gridkit.report.rendering
@@ -64,8 +64,11 @@ def cells(fragment: str) -> list[list[str]]:
 
 
 def embedded_maps(text: str) -> dict[str, str]:
-    """Caption → the map page of each ``<iframe srcdoc>``."""
-    return {html.unescape(title): html.unescape(doc) for title, doc in
+    """Caption → the map page of each ``<iframe srcdoc>``, the geometry it shares
+    with the others (written once in the report) put back in."""
+    found = re.search(r"<script>var gkShared = (\[.*?\]);</script>", text)
+    shared = json.loads(found.group(1)) if found else []
+    return {html.unescape(title): unshare(html.unescape(doc), shared) for title, doc in
             re.findall(r"""<iframe title="([^"]*)" srcdoc='([^']*)'></iframe>""", text)}
 
 
@@ -185,6 +188,10 @@ def test_report_embeds_every_map(demo):
 def test_report_is_self_contained(demo):
     _, _, text = demo
     outside = re.sub(r"srcdoc='[^']*'", "srcdoc=''", text)
+    # The one script outside the maps is the data of the grids they share, written once.
+    shared = re.findall(r"<script>var gkShared = \[.*?\];</script>", outside)
+    assert len(shared) == 1 and text.count("gk.share(parent.gkShared[0]") == 3
+    outside = outside.replace(shared[0], "")
     assert "<script" not in outside and "<link" not in outside
     for doc in embedded_maps(text).values():
         assert not re.search(r"<script[^>]*\bsrc=|<link\b", doc)

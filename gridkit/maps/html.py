@@ -8,11 +8,13 @@ from the network.
 
 from __future__ import annotations
 
-__all__ = ["render_map"]
+__all__ = ["render_map", "share_geometry"]
 
 import base64
 import html
+import json
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
@@ -342,3 +344,45 @@ def render_map(gmap: GridMap, *, basemap: str | None = None, offline: bool = Fal
     size = len(text.encode("utf-8")) - len(SIZE_PLACEHOLDER)
     size += len(human_size(size))
     return text.replace(SIZE_PLACEHOLDER, human_size(size))
+
+
+#: A source line of a map page (:class:`_Source`).
+_SOURCE_LINE = re.compile(r"^(\s*var gk_source_\w+ = )(\{.*\});$", re.M)
+
+
+def share_geometry(pages: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """Write the geometry that several map pages of one document draw only once.
+
+    The maps of a report draw the same simplified grids (coloured by
+    district, by coverage, by work orders); each page embedded in its own
+    ``<iframe srcdoc>`` would repeat the arcs and rings. A geometry found in
+    more than one page moves to the parent document (``var gkShared = [...]``,
+    to be written there before the frames), and each page's source refers to
+    it (``gk.share(parent.gkShared[i], {...})``) with only its properties.
+
+    Returns
+    -------
+    The script text for the parent document (empty when nothing is shared),
+    and the pages, rewritten where they share.
+    """
+    def split(match: re.Match) -> tuple[dict, str]:
+        data = json.loads(match.group(2))
+        return data, script_json({"arcs": data["arcs"],
+                                  "geoms": [f[1:] for f in data["features"]]})
+
+    seen = Counter(split(m)[1] for page in pages.values() for m in _SOURCE_LINE.finditer(page))
+    shared = [shapes for shapes, n in seen.items() if n > 1]
+    index = {shapes: i for i, shapes in enumerate(shared)}
+
+    def refer(match: re.Match) -> str:
+        data, shapes = split(match)
+        if shapes not in index:
+            return match.group(0)
+        rest = dict(data, arcs=[], features=[[f[0]] for f in data["features"]])
+        return f"{match.group(1)}gk.share(parent.gkShared[{index[shapes]}], {script_json(rest)});"
+
+    if not shared:
+        return "", dict(pages)
+    return (f"var gkShared = [{','.join(shared)}];",
+            {kind: _SOURCE_LINE.sub(refer, page) for kind, page in pages.items()})
+

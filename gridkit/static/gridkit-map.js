@@ -1,5 +1,11 @@
 
 var gk = {
+  // A source whose geometry the parent document holds once for several maps (a report).
+  share: function (shapes, src) {
+    src.arcs = shapes.arcs;
+    src.features = src.features.map(function (f, i) { return [f[0]].concat(shapes.geoms[i]); });
+    return src;
+  },
   decode: function (src) {
     if (src.fc) { return src.fc; }
     var s = src.scale, code = new Int8Array(128);
