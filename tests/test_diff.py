@@ -217,9 +217,15 @@ def test_docstring_examples_hold():
 
 EVIL = "<img src=x onerror=alert(1)>"
 EVIL_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
-#: Layer names of the fixture's changes and the features of each (one per change).
-DIFF_LAYERS = {"未变 (15)": 15, "改编码 (1)": 1, "调整边界 (2)": 2, "拆分 (1)": 1,
-               "合并 (1)": 1, "重新划分 (1)": 1, "新增 (1)": 1, "撤销 (1)": 1}
+#: Layer names of the fixture's changes and the features of each (one per change), the
+#: count the layer panel shows beside the name.
+DIFF_LAYERS = {"未变": 15, "改编码": 1, "调整边界": 2, "拆分": 1, "合并": 1, "重新划分": 1,
+               "新增": 1, "撤销": 1}
+
+
+def _changes(p, group="网格调整") -> dict[str, int | None]:
+    """Layers of the panel's section of changes and the count beside each."""
+    return {n: p.layer(n).count for n in p.overlays if p.layer(n).group == group}
 
 
 def _diff_page(old, new, **options):
@@ -235,22 +241,19 @@ def test_diff_map_one_layer_per_change_kind(layers):
     old, new = layers
     p = _diff_page(old, new)
     assert p.title == "网格调整图"
-    assert [n for n in p.overlays if n.endswith(")")] == list(DIFF_LAYERS)
+    assert _changes(p) == DIFF_LAYERS
     for name, count in DIFF_LAYERS.items():
         assert len(p.features(name)) == count, name
-        assert p.layer(name).shown == (name != "未变 (15)")  # unchanged: there, but off
+        assert p.layer(name).shown == (name != "未变")  # unchanged: there, but off
     colours = [p.layer(name).spec["pal"][0] for name in DIFF_LAYERS]
     assert len(set(colours)) == len(colours)
-    split = p.layer("拆分 (1)")
-    assert split.legend_title == "拆分 (1)"
-    assert [label for _, label in split.legend] == ["原 1 个网格 → 新 2 个网格"]
-    assert [label for _, label in p.layer("重新划分 (1)").legend] == ["原 2 个网格 → 新 3 个网格"]
+    split = p.layer("拆分")
     assert split.tooltip == ["变化", "原编码 → 新编码", "面积(m²)", "所属社区"]
     props = p.features(split)[0]["properties"]
     assert props["变化"] == "拆分"
     assert props["原编码 → 新编码"] == f"{_code(1)} → {_code(1)}、{_code(31)}"
     assert props["面积(m²)"] == "10,000.0"
-    assert p.features("撤销 (1)")[0]["properties"]["原编码 → 新编码"] == f"{_code(24)} → -"
+    assert p.features("撤销")[0]["properties"]["原编码 → 新编码"] == f"{_code(24)} → -"
     # drawn where the new grids are (the old one when removed), to the map's ~1 m
     drawn = p.features(split)[0]["geometry"]
     expected = gpd.GeoSeries([box(X0, Y0 - 100, X0 + 100, Y0)], crs=4547).to_crs(4326)[0]
@@ -262,11 +265,10 @@ def test_diff_map_in_english_with_unchanged_shown(layers):
     old, new = layers
     p = _diff_page(old, new, lang="en", show_unchanged=True)
     assert p.title == "Grid changes"
-    assert [n for n in p.overlays if n.endswith(")")] == [
-        "unchanged (15)", "recoded (1)", "reshaped (2)", "split (1)", "merged (1)",
-        "redrawn (1)", "added (1)", "removed (1)"]
-    assert p.layer("unchanged (15)").shown
-    assert [label for _, label in p.layer("merged (1)").legend] == ["2 old → 1 new grids"]
+    assert _changes(p, "Grid changes") == {
+        "unchanged": 15, "recoded": 1, "reshaped": 2, "split": 1, "merged": 1, "redrawn": 1,
+        "added": 1, "removed": 1}
+    assert p.layer("unchanged").shown
 
 
 def test_diff_map_escapes_codes(layers):
@@ -275,7 +277,7 @@ def test_diff_map_escapes_codes(layers):
     hostile.loc[hostile["grid_code"] == _code(50), "grid_code"] = EVIL
     p = _diff_page(old, hostile)
     assert EVIL not in p.text
-    added = p.features("新增 (1)")[0]["properties"]
+    added = p.features("新增")[0]["properties"]
     assert added["原编码 → 新编码"] == f"- → {EVIL_ESCAPED}"
 
 
@@ -292,13 +294,13 @@ def test_cli_map_diff_html_png_and_json(tmp_path, layers):
         ".png"))
     assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     p = parse_map(out.read_text(encoding="utf-8"))
-    assert [n for n in p.overlays if n.endswith(")")] == list(DIFF_LAYERS)
+    assert _changes(p) == DIFF_LAYERS
     assert "tileLayer(" not in p.text  # offline by default
     english = CliRunner().invoke(cli, ["map", "diff", old, new, "--lang", "en", "--unchanged",
                                        "--out", str(tmp_path / "en.html")])
     assert english.exit_code == 0, english.output
     assert parse_map((tmp_path / "en.html").read_text(encoding="utf-8")).layer(
-        "unchanged (15)").shown
+        "unchanged").shown
 
 
 @pytest.mark.parametrize("args, message", [

@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 import shapely
 from helpers.cli import run_cli
-from helpers.mappage import decode_geometry, decode_line, parse_map
+from helpers.mappage import decode_line, decode_source, parse_map, unshare
 from helpers.maps_data import CODES, EVIL, EVIL_ESCAPED, STEP, X0, Y0, cell, layer
 from shapely import box
 
@@ -34,6 +34,8 @@ from gridkit.crs import wgs84_to_gcj02
 from gridkit.errors import InputError
 from gridkit.io.findings import read_findings
 from gridkit.maps import (
+    GridMap,
+    Theme,
     classify,
     coverage_map,
     encode_source,
@@ -43,6 +45,7 @@ from gridkit.maps import (
     heat_points,
     human_size,
     render_map,
+    share_geometry,
     write_map,
 )
 from gridkit.maps.pipeline import MapSettings, coverage_map_from_files
@@ -213,11 +216,15 @@ def findings_json() -> dict:
 def test_findings_map_one_layer_per_rule():
     p = page(findings_map(layer(), findings_json()))
     assert p.title == "数据质量问题分布图"
-    assert p.overlays == ["问题周边网格", "区界", "序号顺序 (1)", "网格重叠 (1)"]
-    overlap = p.layer("网格重叠 (1)")
-    assert overlap.shown and overlap.legend_title == "网格重叠 (1)"
-    assert [label for _, label in overlap.legend] == ["错误"]
-    assert [label for _, label in p.layer("序号顺序 (1)").legend] == ["警告"]
+    # One panel: rules grouped by family (划分 before 编码), count beside the name, the
+    # severity as the line style (solid error, dashed warning) with its key below.
+    assert p.overlays == ["问题周边网格", "区界", "网格重叠", "序号顺序"]
+    overlap, serial = p.layer("网格重叠"), p.layer("序号顺序")
+    assert overlap.shown and (overlap.group, overlap.count) == ("划分", 1)
+    assert (serial.group, serial.count) == ("编码", 1)
+    assert "solid" in overlap.swatch and not overlap.spec["d"]
+    assert "dashed" in serial.swatch and serial.spec["d"]
+    assert re.search(r'<div class="gk-key">.*dashed.*警告', p.text)
     assert overlap.tooltip == ["规则", "级别", "网格编码", "面积(m²)", "说明"]
     drawn = p.features(overlap)
     assert len(drawn) == 2  # the overlap itself and a marker on it (visible when zoomed out)
@@ -225,7 +232,9 @@ def test_findings_map_one_layer_per_rule():
     props = drawn[0]["properties"]
     assert props == {"规则": "网格重叠", "级别": "错误", "网格编码": f"{CODES[0]}、{CODES[1]}",
                      "面积(m²)": "12.3", "说明": f"重叠 {EVIL_ESCAPED}"}
-    assert p.layer("网格重叠 (1)").spec["pal"] != p.layer("序号顺序 (1)").spec["pal"]
+    # One hue per family: 划分 red, 编码 blue.
+    assert overlap.spec["pal"][0].startswith(("#a", "#d", "#f", "#6", "#9", "#c", "#e"))
+    assert overlap.spec["pal"] != serial.spec["pal"]
     # Context: the named grids and those within 300 m of a finding, not the far ones.
     context = {f["properties"]["网格编码"] for f in p.features("问题周边网格")}
     assert {CODES[i] for i in (0, 1, 4, 5)} <= context
@@ -241,14 +250,15 @@ def test_findings_grid_codes_as_text_or_list(codes):
     data = findings_json()
     data["findings"][0]["grid_codes"] = codes
     p = page(findings_map(layer(), data))
-    assert p.features("网格重叠 (1)")[0]["properties"]["网格编码"] == f"{CODES[0]}、{CODES[1]}"
+    assert p.features("网格重叠")[0]["properties"]["网格编码"] == f"{CODES[0]}、{CODES[1]}"
 
 
 def test_findings_map_in_english_uses_rule_ids():
     p = page(findings_map(layer(), findings_json(), lang="en"))
-    assert p.overlays == ["Grids around findings", "district boundaries",
-                          "code_serial_order (1)", "overlap (1)"]
-    assert [label for _, label in p.layer("overlap (1)").legend] == ["error"]
+    assert p.overlays == ["Grids around findings", "district boundaries", "overlap",
+                          "code_serial_order"]
+    assert p.layer("overlap").group == "Division" and p.layer("code_serial_order").swatch
+    assert re.search(r'<div class="gk-key">.*solid.*error', p.text)
     assert "1 finding(s) without a location" in p.footer
 
 
@@ -265,8 +275,8 @@ def test_findings_from_the_validator(tmp_path):
     overlapping.loc[0, "geometry"] = box(X0, Y0 - STEP - 0.001, X0 + STEP, Y0)
     result = validate(overlapping)
     p = page(findings_map(overlapping, result.findings))
-    rules = [name for name in p.overlays if "(" in name]
-    assert "网格重叠 (1)" in rules
+    rules = [x.name for x in p.layers if x.count is not None]
+    assert "网格重叠" in rules
     (tmp_path / "f.json").write_text(json.dumps(result.to_dict()), encoding="utf-8")
     again = page(findings_map(overlapping, read_findings(tmp_path / "f.json")))
     assert again.overlays == p.overlays
@@ -291,6 +301,8 @@ def test_coverage_map_per_grid():
     assert party.spec["pal"][0] == "#d73027" and party.spec["pal"][5] == "#1a9850"
     load = p.layer("每名专职网格员服务户数")
     assert load.legend[-1][1] == "无专职网格员"
+    # One choropleth at a time (radio buttons); the boundaries switch on and off by themselves.
+    assert party.radio and load.radio and not p.layer("区界").radio
     assert p.classes(load)[2] == len(load.spec["pal"]) - 1
     assert party.tooltip == ["网格编码", "网格名称", "所属社区", "备案率", "党组织覆盖率",
                              "专职网格员覆盖率", "每名专职网格员服务户数"]
@@ -405,11 +417,60 @@ def test_encoding_round_trip_of_every_geometry_family():
              shapely.MultiPoint([(113.3, 23.1), (113.29999, 23.10001)])]
     gdf = gpd.GeoDataFrame({"v": [1, 2, None]}, geometry=geoms, crs=4326)
     data = json.loads(encode_source(gdf, ["v"])[0])
-    for (_, family, parts), original in zip(data["features"], geoms):
-        decoded = decode_geometry(family, parts, data["alphabet"], data["scale"])
+    assert [f[1] for f in data["features"]] == ["T", "L", "X"]
+    for decoded, original in zip(decode_source(data), geoms):
         assert shapely.hausdorff_distance(decoded, original) < 1e-5
     assert [f[0] for f in data["features"]] == [[1], [2], [None]]
     assert decode_line("AA", data["alphabet"], 1).tolist() == [[0, 0]]
+
+
+def test_shared_edges_are_written_once_and_rings_decode_exactly():
+    """Neighbours, a hole with an island filling it, a lone square: arcs cut at nodes."""
+    cells = [box(113.30 + 0.001 * i, 23.10 + 0.001 * j, 113.301 + 0.001 * i,
+                 23.101 + 0.001 * j) for i in range(3) for j in range(2)]
+    outer = box(113.31, 23.10, 113.314, 23.104)
+    hole = box(113.311, 23.101, 113.313, 23.103)
+    geoms = [*cells, outer.difference(hole), hole, box(113.40, 23.2, 113.401, 23.201)]
+    gdf = gpd.GeoDataFrame(geometry=geoms, crs=4326)
+    data = json.loads(encode_source(gdf, [])[0])
+    decoded = decode_source(data)
+    for got, original in zip(decoded, geoms):
+        assert shapely.hausdorff_distance(got, original) < 1e-9
+        assert abs(got.area - original.area) < 1e-12 and got.is_valid
+    # Segments: 24 of the cells' rings, 8 of the holed square, 4 of the island, 4 of the
+    # lone square; the 7 edges between cells and the hole's 4 are written once.
+    written = sum(len(decode_line(a, data["alphabet"], 1)) - 1 for a in data["arcs"])
+    assert written == 40 - 7 - 4
+
+
+def test_share_geometry_writes_the_grids_of_several_pages_once():
+    grids = render_map(grids_map(layer()), offline=True)
+    coverage = render_map(coverage_map(layer(), coverage_rows()), offline=True)
+    assert share_geometry({"grids": grids}) == ("", {"grids": grids})
+    shared, pages = share_geometry({"grids": grids, "coverage": coverage})
+    assert shared.startswith("var gkShared = [") and shared.endswith("];")
+    assert all(p.count("gk.share(parent.gkShared[0], ") == 1 for p in pages.values())
+    assert len(pages["grids"]) < len(grids)
+    restored = json.loads(shared[len("var gkShared = "):-1])
+    assert unshare(pages["grids"], restored) == grids
+    assert unshare(pages["coverage"], restored) == coverage
+
+
+def test_unique_texts_are_front_coded_and_decode_exactly():
+    """Grid codes and names share prefixes with their neighbours; astral characters
+    (CJK Extension B, counted as two UTF-16 units by the browser) survive."""
+    texts = ["440103001101001", "440103001101002", None, "𠀀𠀁甲", "𠀀𠀁乙", "x" * 80,
+             "x" * 79 + "y", ""]
+    gdf = gpd.GeoDataFrame({"t": texts}, geometry=[shapely.Point(113.3, 23.1)] * len(texts),
+                           crs=4326)
+    text = render_map(GridMap(kind="grids", title="t", lang="zh", sources={"s": gdf},
+                              themes=[Theme(name="t", source="s", palette=("#000000",),
+                                            tooltip=(("t", "T"),))],
+                              tolerance_m=0, features=len(texts)), offline=True)
+    p = parse_map(text)
+    src = p.sources[p.layers[0].source]
+    assert src["fronts"] == src["keys"] and src["features"][1][0] == ["O2"]
+    assert [f["properties"].get("T") for f in p.features(p.layers[0])] == texts
 
 
 def test_contractor_strings_are_escaped_everywhere():
@@ -439,11 +500,10 @@ def test_every_text_of_a_map_is_escaped_when_drawn():
                                                            *context.tooltip[1:]))
     text = render_map(gmap, offline=True)
     assert EVIL not in text
-    # Leaflet writes layer names and tooltip labels as HTML: they must arrive escaped.
-    names = [json.loads(name) for name in
-             re.findall(r'^\s*("(?:[^"\\]|\\.)*")\s*:\s*gk_layer_\w+,$', text, re.M)]
-    assert f"{EVIL_ESCAPED} (1)" in names
+    # The panel and Leaflet's tooltips are HTML: layer names and labels arrive escaped.
+    assert f'<span class="gk-name">{EVIL_ESCAPED}</span>' in text
     p = parse_map(text)
+    assert p.layer(EVIL).group == "Other"  # a rule id gridkit does not know
     assert p.layers[0].spec["tip"][0][1] == EVIL_ESCAPED
     assert f"<title>{EVIL_ESCAPED}</title>" in text
     assert p.title == EVIL and p.footer.endswith(f"{EVIL} · gridkit {gridkit.__version__}")
@@ -588,7 +648,7 @@ def test_cli_reads_validate_and_coverage_outputs(files):
                      "--out", out)
     assert result.exit_code == 0, result.output
     p = parse_map(out.read_text(encoding="utf-8"))
-    overlap = p.layer("网格重叠 (1)")
+    overlap = p.layer("网格重叠")
     assert p.features(overlap)[0]["properties"]["网格编码"] == f"{CODES[0]}、{CODES[1]}"
     result = run_cli(*["coverage", str(files / "grids.gpkg"), "--party",
                                       str(files / "party.csv"), "--by", "district",

@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from helpers.chromium import ALL_MAPS_DRAWN_JS, MAPS_STATE_JS, Chromium, chromium_or_skip
 from helpers.cli import run_cli
-from helpers.mappage import parse_map
+from helpers.mappage import parse_map, unshare
 from helpers.maps_data import CODES, EVIL, EVIL_ESCAPED, X0, Y0, layer
 from shapely import box
 
@@ -65,8 +65,11 @@ def cells(fragment: str) -> list[list[str]]:
 
 
 def embedded_maps(text: str) -> dict[str, str]:
-    """Caption → the map page of each ``<iframe srcdoc>``."""
-    return {html.unescape(title): html.unescape(doc) for title, doc in
+    """Caption → the map page of each ``<iframe srcdoc>``, the geometry it shares
+    with the others (written once in the report) put back in."""
+    found = re.search(r"<script>var gkShared = (\[.*?\]);</script>", text)
+    shared = json.loads(found.group(1)) if found else []
+    return {html.unescape(title): unshare(html.unescape(doc), shared) for title, doc in
             re.findall(r"""<iframe title="([^"]*)" srcdoc='([^']*)'></iframe>""", text)}
 
 
@@ -178,11 +181,11 @@ def test_report_embeds_every_map(demo):
         assert "Leaflet 1.9.4" in page.text and "简化容差 5 m" in page.footer
     assert pages["grids"].overlays == ["网格", "街道界", "区界"]
     assert len(pages["grids"].features("网格")) == 351  # two defects have no polygon
-    rules = [name for name in pages["findings"].overlays if name.endswith(")")]
-    assert len(rules) >= 15
-    overlaps = next(name for name in rules if name.startswith("网格重叠 ("))
-    # Each overlap is drawn with a marker on it; the layer name gives their number.
-    assert len(pages["findings"].features(overlaps)) == 2 * int(overlaps[6:-1]) > 0
+    rules = [x for x in pages["findings"].layers if x.count is not None]
+    assert len(rules) >= 15 and {x.group for x in rules} == {"划分", "编码", "上图"}
+    overlaps = pages["findings"].layer("网格重叠")
+    # Each overlap is drawn with a marker on it; the panel gives their number.
+    assert len(pages["findings"].features(overlaps)) == 2 * overlaps.count > 0
     assert pages["coverage"].overlays[0] == "党组织覆盖率"
     assert pages["events"].overlays == ["事件数", "转派准确率", "街道界", "区界", "工单热力图"]
 
@@ -207,17 +210,17 @@ def test_report_grid_changes_section(demo):
     assert [r[0] for r in listed[1:]].count("拆分") == 3
     # the re-filing list agrees with gridkit diff run on the same files
     result = run_cli("diff", SAMPLE / "last-year.gpkg", SAMPLE / "grids.gpkg", "--filings",
-                 SAMPLE / "filings.csv", "--changed-on", "2023-07-01", "--format", "json")
+                     SAMPLE / "filings.csv", "--changed-on", "2023-07-01", "--format", "json")
     refile = json.loads(result.stdout)["refile"]
     assert f"需重新备案的网格 {len(refile)} 个（调整的网格中，2023-07-01 以后无备案的）" in body
     work = cells(body[body.rindex("<details>"):])
     assert [r[0] for r in work[1:]] == [r["grid_code"] for r in refile] and refile
     caption = "图：网格调整（按变化类型分图层，悬停查看原编码 → 新编码）"
     page = parse_map(embedded_maps(text)[caption])
-    assert page.overlays[:8] == [f"{name} ({n})" for name, n in zip(
+    assert [(n, page.layer(n).count) for n in page.overlays[:8]] == list(zip(
         ("未变", "改编码", "调整边界", "拆分", "合并", "重新划分", "新增", "撤销"),
-        SAMPLE_CHANGES.values())]
-    assert len(page.features("拆分 (3)")) == 3
+        SAMPLE_CHANGES.values()))
+    assert len(page.features("拆分")) == 3
 
 
 def test_long_change_lists_are_capped(monkeypatch, tmp_path):
@@ -233,6 +236,10 @@ def test_long_change_lists_are_capped(monkeypatch, tmp_path):
 def test_report_is_self_contained(demo):
     _, _, text = demo
     outside = re.sub(r"srcdoc='[^']*'", "srcdoc=''", text)
+    # The one script outside the maps is the data of the grids they share, written once.
+    shared = re.findall(r"<script>var gkShared = \[.*?\];</script>", outside)
+    assert len(shared) == 1 and text.count("gk.share(parent.gkShared[0]") == 3
+    outside = outside.replace(shared[0], "")
     assert "<script" not in outside and "<link" not in outside
     for doc in embedded_maps(text).values():
         assert not re.search(r"<script[^>]*\bsrc=|<link\b", doc)
@@ -463,8 +470,10 @@ def test_report_in_headless_chromium(demo, tmp_path):
         assert grids["legends"] == ["网格"]
         assert coverage["legends"] == ["党组织覆盖率"]  # only the layer shown on opening
         assert events["legends"] == ["事件数"] and "工单热力图" in events["overlays"]
-        assert len(findings["legends"]) == len(findings["overlays"]) - 2
-        assert len(changes["legends"]) == 7  # every kind of change; unchanged is off
+        assert findings["groups"] == ["边界", "划分", "编码", "上图"]
+        assert len(findings["overlays"]) >= 17 and findings["legends"] == []
+        assert changes["groups"] == ["网格调整", "边界"]
+        assert changes["legends"] == []
         shot = page.screenshot(tmp_path / "report.png", width=1280, height=1800)
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -60,6 +60,7 @@ __all__ = [
     "human_size",
     "names_lookup",
     "render_map",
+    "share_geometry",
     "render_png",
     "resolve_basemap",
     "simplify_grids",
@@ -78,7 +79,7 @@ from gridkit.maps.builders import (
 from gridkit.maps.classification import classify
 from gridkit.maps.encoding import encode_geometries, encode_source
 from gridkit.maps.heat import heat_points
-from gridkit.maps.html import render_map
+from gridkit.maps.html import render_map, share_geometry
 from gridkit.maps.model import (
     BASEMAPS,
     DEFAULT_TOLERANCE_M,

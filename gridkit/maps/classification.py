@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["CHANGE_COLORS", "RULE_COLORS", "UNIT_COLORS", "classify"]
+__all__ = ["CHANGE_COLORS", "RULE_FAMILIES", "RULE_FAMILY_NAMES", "UNIT_COLORS", "classify",
+           "rule_colors"]
 
 import math
 
@@ -20,12 +21,51 @@ _ZERO_COLOR = "#f7f7f7"
 _MISSING_COLOR = "#bdbdbd"
 UNIT_COLORS = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
                 "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f")
-RULE_COLORS = ("#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628",
-                "#f781bf", "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
 #: Colour of each kind of grid change (gridkit diff); unchanged grids are a faint grey.
 CHANGE_COLORS = {"unchanged": "#d9d9d9", "recoded": "#377eb8", "reshaped": "#ff7f00",
                  "split": "#4daf4a", "merged": "#984ea3", "redrawn": "#e41a1c",
                  "added": "#f781bf", "removed": "#525252"}
+#: The family of each validation rule: 划分 (geometry and division), 编码 (coding), 上图
+#: (publication); the modules of :mod:`gridkit.validate` that check them.
+RULE_FAMILIES = {
+    **dict.fromkeys(("invalid_geometry", "empty_geometry", "overlap", "gap",
+                     "outside_community", "sliver", "multipart", "area_out_of_range",
+                     "households_out_of_range", "missing_attribute"), "division"),
+    **dict.fromkeys(("code_format", "code_duplicate", "code_community_mismatch",
+                     "code_unknown_community", "code_serial_order"), "coding"),
+    **dict.fromkeys(("not_published", "missing_from_layer", "geometry_mismatch",
+                     "attribute_mismatch", "layer_offset"), "publication"),
+}
+RULE_FAMILY_NAMES = {"division": ("划分", "Division"), "coding": ("编码", "Coding"),
+                     "publication": ("上图", "Publication"), "other": ("其他", "Other")}
+# One hue per family (ColorBrewer Reds, Blues, Purples, Greys), dark and light shades
+# alternating so that neighbouring rules of a family differ most.
+_FAMILY_COLORS = {
+    "division": ("#a50f15", "#fb6a4a", "#de2d26", "#fcae91", "#67000d", "#ef3b2c", "#fc9272",
+                 "#cb181d", "#99000d", "#d6604d"),
+    "coding": ("#08519c", "#6baed6", "#3182bd", "#9ecae1", "#08306b"),
+    "publication": ("#54278f", "#9e9ac8", "#756bb1", "#bcbddc", "#3f007d"),
+    "other": ("#525252", "#969696", "#252525", "#bdbdbd"),
+}
+
+
+def rule_colors(rules: list[str]) -> dict[str, tuple[str, str]]:
+    """Family and colour of each rule: one hue per family, shades within it.
+
+    Examples
+    --------
+    >>> colors = rule_colors(["overlap", "gap", "code_format", "custom"])
+    >>> colors["overlap"], colors["gap"], colors["code_format"], colors["custom"]
+    (('division', '#a50f15'), ('division', '#fb6a4a'), ('coding', '#08519c'), ('other', '#525252'))
+    """
+    out: dict[str, tuple[str, str]] = {}
+    used: dict[str, int] = {}
+    for rule in rules:
+        family = RULE_FAMILIES.get(rule, "other")
+        shades = _FAMILY_COLORS[family]
+        out[rule] = (family, shades[used.get(family, 0) % len(shades)])
+        used[family] = used.get(family, 0) + 1
+    return out
 
 
 def _quantile_breaks(values: np.ndarray, integer: bool) -> np.ndarray:

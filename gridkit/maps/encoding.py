@@ -1,8 +1,9 @@
 """The compact geometry codec of the map pages (decoded in the browser by ``gk.decode``).
 
 Coordinates are quantised to 1e-5 degree (about 1 m) and written as integer
-deltas per ring, 5 bits per character (:func:`varints`); each source is
-written once however many layers draw it.
+deltas per ring, 5 bits per character (:func:`varints`); the edges that
+neighbouring polygons share are written once (:func:`_polygon_arcs`); each
+source is written once however many layers draw it.
 """
 
 from __future__ import annotations
@@ -90,17 +91,104 @@ def _delta_rings(coords: np.ndarray, offsets: np.ndarray, closed: bool) -> list[
     return [decoded[a:b] for a, b in zip([0, *ends[:-1]], ends)]
 
 
+def _split_text(text: bytes, chunks: np.ndarray, group: np.ndarray, n: int) -> list[str]:
+    """The varint text cut into ``n`` pieces: value ``k`` (``chunks[k]`` characters) is in
+    piece ``group[k]``."""
+    ends = np.cumsum(np.bincount(group, weights=chunks, minlength=n)).astype(np.int64).tolist()
+    decoded = text.decode("ascii")
+    return [decoded[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+
+
+def _polygon_arcs(coords: np.ndarray, offsets: np.ndarray) -> tuple[list[str], list[str]]:
+    """Rings written once per shared edge: the arcs of a coverage and each ring's arc list.
+
+    Neighbouring grids share their edges, so writing every ring repeats most
+    vertices twice. Rings are cut at the nodes (vertices where more or fewer
+    than two distinct segments meet) into arcs; an arc is written once, and
+    a ring is the list of its arcs, each possibly reversed (TopoJSON's idea).
+    Coordinates are quantised as in :func:`_delta_rings`.
+
+    Returns
+    -------
+    arcs : the text of all arcs (one per arc, as :func:`_delta_rings`, but each
+        arc's first vertex is a delta from the previous arc's last one, so
+        arcs that continue one another cost two characters to start).
+    rings : per ring, the text of ``2 × arc + reversed`` of its arcs, each a
+        delta from the previous one (over all rings, in order), as varints.
+    """
+    q = np.rint(coords * COORD_SCALE).astype(np.int64)
+    sizes = np.diff(offsets)
+    ring_id = np.repeat(np.arange(len(sizes)), sizes)
+    repeated = np.zeros(len(q), bool)
+    repeated[1:] = (q[1:] == q[:-1]).all(axis=1) & (ring_id[1:] == ring_id[:-1])
+    q, ring_id = q[~repeated], ring_id[~repeated]
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(ring_id, minlength=len(sizes)))])
+    # Vertex ids; coordinates are below 2^25 in magnitude (1e-5 degree units).
+    _, vid = np.unique((q[:, 0] + (1 << 25)) * (1 << 27) + (q[:, 1] + (1 << 25)),
+                       return_inverse=True)
+    vid = vid.ravel()
+    n = int(vid.max()) + 1 if len(vid) else 0
+    same = ring_id[:-1] == ring_id[1:]
+    a, b = vid[:-1][same], vid[1:][same]
+    segments = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
+    node = (np.bincount(segments // n, minlength=n) + np.bincount(segments % n, minlength=n)) != 2
+    known: dict[bytes, int] = {}
+    pieces: list[np.ndarray] = []
+    refs: list[int] = []
+    ring_refs = np.zeros(len(sizes) + 1, np.int64)
+    for r in range(len(sizes)):
+        ring = vid[bounds[r]:bounds[r + 1] - 1]  # without the closing vertex
+        if len(ring):
+            cuts = np.flatnonzero(node[ring])
+            # A ring without nodes (an island, a hole) starts at its lowest vertex id, so
+            # that the same ring in two polygons (a hole and the grid filling it) matches.
+            start = int(cuts[0]) if len(cuts) else int(np.argmin(ring))
+            order = np.concatenate([np.arange(start, len(ring)), np.arange(0, start + 1)])
+            ring_v, ring_q = ring[order], q[bounds[r]:bounds[r + 1] - 1][order]
+            ends = np.flatnonzero(node[ring_v[:-1]]) if len(cuts) else np.array([0])
+            for c0, c1 in zip(ends.tolist(), [*ends[1:].tolist(), len(ring_v) - 1]):
+                arc = ring_v[c0:c1 + 1]
+                key = arc.tobytes()
+                if key in known:
+                    refs.append(2 * known[key])
+                elif (back := arc[::-1].tobytes()) in known:
+                    refs.append(2 * known[back] + 1)
+                else:
+                    known[key] = len(pieces)
+                    refs.append(2 * len(pieces))
+                    pieces.append(ring_q[c0:c1 + 1])
+        ring_refs[r + 1] = len(refs)
+    arc_sizes = np.array([len(p) for p in pieces], np.int64)
+    points = np.concatenate(pieces) if pieces else np.zeros((0, 2), np.int64)
+    delta = points.copy()
+    delta[1:] -= points[:-1]
+    text, chunks = varints(delta.ravel())
+    arcs = _split_text(text, chunks.reshape(-1, 2).sum(axis=1),
+                       np.repeat(np.arange(len(pieces)), arc_sizes), len(pieces))
+    values = np.array(refs, np.int64)
+    steps = values.copy()
+    steps[1:] -= values[:-1]
+    text, chunks = varints(steps)
+    rings = _split_text(text, chunks, np.repeat(np.arange(len(sizes)), np.diff(ring_refs)),
+                        len(sizes))
+    return arcs, rings
+
+
 def _nest(items: list, offsets: np.ndarray) -> list[list]:
     bounds = offsets.tolist()
     return [items[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def encode_geometries(geoms: np.ndarray) -> list[tuple[str, list | str]]:
-    """Compact form of each geometry: ``("P"|"L"|"X", nested coordinate texts)``.
+def encode_geometries(geoms: np.ndarray, arcs: list[str] | None = None,
+                      ) -> list[tuple[str, list | str]]:
+    """Compact form of each geometry: ``("P"|"T"|"L"|"X", nested coordinate texts)``.
 
     ``P``: a (multi)polygon as polygons → ring texts; ``L``: (multi)lines as
     line texts; ``X``: (multi)points as one text (see :func:`_delta_rings`).
-    Geometry collections are not accepted (explode them first).
+    With ``arcs`` (a list, filled here), polygons are ``T``: polygons → ring
+    texts of arc references, their shared edges written once into ``arcs``
+    (:func:`_polygon_arcs`). Geometry collections are not accepted (explode
+    them first).
 
     Examples
     --------
@@ -123,13 +211,55 @@ def encode_geometries(geoms: np.ndarray) -> list[tuple[str, list | str]]:
             lines = _delta_rings(coords, offsets[0], False)
             parts = _nest(lines, offsets[1]) if len(offsets) > 1 else [[p] for p in lines]
         else:
-            rings = _delta_rings(coords, offsets[0], True)
+            if arcs is None:
+                rings = _delta_rings(coords, offsets[0], True)
+            else:
+                if arcs:
+                    raise ValueError("arcs must start empty: ring references count from 0")
+                texts, rings = _polygon_arcs(coords, offsets[0])
+                arcs.extend(texts)
+                family = "T"
             polygons = _nest(rings, offsets[1])
             parts = _nest(polygons, offsets[2]) if len(offsets) > 2 else [[p] for p in polygons]
         for i, part in zip(idx, parts):
             out[i] = (family, part)
     if np.isin(type_ids, (2, 7)).any():
         raise ValueError("explode geometry collections and rings before encoding")
+    return out
+
+
+def _front_coded(texts: list[str | None]) -> list[str | None]:
+    """Each text as its prefix shared with the previous text, and the rest ("front coding").
+
+    The first character gives the length of the shared prefix in UTF-16 code
+    units (as JavaScript counts; at most 63) as a character of
+    :data:`ALPHABET`, the rest is the text after it. Grids come in code order,
+    so neighbours share most of their code and name (``440103001101001``,
+    ``440103001101002``; ``…社区第1网格``, ``…社区第2网格``). ``None`` stays
+    ``None`` and does not interrupt the chain.
+
+    Examples
+    --------
+    >>> _front_coded(["440103001101001", "440103001101002", None, "4401"])
+    ['A440103001101001', 'O2', None, 'E']
+    """
+    out: list[str | None] = []
+    previous = ""
+    for text in texts:
+        if text is None:
+            out.append(None)
+            continue
+        n = 0
+        for a, b in zip(previous, text):
+            if a != b:
+                break
+            n += 1
+        units = len(text[:n].encode("utf-16-le")) // 2
+        while units > 63:  # the length must fit one character
+            n -= 1
+            units = len(text[:n].encode("utf-16-le")) // 2
+        out.append(chr(ALPHABET[units]) + text[n:])
+        previous = text
     return out
 
 
@@ -144,12 +274,15 @@ def encode_source(gdf: gpd.GeoDataFrame, columns: Sequence[str], system: str = "
     """The JavaScript literal of a source and the short key of each column.
 
     ``{"scale": 100000, "alphabet": ..., "keys": [key, ...], "dicts": {key:
-    [text, ...]}, "features": [[[value, ...], family, geometry], ...]}`` (see
-    :func:`encode_geometries`). Properties are positional, in the order of
-    ``keys`` (``null``: missing), so that 20,000 features do not each repeat
-    every key. A text column with many repeated values (community names,
-    formatted rates) is written once in ``dicts`` and referenced by position.
-    ``gk.decode`` in the page turns it into GeoJSON.
+    [text, ...]}, "fronts": [key, ...], "arcs": [text, ...], "features":
+    [[[value, ...], family, geometry], ...]}`` (see :func:`encode_geometries`;
+    polygons are ``T``, their shared edges written once in ``arcs``). Properties are
+    positional, in the order of ``keys`` (``null``: missing), so that 20,000
+    features do not each repeat every key. A text column with many repeated
+    values (community names, formatted rates) is written once in ``dicts``
+    and referenced by position; the other text columns (grid codes and names)
+    are front-coded (``fronts``, :func:`_front_coded`). ``gk.decode`` in the
+    page turns it into GeoJSON.
 
     Examples
     --------
@@ -165,20 +298,26 @@ def encode_source(gdf: gpd.GeoDataFrame, columns: Sequence[str], system: str = "
         geoms = convert_geometries(np.asarray(geoms), "wgs84", system)
     keys = {c: _key(i) for i, c in enumerate(columns)}
     dicts: dict[str, list] = {}
+    fronts: list[str] = []
     values = []
     for column in columns:
         col = gdf[column]
-        if not pd.api.types.is_numeric_dtype(col) and col.nunique() * 2 <= len(col):
+        plain = col.astype(object).where(col.notna(), None).tolist()
+        if pd.api.types.is_numeric_dtype(col):
+            values.append(plain)
+        elif col.nunique() * 2 <= len(col):
             positions, uniques = pd.factorize(col)
             dicts[keys[column]] = list(uniques)
             refs = positions.astype(object)
             refs[positions < 0] = None
             values.append(refs.tolist())
         else:
-            values.append(col.astype(object).where(col.notna(), None).tolist())
-    encoded = encode_geometries(np.asarray(geoms))
+            fronts.append(keys[column])
+            values.append(_front_coded([None if v is None else str(v) for v in plain]))
+    arcs: list[str] = []
+    encoded = encode_geometries(np.asarray(geoms), arcs)
     rows = zip(*values) if columns else ([] for _ in encoded)
     features = [(row, *g) for row, g in zip(rows, encoded)]
     return script_json({"scale": COORD_SCALE, "alphabet": ALPHABET.decode("ascii"),
-                         "keys": list(keys.values()), "dicts": dicts,
-                         "features": features}), keys
+                         "keys": list(keys.values()), "dicts": dicts, "fronts": fronts,
+                         "arcs": arcs, "features": features}), keys

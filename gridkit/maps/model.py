@@ -89,6 +89,13 @@ class Theme:
     outline_zoom : zoom level from which outlines are drawn; below it a
         layer of thousands of grids shows as fill only, under the street and
         district boundaries (a roll-up for the eye, and a faster redraw).
+    group : heading of the section of the layer panel the layer is listed
+        under (plain text); ``""``: the unnamed first section.
+    count : number shown beside the name in the panel (e.g. findings of a
+        rule); ``None``: none.
+    dashed : dashed outline (a warning), else solid (an error, or any other layer).
+    exclusive : one at a time among the exclusive layers of its group (the
+        panel shows radio buttons): choropleths of one area hide each other.
     """
 
     name: str
@@ -102,6 +109,10 @@ class Theme:
     weight: float = 0.5
     fill_opacity: float = 0.7
     outline_zoom: int = 0
+    group: str = ""
+    count: int | None = None
+    dashed: bool = False
+    exclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,7 @@ class HeatTheme:
     name: str
     points: pd.DataFrame
     show: bool = False
+    group: str = ""
 
 
 @dataclass

@@ -72,10 +72,13 @@ def render_png(gmap: GridMap, path: str | os.PathLike, *, dpi: int = 150) -> Non
             edge = np.array([to_rgba(theme.stroke or c, 0.9) for c in theme.palette])
             thin = theme.outline_zoom and len(gdf) > _PNG_OUTLINE_LIMIT
             gdf.plot(ax=ax, color=fill[classes], edgecolor=edge[classes], markersize=12,
-                     linewidth=0 if thin else theme.weight * 0.75)
+                     linewidth=0 if thin else theme.weight * 0.75,
+                     linestyle="--" if theme.dashed else "-")
             if len(theme.labels) == 1:  # a findings rule: one line, "rule (n) · severity"
-                handles.append(Patch(facecolor=theme.palette[0], edgecolor="#777777",
-                                     label=f"{theme.name} · {theme.labels[0]}"))
+                count = "" if theme.count is None else f" ({theme.count:,})"
+                handles.append(Patch(facecolor=theme.palette[0], edgecolor=theme.palette[0],
+                                     linestyle="--" if theme.dashed else "-",
+                                     label=f"{theme.name}{count} · {theme.labels[0]}"))
             elif theme.labels:
                 handles.append(Patch(color="none", label=theme.name))
                 handles += [Patch(facecolor=c, edgecolor="#777777", label=t)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 __all__ = ["TABLE_LEVELS", "Analysis", "analyse", "project_maps"]
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from gridkit.codes import load_divisions
@@ -14,14 +16,15 @@ from gridkit.coverage import ROSTERS, CoverageResult, compute_coverage
 from gridkit.diff import DiffResult, diff, refile_list
 from gridkit.errors import InputError
 from gridkit.events import (
-    EventGrids,
+    EVENT_COLUMNS,
     EventParams,
     EventsResult,
     accumulate,
-    resolve_period_end,
+    prepare_events,
     summarise,
+    type_events,
 )
-from gridkit.io import read_layer, read_table
+from gridkit.io import read_events_chunks, read_layer, read_table
 from gridkit.io.postgis import source_name
 from gridkit.maps import (
     GridMap,
@@ -31,6 +34,7 @@ from gridkit.maps import (
     findings_map,
     grids_map,
     names_lookup,
+    simplify_grids,
 )
 from gridkit.metrics import mapped_metrics
 from gridkit.report.project import Project
@@ -69,7 +73,7 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
     divisions = load_divisions(inputs.get("codes"))
     grids = read_layer(inputs["grids"], "grids", crs=project.crs)
     layers = {k: read_layer(inputs[k], k) for k in ("communities", "reference") if k in inputs}
-    tables = {k: read_table(inputs[k], k) for k in (*ROSTERS, "events") if k in inputs}
+    tables = {k: read_table(inputs[k], k) for k in ROSTERS if k in inputs}
     records = {"grids": len(grids), **{k: len(v) for k, v in (layers | tables).items()},
                "codes": len(divisions)}
     names = names_lookup(divisions, layers.get("communities"))
@@ -82,17 +86,9 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
                 for level in ("grid", *TABLE_LEVELS)}
     analysis = Analysis(project=project, grids=grids, names=names, records=records,
                         validation=validation, coverage=coverage)
-    if "events" in tables:
-        orders = tables["events"]
-        prepared = EventGrids(grids, project.events_crs)
-        params = EventParams(prepared.crs, project.dispatch_sla,
-                             resolve_period_end(project.period_end, orders["reported_at"].max(),
-                                                path=inputs["events"]))
-        total = accumulate([orders], prepared, params)
-        analysis.events = {level: summarise(total, prepared, params, by=level, names=names,
-                                            lang=lang, path=source_name(inputs["events"]))
-                           for level in ("grid", *TABLE_LEVELS)}
-        analysis.event_points = orders[["lon", "lat"]]
+    if "events" in inputs:
+        analysis.events, analysis.event_points = _work_orders(project, grids, names, lang)
+        records["events"] = len(analysis.event_points)
     if "evaluation" in inputs:
         config = load_evaluation(inputs["evaluation"])
         records["evaluation"] = len(config.indicators)
@@ -104,6 +100,35 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
         analysis.diff = _grid_changes(project, grids, rules, tables.get("filings"))
         records["previous_grids"] = analysis.diff.old
     return analysis
+
+
+def _work_orders(project: Project, grids: gpd.GeoDataFrame, names: dict[str, str],
+                 lang: str) -> tuple[dict[str, EventsResult], pd.DataFrame]:
+    """The work orders joined chunk by chunk, as ``gridkit events`` does, and their points.
+
+    The events file is never loaded whole: each chunk (Parquet batch, CSV
+    chunk) is joined and counted, and only its coordinates are kept, for the
+    heat map (16 bytes an event).
+    """
+    path = project.inputs["events"]
+    prepared, params, _ = prepare_events(grids, path, EventParams(
+        crs=project.events_crs, dispatch_sla_hours=project.dispatch_sla,
+        period_end=project.period_end))
+    points: list[np.ndarray] = []
+
+    def keep_points(chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for chunk in chunks:
+            points.append(np.column_stack([pd.to_numeric(chunk[c], errors="coerce")
+                                           .to_numpy(dtype=float) for c in ("lon", "lat")]))
+            yield chunk
+
+    raw = read_events_chunks(path, select=EVENT_COLUMNS, convert=False)
+    total = accumulate(keep_points(type_events(chunk, params) for chunk in raw), prepared, params)
+    results = {level: summarise(total, prepared, params, by=level, names=names, lang=lang,
+                                path=source_name(path))
+               for level in ("grid", *TABLE_LEVELS)}
+    lonlat = np.concatenate(points) if points else np.empty((0, 2))
+    return results, pd.DataFrame({"lon": lonlat[:, 0], "lat": lonlat[:, 1]})
 
 
 def _grid_changes(project: Project, grids: gpd.GeoDataFrame, rules: RuleConfig,
@@ -123,10 +148,15 @@ def _grid_changes(project: Project, grids: gpd.GeoDataFrame, rules: RuleConfig,
 
 
 def project_maps(analysis: Analysis, lang: str = "zh") -> dict[str, GridMap]:
-    """The report's maps: grids, validation findings, coverage, work orders, grid changes."""
+    """The report's maps: grids, validation findings, coverage, work orders, grid changes.
+
+    The grids are simplified once (:func:`~gridkit.maps.simplify_grids`, the
+    costliest step) and the simplified layer is shared by the maps of the layer.
+    """
     project = analysis.project
+    simplified = simplify_grids(analysis.grids, project.tolerance_m, project.metric_crs)
     common = {"names": analysis.names, "tolerance_m": project.tolerance_m,
-              "metric_crs": project.metric_crs, "lang": lang}
+              "metric_crs": project.metric_crs, "lang": lang, "simplified": simplified}
     maps = {"grids": grids_map(analysis.grids, **common)}
     if analysis.validation is not None:
         maps["findings"] = findings_map(analysis.grids, analysis.validation.findings, **common)
@@ -138,5 +168,7 @@ def project_maps(analysis: Analysis, lang: str = "zh") -> dict[str, GridMap]:
                                     points=analysis.event_points,
                                     points_crs=project.events_crs, **common)
     if analysis.diff is not None:
-        maps["diff"] = diff_map(analysis.diff.changes, **common)
+        maps["diff"] = diff_map(analysis.diff.changes, names=analysis.names,
+                                tolerance_m=project.tolerance_m,
+                                metric_crs=project.metric_crs, lang=lang)
     return maps

@@ -24,7 +24,7 @@ from gridkit import __version__
 from gridkit.diff import DiffResult, change_name
 from gridkit.i18n import pick
 from gridkit.io.postgis import is_postgis_uri, source_name
-from gridkit.maps import human_size
+from gridkit.maps import human_size, share_geometry
 from gridkit.metrics import METRICS, format_value, label, table_columns
 from gridkit.report.analysis import Analysis
 from gridkit.scoring import render_score_html as score_html
@@ -367,6 +367,8 @@ def render_report(analysis: Analysis, maps: Mapping[str, str], lang: str = "zh",
     """
     project = analysis.project
     generated_at = generated_at or dt.datetime.now()
+    # The grids the maps share are written once, in this page, for all their frames.
+    shared, maps = share_geometry(maps)
     cov = analysis.coverage["district"].metrics
     ev = analysis.events["district"].metrics if analysis.events else {}
     cards = [(pick(lang, "综合网格", "grids"), f"{len(analysis.grids):,}"),
@@ -443,4 +445,4 @@ def render_report(analysis: Analysis, maps: Mapping[str, str], lang: str = "zh",
                              autoescape=True, keep_trailing_newline=True)
     return env.get_template("report.html.j2").render(
         lang=lang, title=project.title, subtitle=subtitle, sections=sections, footer=footer,
-        version=__version__)
+        version=__version__, shared=Markup(shared))

@@ -53,8 +53,12 @@ MAPS_STATE_JS = """
     .filter((e) => e.offsetParent !== null).map((e) => e.textContent.trim());
   return {title: frame.title, leaflet: !!doc.querySelector('.leaflet-container'),
           map: !!map, features: features, painted: painted,
-          overlays: text('.leaflet-control-layers-overlays label'),
-          legends: text('.gk-legend-title'), footer: text('.gk-footer').join('')};  // shown
+          overlays: text('.gk-layers .gk-name'), groups: text('.gk-group-title'),
+          // the layers whose classes show (those switched on)
+          legends: text('.gk-row.gk-on .gk-classes').map((t, i) => Array.from(
+            doc.querySelectorAll('.gk-row.gk-on')).filter((r) => r.querySelector('.gk-classes'))
+            [i].querySelector('.gk-name').textContent),
+          footer: text('.gk-footer').join('')};
 }))()
 """
 
