@@ -266,9 +266,17 @@ def test_sliver_grid_and_sliver_gap_are_warnings():
     result = run(layer, ref=False)
     rows = result.findings[result.findings["rule"] == "sliver"]
     around = [code(A, 4), code(B, 3), code(B, 4), code(B, 5)]  # of the 1 m strip left as gap
-    assert rows["grid_codes"].tolist() == [around, [code(B, 5)]]
+    # the thin gap is reported once, as a gap; as a sliver only when the gap rule is off
+    assert rows["grid_codes"].tolist() == [[code(B, 5)]]
     assert set(rows["severity"]) == {"warning"}
     assert found(result, "gap") == [around]
+    no_gap = run(layer, ref=False, config=RuleConfig.from_mapping({"severity": {"gap": "off"}}))
+    assert found(no_gap, "sliver") == [around, [code(B, 5)]]
+    # a thin grid lying wholly on another is one overlap, not also a sliver
+    on_top = add(grids(), new_grid(B, 5, box(X0 + 2 * W, Y0 + 50, X0 + 4 * W, Y0 + 55)))
+    assert found(run(on_top, ref=False), "sliver") == []
+    assert found(run(on_top, ref=False), "overlap") == [[code(B, 3), code(B, 5)],
+                                                        [code(B, 4), code(B, 5)]]
     east = X0 + 1000  # apart from the others: thin but 40 m wide, narrow but compact
     apart = add(grids(), new_grid(B, 5, box(east, Y0, east + 2000, Y0 + 40)),
                 new_grid(B, 6, box(east, Y0 + 100, east + 20, Y0 + 120)))

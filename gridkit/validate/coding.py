@@ -50,12 +50,12 @@ def code_duplicate(ctx: Context) -> pd.DataFrame:
     group = np.repeat(np.arange(len(distinct)), counts)
     parts, index = shapely.get_parts(ctx.geoms[dup], return_index=True)
     geometry = regroup(parts, group[index], len(distinct))
-    rows_of = np.split(dup + 1, first[1:])
+    rows_of = [np.sort(r) for r in np.split(dup + 1, first[1:])]
     return make_findings(
         "code_duplicate",
         [[c] for c in distinct],
-        [ctx.text(f"网格编码 {c} 被 {len(r)} 个网格使用（第 {'、'.join(map(str, r))} 行）",
-                  f"grid code {c} is used by {len(r)} grids (rows {', '.join(map(str, r))})")
+        [ctx.text(f"网格编码 {c} 被 {len(r)} 个网格使用（第 {ctx.join(map(str, r))} 行）",
+                  f"grid code {c} is used by {len(r)} grids (rows {ctx.join(map(str, r))})")
          for c, r in zip(distinct, rows_of)],
         geometry=geometry,
         area_m2=shapely.area(geometry),
