@@ -31,8 +31,8 @@ def reading_order_breaks(x: np.ndarray, y: np.ndarray, side: np.ndarray, serial:
     median grid side of the community (``sqrt`` of the median area), with
     grids less than 0.1 × the side apart in ``x`` counted as level inside a
     row. Only when no such ``H`` explains the serials is the community
-    flagged; the grids named are those out of place for the ``H`` that
-    explains the most (ties: the smallest ``H``).
+    flagged; the grids named are the fewest whose serials must move for the
+    ``H`` that explains the most grids (ties: the smallest ``H``).
 
     Example: a community of 100 m × 100 m grids whose centroids are
     A (50, 150), B (150, 130), C (50, 50), D (150, 40) (y to the north).
@@ -88,35 +88,38 @@ def _out_of_place(x: np.ndarray, y: np.ndarray, side: float) -> np.ndarray:
     key = rows * span * 4 + (x - x.min())
     tolerance = X_TOLERANCE * side
     late = key < np.maximum.accumulate(key, axis=1) - tolerance
-    count = late.sum(axis=1)
-    best = int(np.argmin(count))
-    if not count[best]:
+    if not late.any(axis=1).all():
         return np.zeros(len(x), bool)
-    return ~_in_order(key[best], tolerance)
+    return ~_in_order(key, tolerance)
 
 
 def _in_order(key: np.ndarray, tolerance: float) -> np.ndarray:
-    """Mask of a longest subsequence of ``key`` that never falls by more than ``tolerance``.
+    """Longest subsequence, over the rows of ``key``, that never falls by more than ``tolerance``.
 
-    The grids outside it are the fewest whose serials must move (ties: the
-    earliest serials are kept).
+    ``key`` holds one reading key per row height (rows) and grid (columns, in
+    serial order). Returns the mask of the longest such subsequence over all
+    row heights (ties: the first row height; inside it, the earliest serials
+    are kept): the grids outside it are the fewest whose serials must move.
 
-    >>> _in_order(np.array([3.0, 1.0, 2.0, 4.0]), 0.0).tolist()
+    >>> _in_order(np.array([[3.0, 1.0, 2.0, 4.0]]), 0.0).tolist()
     [False, True, True, True]
     """
-    n = len(key)
-    length = np.ones(n, np.int64)
-    previous = np.full(n, -1)
+    heights, n = key.shape
+    length = np.ones((heights, n), np.int64)
+    previous = np.full((heights, n), -1)
     for j in range(1, n):
-        fits = np.flatnonzero(key[:j] <= key[j] + tolerance)
-        if len(fits):
-            k = fits[np.argmax(length[fits])]
-            length[j], previous[j] = length[k] + 1, k
+        fits = key[:, :j] <= key[:, j:j + 1] + tolerance
+        score = np.where(fits, length[:, :j], 0)
+        k = np.argmax(score, axis=1)
+        found = score[np.arange(heights), k] > 0
+        length[found, j] = score[found, k[found]] + 1
+        previous[found, j] = k[found]
+    best = int(np.argmax(length.max(axis=1)))
     keep = np.zeros(n, bool)
-    j = int(np.argmax(length))
+    j = int(np.argmax(length[best]))
     while j >= 0:
         keep[j] = True
-        j = previous[j]
+        j = previous[best, j]
     return keep
 
 
