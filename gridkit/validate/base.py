@@ -25,6 +25,8 @@ from gridkit.validate.config import COMMUNITY_CODE_LENGTH, RuleConfig
 
 #: Pieces of less area than this (m²) are the rounding residue of overlay operations.
 _TINY_AREA = 1e-6
+#: Width (m) of the opening that strips overlay spikes from gaps before finding the grids around.
+_OPENING_M = 1e-3
 #: A message names at most this many grids (the finding's grid_codes keep all).
 _MAX_NAMED = 5
 
@@ -534,7 +536,12 @@ class Context:
         keep = significant(parts, self.config)
         parts, index = parts[keep], index[keep]
         distance = max(self.config.snap_tolerance_m, 1e-6)
-        hole, grid = self.tree.query(parts, predicate="dwithin", distance=distance)
+        # Overlay noise can leave hair-thin spikes (1e-9 m wide) on a hole's ring; an
+        # opening by 1 mm removes them so they never put far-away grids "around" it.
+        opened = shapely.buffer(shapely.buffer(parts, -_OPENING_M, join_style="mitre"),
+                                _OPENING_M, join_style="mitre")
+        opened = np.where(shapely.is_empty(opened), parts, opened)
+        hole, grid = self.tree.query(opened, predicate="dwithin", distance=distance)
         return Gaps(parts, community[index].astype(str), group_codes(self.codes_arr[grid], hole,
                                                                       len(parts)))
 
