@@ -15,6 +15,8 @@ __all__ = ["ROW_HEIGHTS", "X_TOLERANCE", "reading_order_breaks"]
 ROW_HEIGHTS = (0.5, 2.0)
 #: Inside a row, a grid is "west" of another only by more than this share of the grid side.
 X_TOLERANCE = 0.1
+#: Breakpoints of the banding closer than this (m) are one.
+_SAME_BREAK_M = 1e-3
 #: Row heights tried per community at most (large communities: evenly spread among them).
 _MAX_HEIGHTS = 2048
 
@@ -134,6 +136,9 @@ def _heights(depth: np.ndarray, low: float, high: float) -> np.ndarray:
     k = np.arange(1, int(np.ceil(depth.max(initial=0) / low)) + 1)
     points = (depth[:, None] / k[None, :]).ravel()
     points = np.unique(points[(points > low) & (points < high)])
+    # Depths equal but for coordinate noise give breakpoints a hair apart: one is enough,
+    # so every height tried lies clear of every breakpoint and rows never hinge on noise.
+    points = points[np.diff(points, prepend=-np.inf) > _SAME_BREAK_M]
     cuts = np.concatenate([[low], points, [high]])
     heights = np.concatenate([[low], (cuts[:-1] + cuts[1:]) / 2, [high]])
     if len(heights) > _MAX_HEIGHTS:
