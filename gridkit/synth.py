@@ -50,7 +50,13 @@ from pyproj import Transformer
 from shapely import STRtree
 
 from gridkit.crs import convert_geometries
-from gridkit.divisions import DISTRICT_OUTLINES, code_names, load_divisions, parent_code
+from gridkit.divisions import (
+    DISTRICT_OUTLINES,
+    GUANGZHOU_CODES,
+    code_names,
+    load_divisions,
+    parent_code,
+)
 from gridkit.errors import InputError
 from gridkit.io.write import atomic_output
 
@@ -173,7 +179,7 @@ def _apportion(total: int, weights: np.ndarray) -> np.ndarray:
 def select_districts(districts: Sequence[str] | None, divisions: pd.DataFrame) -> list[str]:
     """Validate district codes (default: all districts of the code list, in list order).
 
-    >>> select_districts(["440104", "440103"], load_divisions())
+    >>> select_districts(["440104", "440103"], load_divisions(GUANGZHOU_CODES))
     ['440103', '440104']
     """
     known = divisions.loc[divisions["level"] == "district", "code"].tolist()
@@ -205,7 +211,7 @@ def allocate(n_grids: int, district_codes: Sequence[str], divisions: pd.DataFram
 
     Examples
     --------
-    >>> s, c = allocate(120, ["440104"], load_divisions(), np.random.default_rng(0))
+    >>> s, c = allocate(120, ["440104"], load_divisions(GUANGZHOU_CODES), np.random.default_rng(0))
     >>> int(s["grids"].sum()), int(c["grids"].sum()), bool((c["grids"] >= 1).all())
     (120, 120, True)
     """
@@ -603,7 +609,7 @@ def build_city(grids: int = 2000, *, seed: int = 0, districts: Sequence[str] | N
     >>> city.grids.columns.tolist()[:3]                       # doctest: +SKIP
     ['grid_code', 'grid_name', 'community_code']
     """
-    divisions = load_divisions() if divisions is None else divisions
+    divisions = load_divisions(GUANGZHOU_CODES) if divisions is None else divisions
     codes = select_districts(districts, divisions)
     rng = _rng(seed, "geometry")
     street_tab, comm_tab = allocate(grids, codes, divisions, rng)
@@ -1769,7 +1775,7 @@ def synthesize(out_dir: str | os.PathLike, *, grids: int = 2000, events: int = 2
     _check_sizes(grids, events, seed)
     out = Path(out_dir)
     replace = _check_out_dir(out, force)
-    divisions = load_divisions()
+    divisions = load_divisions(GUANGZHOU_CODES)
     codes = select_districts(districts, divisions)
     steps = _Steps(7 + -(-events // EVENT_ROW_GROUP), progress)
     try:

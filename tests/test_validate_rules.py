@@ -391,11 +391,16 @@ def test_code_unknown_community():
     assert errors_by_rule(result) == {"code_unknown_community": 4}
 
 
-def test_code_unknown_community_needs_a_code_list_outside_guangzhou():
+def test_code_unknown_community_uses_the_national_list_by_default():
     layer = grids()
     layer["grid_code"] = layer["grid_code"].str.replace("4401", "1101", n=1, regex=False)
     result = run(layer, comm=False, ref=False)
-    assert "code_unknown_community" in result.skipped
+    # 110104001007 is not a Beijing community; the default national list knows it
+    assert len(found(result, "code_unknown_community")) == 8
+    assert "national 2023" in result.notes[0]
+    beijing = grids()
+    beijing["grid_code"] = "110101001001" + beijing["grid_code"].str.slice(12)  # 多福巷社区
+    assert found(run(beijing, comm=False, ref=False), "code_unknown_community") == []
     codes = pd.DataFrame({"code": ["110104001007"], "level": ["community"], "name": ["x"],
                           "parent_code": ["110104001"]})
     given = validate(layer, codes=codes, lang="en")

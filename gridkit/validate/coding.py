@@ -104,11 +104,18 @@ def code_community_mismatch(ctx: Context) -> pd.DataFrame:
 
 
 def code_unknown_community(ctx: Context) -> pd.DataFrame:
-    """Codes whose community part is not a community of the official code list."""
+    """Codes whose community part is not a community of the official code list.
+
+    Communities of the list are its rows of level ``community`` and its
+    12-digit codes (the national scheme), so a list for another scheme works
+    when it labels its community rows.
+    """
     if ctx.codes is None:
         raise Skipped(ctx.text("未提供官方区划代码表（--codes）",
                                "no official code list (--codes)"))
-    official = ctx.codes["code"][ctx.codes["code"].str.len() == COMMUNITY_CODE_LENGTH]
+    listed = ctx.codes["code"]
+    community_level = ctx.codes["level"].astype(str).str.strip().str.lower() == "community"
+    official = listed[community_level | (listed.str.len() == COMMUNITY_CODE_LENGTH)]
     match = ctx.code_match
     prefix = match["community"].to_numpy()
     rows = np.flatnonzero(match["ok"].to_numpy() & ~isin(prefix, official))

@@ -58,8 +58,6 @@ _RULE_FUNCTIONS: dict[str, Callable[[Context], pd.DataFrame]] = {
     **geometry.RULES, **division.RULES, **coding.RULES, **publication.RULES,
 }
 _GEOMETRY_RULES = ("invalid_geometry", "empty_geometry")
-#: Grid codes starting with this get the shipped Guangzhou code list when --codes is not given.
-_GUANGZHOU = "4401"
 _WGS = "EPSG:4490"
 
 
@@ -196,17 +194,13 @@ def _metric(layer: gpd.GeoDataFrame, metric_crs: str) -> tuple[gpd.GeoDataFrame,
     return metric.set_geometry(fixed), original, int(broken.sum())
 
 
-def _default_codes(grids: gpd.GeoDataFrame, lang: str) -> tuple[pd.DataFrame | None, str]:
-    """The shipped Guangzhou code list when every grid code is a Guangzhou code (4401...)."""
-    codes = text_column(grids["grid_code"])
-    codes = codes[codes != ""]
-    if len(codes) and all(c.startswith(_GUANGZHOU) for c in codes):
-        return load_divisions(), pick(
-            lang,
-            zh="未提供 --codes：使用随附的广州市 2023 年区划代码表",
-            en="no --codes given: used the shipped Guangzhou 2023 code list",
-        )
-    return None, ""
+def _default_codes(lang: str) -> tuple[pd.DataFrame, str]:
+    """The packaged national 2023 code list, and the note saying it was used."""
+    return load_divisions(), pick(
+        lang,
+        zh="未提供 --codes：使用随附的全国 2023 年统计用区划代码表",
+        en="no --codes given: used the packaged national 2023 statistical division codes",
+    )
 
 
 def validate(
@@ -232,8 +226,7 @@ def validate(
     reference : the published layer (``grid_code``, optional ``grid_name``,
         ``community_code``), optional: the publication rules run.
     codes : the official code list (:func:`gridkit.divisions.load_divisions`);
-        when ``None`` and every grid code starts with 4401, the shipped
-        Guangzhou 2023 list is used, otherwise ``code_unknown_community`` is skipped.
+        when ``None``, the packaged national 2023 list.
     config : tolerances, bounds and severities (:class:`RuleConfig`).
     lang : ``"zh"`` (default) or ``"en"`` for the messages.
     metric_crs : CRS for areas and distances.
@@ -289,9 +282,8 @@ def validate(
             raise InputError("no polygon of the communities layer has a community code",
                              path=source, column="community_code")
     if codes is None:
-        codes, note = _default_codes(grids, lang)
-        if note:
-            notes.append(note)
+        codes, note = _default_codes(lang)
+        notes.append(note)
     ctx = Context(metric, config, lang, comm, layers["reference"], codes)
     frames = [geometry.geometry_findings(ctx, original)]
     if ctx.reference is not None:
