@@ -43,9 +43,11 @@ crs_option = click.option(
 )
 metric_crs_option = click.option(
     "--metric-crs",
-    default="EPSG:4547",
+    default="auto",
     show_default=True,
-    help="Metric CRS for areas and distances (EPSG:4547: CGCS2000 3-degree GK CM 114E, Guangzhou).",
+    help="Metric CRS for areas and distances: an EPSG code in metres, or auto (the CGCS2000 "
+    "3-degree GK zone EPSG:4534-4554 of the data's centre in China, e.g. 4547 for Guangzhou; "
+    "its UTM zone elsewhere).",
 )
 layer_option = click.option(
     "--layer", default=None, help="Layer to read from a multi-layer GeoPackage."

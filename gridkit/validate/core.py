@@ -37,7 +37,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from gridkit.crs import DEFAULT_METRIC_CRS, to_metric
+from gridkit.crs import DEFAULT_METRIC_CRS, metric_crs_for, metric_crs_warning
 from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
@@ -185,13 +185,20 @@ def _require(layer: gpd.GeoDataFrame, columns: tuple[str, ...], what: str) -> No
         )
 
 
-def _metric(layer: gpd.GeoDataFrame, metric_crs: str) -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
+def _metric(layer: gpd.GeoDataFrame, metric_crs: Any) -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
     """The layer in the metric CRS with repaired geometry, its geometry as delivered, repairs."""
-    metric = to_metric(layer, metric_crs)
+    _has_crs(layer)
+    metric = layer.to_crs(metric_crs)
     original = metric.geometry.to_numpy()
     fixed, broken = geometry.repair(original)
     fixed = gpd.GeoSeries(fixed, index=metric.index, crs=metric.crs)
     return metric.set_geometry(fixed), original, int(broken.sum())
+
+
+def _has_crs(layer: gpd.GeoDataFrame) -> None:
+    if layer.crs is None:
+        raise InputError("the layer has no CRS (coordinate reference system); pass --crs",
+                         path=layer.attrs.get("source_path"))
 
 
 def _default_codes(lang: str) -> tuple[pd.DataFrame, str]:
@@ -229,7 +236,8 @@ def validate(
         when ``None``, the packaged national 2023 list.
     config : tolerances, bounds and severities (:class:`RuleConfig`).
     lang : ``"zh"`` (default) or ``"en"`` for the messages.
-    metric_crs : CRS for areas and distances.
+    metric_crs : CRS for areas and distances (metres), or ``auto`` (default):
+        the zone of the grid layer's centre (:func:`gridkit.crs.auto_metric_crs`).
     progress : called with each rule id before it runs.
 
     Returns
@@ -255,6 +263,12 @@ def validate(
     _require(grids, tuple(dict.fromkeys(
         ("grid_code", "grid_name", "community_code", *config.required_attributes))), "grid")
     notes: list[str] = []
+    _has_crs(grids)
+    # One metric CRS for every layer, chosen from (or checked against) the grid layer.
+    metric_crs = metric_crs_for(grids, metric_crs)
+    warning = metric_crs_warning(grids, metric_crs)
+    if warning:
+        notes.append(warning)
     metric, original, repaired = _metric(grids, metric_crs)
     if repaired:
         notes.append(pick(lang, zh=f"{repaired} 个无效几何已用 make_valid 修复后参与其他规则",
