@@ -118,6 +118,12 @@ def code_unknown_community(ctx: Context) -> pd.DataFrame:
     official = listed[community_level | (listed.str.len() == COMMUNITY_CODE_LENGTH)]
     match = ctx.code_match
     prefix = match["community"].to_numpy()
+    lengths = set(official.str.len())
+    if not any(len(p) in lengths for p in prefix[match["ok"].to_numpy()]):
+        # Another code scheme (code_pattern) against a list of statistical codes.
+        raise Skipped(ctx.text("代码表中没有与本图层社区编码同一格式的编码（请用 --codes 提供）",
+                               "the code list has no community code of this layer's scheme "
+                               "(pass --codes)"))
     rows = np.flatnonzero(match["ok"].to_numpy() & ~isin(prefix, official))
     return make_findings(
         "code_unknown_community",
