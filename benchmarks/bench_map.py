@@ -7,7 +7,7 @@ Builds (or reuses, ``--dir``) ``gridkit synth --defects`` output of N grids
 2. the coverage metrics per grid (:func:`gridkit.coverage.compute_coverage`);
 3. building the map (:func:`gridkit.maps.coverage_map`: coverage
    simplification, street and district outlines, classes, tooltips);
-4. rendering the HTML (:func:`gridkit.maps.render_html`, offline: Leaflet inlined);
+4. rendering the HTML (:func:`gridkit.maps.render_map`, offline: Leaflet inlined);
 
 and prints the file size against the 10 MB budget of the spec, the
 simplification tolerance, the number of grids and vertices drawn. With
@@ -36,7 +36,7 @@ import shapely
 
 from gridkit.coverage import ROSTERS, compute_coverage
 from gridkit.io import read_layer, read_table
-from gridkit.maps import DEFAULT_TOLERANCE_M, coverage_map, render_html
+from gridkit.maps import DEFAULT_TOLERANCE_M, coverage_map, render_map
 from gridkit.synth import synthesize
 
 #: The spec's budget for a city map (SPEC §6: "tens of MB of HTML is a failure").
@@ -111,7 +111,7 @@ def main() -> None:
     coverage, coverage_s = timed(compute_coverage, grids, **rosters, by="grid")
     gmap, build_s = timed(coverage_map, grids, coverage.rows, level="grid",
                           tolerance_m=args.tolerance)
-    page, render_s = timed(render_html, gmap, offline=not args.online)
+    page, render_s = timed(render_map, gmap, offline=not args.online)
     out = args.out or ROOT / "benchmarks" / "out" / f"coverage-{args.grids}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     data = page.encode("utf-8")

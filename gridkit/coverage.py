@@ -31,6 +31,10 @@ Examples
 
 from __future__ import annotations
 
+__all__ = ["DISTINCT", "DUPLICATE_KEYS", "FILING_STATUSES", "ID_COLUMNS", "MAX_EXAMPLES",
+           "METRIC_KEYS", "RATES", "REQUIRED", "ROSTERS", "WORKER_KINDS", "CoverageResult",
+           "compute_coverage"]
+
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -40,6 +44,7 @@ import pandas as pd
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import normalise_codes, parse_numbers
+from gridkit.metrics import metric_keys
 from gridkit.rollup import finding, group_sum, ratio, rollup, unit_codes
 
 ROSTERS = ("filings", "party", "cadres", "workers")
@@ -55,8 +60,7 @@ ID_COLUMNS = {"party": "org_id", "cadres": "person_id", "workers": "person_id"}
 FILING_STATUSES = ("filed", "pending", "rejected")  # priority order per grid
 WORKER_KINDS = ("full_time", "part_time")
 #: Top-level keys of the JSON read by ``gridkit score --metrics``.
-METRIC_KEYS = ("grids", "filing_rate", "party_coverage", "cadre_coverage",
-               "fulltime_worker_coverage", "households_per_fulltime_worker")
+METRIC_KEYS = ("grids", *metric_keys("coverage", summary=True))
 #: Rate column → (numerator column, denominator column, roster it needs).
 RATES = {
     "filing_rate": ("filed", "grids", "filings"),

@@ -823,22 +823,115 @@ def check_coordinates(
     spec = parse_crs(crs)
     x, y = (np.ravel(a) for a in _arrays(x, y))
     rows = np.arange(1, x.size + 1) if rows is None else np.ravel(np.asarray(rows))
-    keep = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
+    problems = coordinate_problems(x, y, spec)
+    keep = problems.pop("usable")
+    counts = {kind: int(mask.sum()) for kind, mask in problems.items()}
+    examples = {kind: _first(x, y, rows, mask) for kind, mask in problems.items() if mask.any()}
+    check_coordinate_counts(int(keep.sum()), counts, examples, spec, path=path)
     x, y, rows = x[keep], y[keep], rows[keep]
     if not x.size:
         return
     if spec.crs.is_geographic:
-        _check_geographic(x, y, rows, spec, path, strict)
+        outside = _out_of_range(x, y)
+        if strict and outside.any():
+            row, example = _example(x, y, rows, outside)
+            raise InputError(
+                f"coordinate out of range for {spec.name} ({example}; "
+                "longitude must be within ±180 and latitude within ±90)",
+                path=path, row=row,
+            )
     else:
-        _check_projected(x, y, rows, spec, path)
+        _check_area_of_use(x, y, rows, spec, path)
 
 
-def _majority(mask: NDArray[np.bool_]) -> bool:
-    return 2 * int(mask.sum()) > mask.size
+def coordinate_problems(x: ArrayLike, y: ArrayLike, crs: CrsLike) -> dict[str, NDArray[np.bool_]]:
+    """Masks of the majority checks of :func:`check_coordinates`, point by point.
+
+    ``usable``: finite and not the 0,0 placeholder; among those, for a
+    geographic CRS (incl. GCJ-02/BD-09) ``swapped`` (x 0–56 and y 70–140: China
+    read backwards) and ``projected`` (|x| > 180 or |y| > 90: metres, not
+    degrees); for a projected CRS ``degrees`` (|x| ≤ 180 and |y| ≤ 90).
+    Callers that read their data in chunks add up the counts of each mask and
+    decide with :func:`check_coordinate_counts` (so the decision does not
+    depend on the chunking).
+
+    Examples
+    --------
+    >>> masks = coordinate_problems([23.1, 113.3, 0], [113.3, 23.1, 0], "wgs84")
+    >>> {k: v.tolist() for k, v in masks.items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'usable': [True, True, False], 'swapped': [True, False, False],
+     'projected': [True, False, False]}
+    """
+    x, y = (np.ravel(a) for a in _arrays(x, y))
+    usable = np.isfinite(x) & np.isfinite(y) & ~((x == 0) & (y == 0))
+    if parse_crs(crs).crs.is_geographic:
+        return {"usable": usable,
+                "swapped": usable & (x >= 0) & (x <= 56) & (y >= 70) & (y <= 140),
+                "projected": usable & _out_of_range(x, y)}
+    return {"usable": usable, "degrees": usable & ~_out_of_range(x, y)}
 
 
-def _share(mask: NDArray[np.bool_]) -> str:
-    return f"{mask.sum()} of {mask.size} coordinates"
+def _first(x: NDArray[np.float64], y: NDArray[np.float64], rows: NDArray,
+           mask: NDArray[np.bool_]) -> tuple[int, float, float]:
+    i = np.flatnonzero(mask)[np.argmin(rows[mask])]
+    return int(rows[i]), float(x[i]), float(y[i])
+
+
+def check_coordinate_counts(
+    usable: int,
+    counts: dict[str, int],
+    examples: dict[str, tuple[int, float, float]],
+    crs: CrsLike,
+    *,
+    path: str | os.PathLike | None = None,
+) -> None:
+    """Refuse coordinates that are mostly swapped, projected or degrees (by majority).
+
+    The decision of :func:`check_coordinates` on counts of
+    :func:`coordinate_problems` masks, so that data read in chunks is judged
+    as a whole: a problem is reported when it concerns more than half of the
+    ``usable`` points (one outlier is not a wrong CRS).
+
+    Parameters
+    ----------
+    usable : number of usable points.
+    counts : kind → number of points flagged.
+    examples : kind → (row, x, y) of the flagged point with the lowest row.
+    crs : the declared CRS.
+    path : the file, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the example's row.
+
+    Examples
+    --------
+    >>> check_coordinate_counts(4, {"swapped": 3}, {"swapped": (1, 23.1, 113.3)}, "wgs84")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gridkit.errors.InputError: row 1: lon/lat look swapped (3 of 4 coordinates ...
+    """
+    spec = parse_crs(crs)
+    for kind in ("swapped", "projected", "degrees"):
+        count = counts.get(kind, 0)
+        if not usable or 2 * count <= usable:
+            continue
+        row, x, y = examples[kind]
+        share, example = f"{count} of {usable} coordinates", f"x={_fmt(x)}, y={_fmt(y)}"
+        if kind == "swapped":
+            message = (f"lon/lat look swapped ({share} have a latitude-like x and a "
+                       f"longitude-like y, e.g. {example}); put longitude in x and latitude in y")
+        elif kind == "projected":
+            message = (f"coordinates look projected (metres), not degrees of {spec.name} "
+                       f"({share} outside ±180/±90, e.g. {example}); "
+                       f"{_projected_hint(guess_projected_crs(x, y))}")
+        else:
+            message = (f"coordinates look like degrees, not metres of {spec.name} "
+                       f"({share}, e.g. {example}); pass --crs 4490 "
+                       "(or wgs84, gcj02, bd09 for web-map coordinates)")
+        raise InputError(message, path=path, row=row)
 
 
 def _projected_hint(codes: list[int]) -> str:
@@ -848,56 +941,13 @@ def _projected_hint(codes: list[int]) -> str:
     return f"they may be {' or '.join(_epsg_label(c) for c in codes)}; pass --crs {codes[0]}"
 
 
-def _check_geographic(
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
-    rows: NDArray,
-    spec: CrsSpec,
-    path: str | os.PathLike | None,
-    strict: bool,
-) -> None:
-    swapped = (x >= 0) & (x <= 56) & (y >= 70) & (y <= 140)
-    if _majority(swapped):
-        row, example = _example(x, y, rows, swapped)
-        raise InputError(
-            f"lon/lat look swapped ({_share(swapped)} have a latitude-like x and a "
-            f"longitude-like y, e.g. {example}); put longitude in x and latitude in y",
-            path=path, row=row,
-        )
-    outside = _out_of_range(x, y)
-    if _majority(outside):
-        row, example = _example(x, y, rows, outside)
-        codes = guess_projected_crs(float(np.median(x[outside])), float(np.median(y[outside])))
-        raise InputError(
-            f"coordinates look projected (metres), not degrees of {spec.name} "
-            f"({_share(outside)} outside ±180/±90, e.g. {example}); {_projected_hint(codes)}",
-            path=path, row=row,
-        )
-    if strict and outside.any():
-        row, example = _example(x, y, rows, outside)
-        raise InputError(
-            f"coordinate out of range for {spec.name} ({example}; "
-            "longitude must be within ±180 and latitude within ±90)",
-            path=path, row=row,
-        )
-
-
-def _check_projected(
+def _check_area_of_use(
     x: NDArray[np.float64],
     y: NDArray[np.float64],
     rows: NDArray,
     spec: CrsSpec,
     path: str | os.PathLike | None,
 ) -> None:
-    degrees = ~_out_of_range(x, y)
-    if _majority(degrees):
-        row, example = _example(x, y, rows, degrees)
-        raise InputError(
-            f"coordinates look like degrees, not metres of {spec.name} "
-            f"({_share(degrees)}, e.g. {example}); pass --crs 4490 "
-            "(or wgs84, gcj02, bd09 for web-map coordinates)",
-            path=path, row=row,
-        )
     area = spec.crs.area_of_use
     if area is None:
         return

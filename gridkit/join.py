@@ -113,6 +113,10 @@ class GridIndex:
         if geoms.ndim != 1:
             geoms = geoms.ravel()
         usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        #: Positions of the polygons left out because a vertex is not finite (NaN/inf):
+        #: no point can be tested against them and they would break the raster's extent.
+        self.non_finite = _non_finite(geoms)
+        usable[self.non_finite] = False
         self.geometries = np.where(usable, geoms, None)
         self._prepare()
         self.method = method
@@ -392,6 +396,12 @@ class GridIndex:
         points = idx[edge[order]]
         out[points] = self._test_candidates(cells[order], x[points], y[points])
         return out
+
+
+def _non_finite(geoms: np.ndarray) -> np.ndarray:
+    """Sorted positions of the geometries with a NaN or infinite coordinate."""
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    return np.unique(owner[~np.isfinite(coords).all(axis=1)])
 
 
 def _merge_unique(parts: list[np.ndarray]) -> np.ndarray:

@@ -60,6 +60,7 @@ from typing import Any
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io.yamlfile import read_yaml
+from gridkit.metrics import METRICS
 
 METHODS = ("manual", "positive", "reverse", "qualitative", "equal")
 QUANTITATIVE = ("positive", "reverse", "equal")
@@ -597,6 +598,11 @@ def _metric_value(config: EvaluationConfig, ind: Indicator, metrics: Mapping[str
             given = "not found in the metrics given"
         else:
             given = "no metrics given (pass gridkit coverage/events JSON with --metrics)"
+        known = [k for k, m in METRICS.items() if m.summary or m.group == "unit"]
+        if key not in METRICS:  # a typo, not a metric the files lack: name the catalogue's
+            close = difflib.get_close_matches(str(key), known, n=1)
+            given += (f"; not a gridkit metric (did you mean {close[0]!r}?)" if close else
+                      f"; gridkit metrics: {', '.join(known)}")
         raise InputError(f"{where}: metric {key!r}: {given}", path=config.path)
     value = metrics[key]
     if value is None:

@@ -1,7 +1,7 @@
 """Read back what a gridkit map page contains: layers, legends, tooltips, decoded features.
 
 The tests check a map's content, not merely that a file was written, so
-this module parses the HTML that :func:`gridkit.maps.render_html` writes
+this module parses the HTML that :func:`gridkit.maps.render_map` writes
 (independently of gridkit's own encoder): the encoded sources (``var
 gk_source_N = {...}``), the theme layers (``gk.layer(source, spec)``), the
 layer control, the legend blocks, the footer, heat-map points, and it
@@ -123,7 +123,7 @@ def _after(pattern: str, text: str) -> str | None:
 
 
 def parse_map(text: str) -> MapPage:
-    """Parse a page written by :func:`gridkit.maps.render_html`."""
+    """Parse a page written by :func:`gridkit.maps.render_map`."""
     sources = {name: json.loads(payload) for name, payload in
                re.findall(r"^\s*var (gk_source_\w+) = (.*);$", text, re.M)}
     shown = set(re.findall(r"^\s*(\w+)\.addTo\(map_\w+\);", text, re.M))

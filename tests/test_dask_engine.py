@@ -18,9 +18,9 @@ pytest.importorskip("dask_geopandas")
 pytest.importorskip("distributed")
 
 from gridkit.cli import cli  # noqa: E402
-from gridkit.dask_engine import dask_client, join_events_dask  # noqa: E402
 from gridkit.errors import InputError  # noqa: E402
-from gridkit.events import join_events_file  # noqa: E402
+from gridkit.events import EventParams, join_events  # noqa: E402
+from gridkit.events.dask_engine import dask_client, join_events_dask  # noqa: E402
 from gridkit.io import read_layer  # noqa: E402
 from gridkit.join import GridIndex  # noqa: E402
 
@@ -63,11 +63,10 @@ def assert_same(local, dask):
 @pytest.mark.parametrize("spatial", [True, False])
 def test_same_counts_metrics_and_joined_file(city, client, tmp_path, spatial):
     layer = read_layer(city / "grids.gpkg")
-    local = join_events_file(layer, city / "events.parquet", chunk_rows=PARTITION_ROWS,
-                             by="street", out=tmp_path / "local.parquet")
-    dask = join_events_dask(layer, city / "events.parquet", partition_rows=PARTITION_ROWS,
-                            by="street", out=tmp_path / "dask.parquet", client=client,
-                            spatial=spatial)
+    params = EventParams(chunk_rows=PARTITION_ROWS, by="street", spatial=spatial)
+    local = join_events(layer, city / "events.parquet", params, out=tmp_path / "local.parquet")
+    dask = join_events_dask(layer, city / "events.parquet", params,
+                            out=tmp_path / "dask.parquet", client=client)
     assert_same(local, dask)
     assert local.metrics["outside"] and local.metrics["unlocatable"]  # findings exercised
     joined = pd.read_parquet(tmp_path / "dask.parquet")
@@ -77,11 +76,11 @@ def test_same_counts_metrics_and_joined_file(city, client, tmp_path, spatial):
 
 
 def test_spatial_partitions_are_compact_and_mixed_in_time(city, client):
-    from gridkit.dask_engine import event_partitions, spatially_partitioned
     from gridkit.events import prepare_events
+    from gridkit.events.dask_engine import event_partitions, spatially_partitioned
 
     layer = read_layer(city / "grids.gpkg")
-    prepared, _, _ = prepare_events(layer, city / "events.parquet")
+    prepared, _, _ = prepare_events(layer, city / "events.parquet", EventParams())
     frame, rows = event_partitions(client, city / "events.parquet",
                                    partition_rows=PARTITION_ROWS)
     assert rows == 3000 and frame.npartitions == 5
@@ -99,17 +98,35 @@ def test_csv_events_and_errors_raised_on_workers(city, client, tmp_path):
     layer = read_layer(city / "grids.gpkg")
     events = pd.read_parquet(city / "events.parquet")
     events.to_csv(tmp_path / "events.csv", index=False)
-    local = join_events_file(layer, tmp_path / "events.csv", chunk_rows=PARTITION_ROWS)
-    dask = join_events_dask(layer, tmp_path / "events.csv", partition_rows=PARTITION_ROWS,
-                            client=client)
+    params = EventParams(chunk_rows=PARTITION_ROWS)
+    local = join_events(layer, tmp_path / "events.csv", params)
+    dask = join_events_dask(layer, tmp_path / "events.csv", params, client=client)
     assert_same(local, dask)
 
     bad = events.copy()
     bad.loc[2500, "dispatched_at"] = bad.loc[2500, "reported_at"] - pd.Timedelta(hours=1)
     bad.to_parquet(tmp_path / "bad.parquet", row_group_size=1000)
     with pytest.raises(InputError, match=r"bad.parquet: column 'dispatched_at', row 2501"):
-        join_events_dask(layer, tmp_path / "bad.parquet", partition_rows=PARTITION_ROWS,
-                         client=client)
+        join_events_dask(layer, tmp_path / "bad.parquet", params, client=client)
+
+
+def test_export_options_give_the_same_numbers_on_dask(city, client, tmp_path):
+    """US dates, a time zone and bad rows skipped: the dask engine types each partition
+    on its worker exactly as the local engine types each chunk."""
+    fmt = "%m/%d/%Y %I:%M:%S %p"
+    events = pd.read_parquet(city / "events.parquet")
+    for column in ("reported_at", "dispatched_at", "closed_at"):
+        events[column] = events[column].dt.strftime(fmt)
+    events.loc[[5, 1234], "closed_at"] = "01/01/1900 12:00:00 AM"  # placeholders
+    events.loc[2999, "dispatched_at"] = "soon"
+    events.to_csv(tmp_path / "export.csv", index=False)
+    params = EventParams(chunk_rows=PARTITION_ROWS, date_formats=[fmt], tz="Asia/Urumqi",
+                         bad_rows="skip")
+    local = join_events(layer := read_layer(city / "grids.gpkg"), tmp_path / "export.csv", params)
+    dask = join_events_dask(layer, tmp_path / "export.csv", params, client=client)
+    assert_same(local, dask)
+    assert local.metrics["rejected"] == 3
+    pd.testing.assert_frame_equal(dask.rejects, local.rejects)
 
 
 def test_cli_engine_dask_matches_local(city, tmp_path):
@@ -137,11 +154,10 @@ def test_bad_scheduler_and_options_are_input_errors(city):
                                       "--scheduler", "tcp://127.0.0.1:9"])
     assert result.exit_code == 2 and "--scheduler needs --engine dask" in result.output
     with pytest.raises(InputError, match="unknown engine"):
-        join_events_file(read_layer(city / "grids.gpkg"), city / "events.parquet",
-                         engine="spark")
+        EventParams(engine="spark")
     with pytest.raises(InputError, match=r"\.parquet"):  # refused before any cluster starts
         join_events_dask(read_layer(city / "grids.gpkg"), city / "events.parquet",
-                         out=city / "joined.csv")
+                         EventParams(engine="dask"), out=city / "joined.csv")
 
 
 def test_index_and_errors_survive_pickling(city):

@@ -28,6 +28,11 @@ T = pd.Timestamp("2023-05-01 08:00")
 H = pd.Timedelta(hours=1)
 
 
+def compute(grids, data, lang="zh", **params):
+    """:func:`compute_events` with the parameters as keywords, names in ``lang``."""
+    return compute_events(grids, data, EventParams(**params)).in_language(lang)
+
+
 def layer():
     """A | B | C side by side, 0.01° squares; A and B in 越秀区, C in 海珠区. File order B, C, A."""
     return gpd.GeoDataFrame(
@@ -66,7 +71,7 @@ def events():
 
 
 def test_metrics_by_hand():
-    result = compute_events(layer(), events(), period_end="2023-12-31")
+    result = compute(layer(), events(), period_end="2023-12-31")
     m = result.metrics
     assert (m["events"], m["located"], m["outside"], m["unlocatable"]) == (9, 5, 1, 3)
     assert m["located"] + m["outside"] + m["unlocatable"] == m["events"]
@@ -92,7 +97,7 @@ def test_metrics_by_hand():
 
 
 def test_rollup_rows_add_up():
-    result = compute_events(layer(), events(), period_end="2023-12-31", by="district",
+    result = compute(layer(), events(), period_end="2023-12-31", by="district",
                             lang="en")
     rows = {r["code"]: r for r in result.to_dict()["rows"]}
     assert list(rows) == ["440104", "440105", None]
@@ -108,7 +113,7 @@ def test_rollup_rows_add_up():
     for key in ("events", "located", "outside", "unlocatable", "dispatched",
                 "valid_complaints"):
         assert sum(r[key] for r in rows.values()) == result.metrics[key], key
-    grid_rows = compute_events(layer(), events(), by="grid").to_dict()["rows"]
+    grid_rows = compute(layer(), events(), by="grid").to_dict()["rows"]
     assert [(r["code"], r["name"], r["events"]) for r in grid_rows] == \
         [(A, "甲", 2), (B, "乙", 1), (C, "丙", 2), (None, "不在任何网格", 4)]
 
@@ -116,12 +121,12 @@ def test_rollup_rows_add_up():
 def test_shared_edge_is_deterministic_whatever_the_layer_order():
     shuffled = layer().iloc[[2, 0, 1]]
     for grids in (layer(), shuffled, layer().iloc[::-1]):
-        joined = compute_events(grids, events()).joined
+        joined = compute(grids, events()).joined
         assert joined["grid_code"].iloc[:3].tolist() == [A, A, B]
 
 
 def test_findings_list_outside_and_unlocatable_rows():
-    findings = compute_events(layer(), events(), lang="en").findings
+    findings = compute(layer(), events(), lang="en").findings
     got = {f["kind"]: (f["count"], [e["row"] for e in f["examples"]]) for f in findings}
     assert got == {"outside": (1, [5]), "unlocatable": (3, [6, 7, 8])}
     unlocatable = next(f for f in findings if f["kind"] == "unlocatable")
@@ -134,27 +139,30 @@ def test_default_period_end_and_parameters():
     assert resolve_period_end("2023-06-30 18:00") == pd.Timestamp("2023-06-30 18:00")
     with pytest.raises(InputError, match="--period-end"):
         resolve_period_end(None, None)
-    result = compute_events(layer(), events())  # latest report 2023 → 2023-12-31
+    result = compute(layer(), events())  # latest report 2023 → 2023-12-31
     assert result.metrics["closure_rate"] == pytest.approx(4 / 9)
     assert result.to_dict()["parameters"] == {"crs": "EPSG:4326", "dispatch_sla_hours": 2.0,
                                               "period_end": "2023-12-31"}
-    later = compute_events(layer(), events(), period_end="2024-01-01", sla_hours=3)
+    later = compute(layer(), events(), period_end="2024-01-01", dispatch_sla_hours=3)
     assert later.metrics["closure_rate"] == pytest.approx(5 / 9)
     assert later.metrics["dispatch_timeliness"] == pytest.approx(6 / 6)
     assert later.to_dict()["parameters"]["period_end"] == "2024-01-01"
     # the period end is inclusive: e3 closed at 17:00 sharp counts (with e1 and e5)
-    instant = compute_events(layer(), events(), period_end="2023-05-01 17:00")
+    instant = compute(layer(), events(), period_end="2023-05-01 17:00")
     assert instant.metrics["closure_rate"] == pytest.approx(3 / 9)
 
 
 def test_zero_denominators_are_null():
     quiet = events().assign(dispatched_at=pd.NaT).drop(columns="closed_at")
-    result = compute_events(layer(), quiet)
+    result = compute(layer(), quiet)
     assert result.metrics["dispatch_accuracy"] is None
     assert result.metrics["dispatch_timeliness"] is None
-    assert result.metrics["closure_rate"] == 0.0
+    # no closed_at column: the closure rate is unknown, not 0 (issue 12)
+    assert result.metrics["closure_rate"] is None
+    assert result.unavailable["closure_rate"] == ["closed_at"]
+    assert result.metrics["dispatched"] == 0  # the column is there, every value empty
     assert "NaN" not in json.dumps(result.to_dict(), default=str)
-    empty = compute_events(layer(), events().iloc[:0], period_end="2023-12-31")
+    empty = compute(layer(), events().iloc[:0], period_end="2023-12-31")
     assert empty.metrics["events"] == 0 and empty.metrics["closure_rate"] is None
     assert empty.to_dict()["rows"][0]["events"] == 0
 
@@ -167,17 +175,17 @@ def test_offset_coordinates_are_converted(system, convert):
                                              shifted["lat"].to_numpy())
     inside = events().iloc[[0, 3]]  # well inside A and C
     moved = shifted.iloc[[0, 3]]
-    assert compute_events(layer(), moved, crs=system).joined["grid_code"].tolist() == [A, C]
-    assert compute_events(layer(), inside, crs=system).joined["grid_code"].tolist() != [A, C]
+    assert compute(layer(), moved, crs=system).joined["grid_code"].tolist() == [A, C]
+    assert compute(layer(), inside, crs=system).joined["grid_code"].tolist() != [A, C]
 
 
 def test_projected_grids_and_projected_events():
     metric = layer().to_crs(4547)
-    result = compute_events(metric, events().iloc[[0, 3]], crs="wgs84")
+    result = compute(metric, events().iloc[[0, 3]], crs="wgs84")
     assert result.joined["grid_code"].tolist() == [A, C]
     xs, ys = metric.geometry.centroid.x.to_numpy(), metric.geometry.centroid.y.to_numpy()
     projected = events().iloc[:3].assign(lon=xs, lat=ys)
-    result = compute_events(layer(), projected, crs="4547")
+    result = compute(layer(), projected, crs="4547")
     assert result.joined["grid_code"].tolist() == [B, C, A]
 
 
@@ -199,7 +207,7 @@ def test_findings_for_dispatch_without_report_time_and_unknown_assigned_grid():
     data.loc[0, "reported_at"] = pd.NaT  # e1, dispatched
     data.loc[[4, 6], "assigned_grid_code"] = "440199001001001"  # e5 and e7, dispatched
     data.loc[5, "assigned_grid_code"] = "440199001001001"  # e6: not dispatched, not listed
-    result = compute_events(layer(), data, period_end="2023-12-31", lang="en")
+    result = compute(layer(), data, period_end="2023-12-31", lang="en")
     got = {f["kind"]: (f["count"], [e["row"] for e in f["examples"]]) for f in result.findings}
     assert got["dispatched_without_report_time"] == (1, [1])
     assert got["assigned_grid_unknown"] == (2, [5, 7])
@@ -211,24 +219,24 @@ def test_mostly_swapped_coordinates_are_refused_half_are_counted():
     data = events().iloc[[0, 2, 3, 4]].copy()
     half = data.copy()
     half.loc[[0, 2], ["lon", "lat"]] = half.loc[[0, 2], ["lat", "lon"]].to_numpy()
-    assert compute_events(layer(), half).metrics["unlocatable"] == 2
+    assert compute(layer(), half).metrics["unlocatable"] == 2
     most = data.copy()
     most.loc[[0, 2, 3], ["lon", "lat"]] = most.loc[[0, 2, 3], ["lat", "lon"]].to_numpy()
     with pytest.raises(InputError, match=r"row 1: lon/lat look swapped \(3 of 4"):
-        compute_events(layer(), most)
+        compute(layer(), most)
 
 
 def test_library_bad_input_names_column_and_row():
     bad = events()
     bad.loc[4, "dispatched_at"] = T - H
     with pytest.raises(InputError, match=r"column 'dispatched_at', row 5: .*before"):
-        compute_events(layer(), bad)
+        compute(layer(), bad)
     bad = events()
     bad.loc[1, "closed_at"] = T - H
     with pytest.raises(InputError, match=r"column 'closed_at', row 2"):
-        compute_events(layer(), bad)
+        compute(layer(), bad)
     with pytest.raises(InputError, match="lat"):
-        compute_events(layer(), events().drop(columns="lat"))
+        compute(layer(), events().drop(columns="lat"))
 
 
 def test_text_columns_count_as_the_typed_ones():
@@ -239,8 +247,8 @@ def test_text_columns_count_as_the_typed_ones():
         lon=data["lon"].map(lambda v: "" if np.isnan(v) else repr(v)),
         lat=data["lat"].map(lambda v: "" if np.isnan(v) else repr(v)),
         valid_complaint=data["valid_complaint"].map({True: "是", False: "否"}))
-    got = compute_events(layer(), text, period_end="2023-12-31", lang="en")
-    want = compute_events(layer(), data, period_end="2023-12-31", lang="en")
+    got = compute(layer(), text, period_end="2023-12-31", lang="en")
+    want = compute(layer(), data, period_end="2023-12-31", lang="en")
     assert got.metrics["valid_complaints"] == 2
     assert got.to_dict() == want.to_dict()
 
@@ -279,7 +287,7 @@ def test_cli_json_and_joined_output(files, name):
                  "--format", "json", "--out", out, "--chunk-rows", "4")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    expected = compute_events(layer(), events(), period_end="2023-12-31").metrics
+    expected = compute(layer(), events(), period_end="2023-12-31").metrics
     assert {k: data[k] for k in expected} == pytest.approx(expected)
     assert data["by"] == "district" and data["parameters"]["period_end"] == "2023-12-31"
     joined = pd.read_parquet(out)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import doctest
+import importlib
 import json
 import re
 
@@ -29,10 +30,11 @@ from click.testing import CliRunner
 from mappage import decode_geometry, decode_line, parse_map
 from shapely import box
 
-import gridkit.maps
+import gridkit.maps.html
 from gridkit.cli import cli
 from gridkit.crs import wgs84_to_gcj02
 from gridkit.errors import InputError
+from gridkit.io.findings import read_findings
 from gridkit.maps import (
     classify,
     coverage_map,
@@ -42,9 +44,10 @@ from gridkit.maps import (
     grids_map,
     heat_points,
     human_size,
-    render_html,
+    render_map,
     write_map,
 )
+from gridkit.maps.pipeline import MapSettings, coverage_map_from_files
 
 X0, Y0, STEP = 113.26, 23.12, 0.005
 COMMUNITIES = ("440103001101", "440103002103", "440104001007")
@@ -70,7 +73,7 @@ def layer() -> gpd.GeoDataFrame:
 
 
 def page(gmap, **kwargs):
-    return parse_map(render_html(gmap, **kwargs))
+    return parse_map(render_map(gmap, **kwargs))
 
 
 def coverage_rows() -> pd.DataFrame:
@@ -93,7 +96,7 @@ def events_rows() -> pd.DataFrame:
 
 
 def test_grids_map_layers_legend_tooltips_and_features():
-    text = render_html(grids_map(layer()), offline=True)
+    text = render_map(grids_map(layer()), offline=True)
     p = parse_map(text)
     assert p.title == "综合网格分布图"
     assert p.overlays == ["网格", "街道界", "区界"]
@@ -158,7 +161,7 @@ def test_tolerance_simplifies_and_is_reported():
 
 
 def test_offline_inlines_leaflet_and_loads_nothing():
-    text = render_html(events_map(layer(), events_rows(),
+    text = render_map(events_map(layer(), events_rows(),
                                   points=pd.DataFrame({"lon": [X0 + 0.001], "lat": [Y0 - 0.001]})),
                        offline=True)
     assert not re.search(r"<script[^>]*\bsrc=", text)
@@ -174,7 +177,7 @@ def test_offline_inlines_leaflet_and_loads_nothing():
 
 
 def test_online_uses_the_cdn_and_osm_tiles():
-    text = render_html(grids_map(layer()))
+    text = render_map(grids_map(layer()))
     scripts = re.findall(r'<script[^>]*\bsrc="([^"]+)"', text)
     assert scripts == ["https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js"]
     assert "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css" in text
@@ -211,7 +214,7 @@ def test_gcj02_basemap_shifts_every_overlay(basemap):
 
 def test_offline_refuses_a_tile_basemap():
     with pytest.raises(InputError, match="offline"):
-        render_html(grids_map(layer()), basemap="osm", offline=True)
+        render_map(grids_map(layer()), basemap="osm", offline=True)
 
 
 # --------------------------------------------------------------------------- findings map
@@ -289,7 +292,7 @@ def test_findings_from_the_validator(tmp_path):
     rules = [name for name in p.overlays if "(" in name]
     assert "网格重叠 (1)" in rules
     (tmp_path / "f.json").write_text(json.dumps(result.to_dict()), encoding="utf-8")
-    again = page(findings_map(overlapping, gridkit.maps.read_findings(tmp_path / "f.json")))
+    again = page(findings_map(overlapping, read_findings(tmp_path / "f.json")))
     assert again.overlays == p.overlays
 
 
@@ -438,13 +441,13 @@ def test_contractor_strings_are_escaped_everywhere():
     for gmap in (grids_map(layer(), names=names),
                  coverage_map(layer(), coverage_rows(), names=names),
                  events_map(layer(), events_rows(), names=names)):
-        text = render_html(gmap, offline=True)
+        text = render_map(gmap, offline=True)
         assert EVIL not in text and "<b>翠洲" not in text and "<i>荔湾" not in text
         p = parse_map(text)
         props = p.features(p.layers[0])
         assert props[5]["properties"]["网格名称"] == EVIL_ESCAPED
         assert props[0]["properties"]["所属社区"] == "&lt;b&gt;翠洲&lt;/b&gt;"
-    legend = parse_map(render_html(grids_map(layer(), names=names))).layer("网格").legend
+    legend = parse_map(render_map(grids_map(layer(), names=names))).layer("网格").legend
     assert legend[0][1] == "<i>荔湾</i>"  # unescaped by the parser: it was &lt;i&gt; in HTML
 
 
@@ -458,7 +461,7 @@ def test_every_text_of_a_map_is_escaped_when_drawn():
     context = gmap.themes[0]
     gmap.themes[0] = dataclasses.replace(context, tooltip=((context.tooltip[0][0], EVIL),
                                                            *context.tooltip[1:]))
-    text = render_html(gmap, offline=True)
+    text = render_map(gmap, offline=True)
     assert EVIL not in text
     # Leaflet writes layer names and tooltip labels as HTML: they must arrive escaped.
     names = [json.loads(name) for name in
@@ -472,9 +475,9 @@ def test_every_text_of_a_map_is_escaped_when_drawn():
 
 def test_offline_page_with_an_external_resource_is_refused(monkeypatch):
     """The last guard of --offline: a page still loading something from the network."""
-    monkeypatch.setattr(gridkit.maps, "_use_assets", lambda m, offline: None)  # CDN kept
+    monkeypatch.setattr(gridkit.maps.html, "_use_assets", lambda m, offline: None)  # CDN kept
     with pytest.raises(RuntimeError, match="external resource"):
-        render_html(grids_map(layer()), offline=True)
+        render_map(grids_map(layer()), offline=True)
 
 
 # ------------------------------------------------------------------------------ PNG, files
@@ -506,12 +509,16 @@ def test_write_map_refuses_to_overwrite(tmp_path):
 
 def test_same_input_same_file():
     """Element ids are numbered, not random: a map can be diffed and cached."""
-    assert render_html(coverage_map(layer(), coverage_rows())) == render_html(
+    assert render_map(coverage_map(layer(), coverage_rows())) == render_map(
         coverage_map(layer(), coverage_rows()))
 
 
-def test_docstring_examples():
-    result = doctest.testmod(gridkit.maps, optionflags=doctest.ELLIPSIS)
+@pytest.mark.parametrize("module", [
+    "gridkit.maps.builders", "gridkit.maps.classification", "gridkit.maps.encoding",
+    "gridkit.maps.heat", "gridkit.maps.model", "gridkit.io.findings"])
+def test_docstring_examples(module):
+    result = doctest.testmod(importlib.import_module(module),
+                             optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
 
 
@@ -566,7 +573,7 @@ def test_cli_every_kind(files):
 def test_cli_table_png_lang_and_amap(files):
     out = files / "g.html"
     result = run_map("grids", files / "grids.gpkg", "--out", out, "--png", "--lang", "en",
-                     "--basemap", "amap")
+                     "--online", "--basemap", "amap")
     assert result.exit_code == 0, result.output
     assert "size" in result.output and "amap" in result.output and "PNG" in result.output
     assert (files / "g.png").read_bytes()[:4] == b"\x89PNG"
@@ -666,3 +673,53 @@ def test_cli_malformed_json_inputs_exit_2(files, kind, content):
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "bad.json" in lines[0], lines
     assert not (files / "x.html").exists()
+
+
+def test_cli_maps_are_offline_by_default_as_reports(files):
+    """Same default as ``gridkit report``: self-contained for intranets; --online for tiles."""
+    out = files / "g.html"
+    info = json.loads(run_map("grids", files / "grids.gpkg", "--out", out,
+                              "--format", "json").stdout)
+    assert info["offline"] is True and info["basemap"] == "none"
+    assert not re.search(r"<script[^>]+src=", out.read_text(encoding="utf-8"))
+    info = json.loads(run_map("grids", files / "grids.gpkg", "--out", out, "--online",
+                              "--force", "--format", "json").stdout)
+    assert info["offline"] is False and info["basemap"] == "osm"
+
+
+def test_cli_kinds_are_subcommands_with_their_own_options(files):
+    overview = run_map("--help")
+    assert overview.exit_code == 0
+    assert all(kind in overview.output for kind in ("grids", "findings", "coverage", "events"))
+    coverage_help = run_map("coverage", "--help").output
+    grids_help = run_map("grids", "--help").output
+    assert "--party" in coverage_help and "--party" not in grids_help
+    assert "--event-column" in run_map("events", "--help").output
+    assert "--offline / --online" in grids_help
+
+
+def test_cli_events_map_with_event_columns(files):
+    """``--event-column CANONICAL=SOURCE`` maps the event file's columns as ``events --column``."""
+    orders = pd.read_parquet(files / "events.parquet").rename(
+        columns={"event_id": "GDBH", "lon": "X", "lat": "Y"})
+    orders.to_csv(files / "orders.csv", index=False)
+    out = files / "e.html"
+    result = run_map("events", files / "grids.gpkg", files / "orders.csv", "--out", out)
+    assert result.exit_code == 2 and "orders.csv" in result.output, result.output
+    assert not out.exists()
+    result = run_map("events", files / "grids.gpkg", files / "orders.csv", "--out", out,
+                     "--event-column", "event_id=GDBH", "--event-column", "lon=X",
+                     "--event-column", "lat=Y")
+    assert result.exit_code == 0, result.output
+    p = parse_map(out.read_text(encoding="utf-8"))
+    assert p.features("事件数")[0]["properties"]["事件数"] == "1"
+    result = run_map("events", files / "grids.gpkg", files / "orders.csv", "--out", out,
+                     "--force", "--event-column", "lon")
+    assert result.exit_code == 2
+    assert result.output.strip() == ("gridkit: error: --event-column expects CANONICAL=SOURCE, "
+                                     "got 'lon'")
+
+
+def test_pipeline_refuses_a_coverage_map_without_data():
+    with pytest.raises(InputError, match="needs a coverage JSON or roster files"):
+        coverage_map_from_files(layer(), MapSettings(), rosters={"party": None})

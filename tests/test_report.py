@@ -27,7 +27,7 @@ from click.testing import CliRunner
 from mappage import parse_map
 from test_maps import CODES, EVIL, EVIL_ESCAPED, X0, Y0, layer
 
-import gridkit.report
+import gridkit.report.rendering
 from gridkit.cli import cli
 from gridkit.divisions import DATA_DIR
 from gridkit.errors import InputError
@@ -369,7 +369,7 @@ def test_load_project_resolves_paths_and_settings(tmp_path):
 
 
 def test_docstring_examples():
-    result = doctest.testmod(gridkit.report)
+    result = doctest.testmod(gridkit.report.rendering)
     assert result.attempted > 0 and result.failed == 0
 
 

@@ -18,7 +18,7 @@ from gridkit.events import (
     compute_events,
     event_rows,
     join_chunk,
-    join_events_file,
+    join_events,
     latest_report,
     resolve_period_end,
     summarise,
@@ -115,23 +115,26 @@ def test_first_bad_row_is_the_lowest_whatever_the_order():
         join_chunk(bad.iloc[::-1], grids, params)
 
 
-def test_join_events_file_equals_compute_events_and_writes_file_order(stored, capsys):
-    expected = compute_events(layer(), events(), period_end="2023-12-31")
+def test_join_events_equals_compute_events_and_writes_file_order(stored):
+    expected = compute_events(layer(), events(), EventParams(period_end="2023-12-31"))
     for name in ("e.parquet", "e.csv"):
         out = stored / f"joined-{name}.parquet"
-        result = join_events_file(layer(), stored / name, period_end="2023-12-31", chunk_rows=4,
-                                  out=out, progress=True)
+        reports = []
+        result = join_events(layer(), stored / name,
+                             EventParams(period_end="2023-12-31", chunk_rows=4),
+                             out=out, progress=lambda *a, seen=reports: seen.append(a))
         got, want = result.to_dict(), expected.to_dict()
         assert [f.pop("path") for f in got["findings"]] == [str(stored / name)] * 2
         assert got == {**want, "findings": [{k: v for k, v in f.items() if k != "path"}
                                             for f in want["findings"]]}
         pd.testing.assert_frame_equal(pd.read_parquet(out), expected.joined)
-    bar = capsys.readouterr().err
-    assert "0.00/9.00" in bar  # Parquet: the total is known before reading
-    with pytest.raises(InputError, match="exists"):
-        join_events_file(layer(), stored / "e.csv", out=stored / "joined-e.csv.parquet")
+        # Parquet: the total is known before reading; CSV: not
+        total = 9 if name == "e.parquet" else None
+        assert reports == [(4, total, "events"), (8, total, "events"), (9, total, "events")]
+    with pytest.raises(InputError, match="overwrite the input"):
+        join_events(layer(), stored / "e.parquet", out=stored / "e.parquet")
     with pytest.raises(InputError, match=r"\.parquet"):
-        join_events_file(layer(), stored / "e.csv", out=stored / "joined.csv")
+        join_events(layer(), stored / "e.csv", out=stored / "joined.csv")
     assert latest_report(stored / "e.csv") == latest_report(stored / "e.parquet") == T
 
 
@@ -142,7 +145,7 @@ def test_latest_report_is_the_latest_in_every_format(tmp_path):
     data.to_parquet(tmp_path / "e.parquet", row_group_size=4)
     data.to_csv(tmp_path / "e.csv", index=False)
     assert latest_report(tmp_path / "e.parquet") == T
-    assert latest_report(tmp_path / "e.csv", chunk_rows=4) == T
+    assert latest_report(tmp_path / "e.csv", EventParams(chunk_rows=4)) == T
 
 
 def test_expect_builds_the_raster_before_the_first_points():

@@ -24,6 +24,8 @@ COMMANDS = {
     "score": "Score the performance evaluation from an indicator tree (绩效评价).",
     "map": "Write folium maps of grids, findings, coverage and events.",
     "report": "Write the HTML evaluation report with tables and maps.",
+    "fix": "Repair overlaps, gaps and other division findings of a grid layer (修复).",
+    "diff": "Classify the changes between two versions of a grid layer (网格调整).",
     "demo": "Run the whole pipeline on the embedded sample in data/sample.",
 }
 

@@ -49,6 +49,12 @@ metric_crs_option = click.option(
     "3-degree GK zone EPSG:4534-4554 of the data's centre in China, e.g. 4547 for Guangzhou; "
     "its UTM zone elsewhere).",
 )
+config_option = click.option(
+    "--config",
+    "config_path",
+    metavar="rules.yaml",
+    help="Tolerances, sliver limits and iou_threshold: the rules file of gridkit validate (YAML).",
+)
 layer_option = click.option(
     "--layer", default=None, help="Layer to read from a multi-layer GeoPackage."
 )
@@ -61,13 +67,14 @@ column_option = click.option(
 )
 
 
-def parse_column_overrides(values: Iterable[str]) -> dict[str, str]:
-    """Turn ``("grid_code=WGBM", ...)`` into ``{"grid_code": "WGBM"}``."""
+def parse_column_overrides(values: Iterable[str], option: str = "--column") -> dict[str, str]:
+    """Turn ``("grid_code=WGBM", ...)``, the values of ``option``, into ``{"grid_code": "WGBM"}``.
+    """
     out: dict[str, str] = {}
     for value in values:
         canonical, sep, source = value.partition("=")
         if not sep or not canonical.strip() or not source.strip():
-            raise InputError(f"--column expects CANONICAL=SOURCE, got {value!r}")
+            raise InputError(f"{option} expects CANONICAL=SOURCE, got {value!r}")
         out[canonical.strip()] = source.strip()
     return out
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["command", "write_per_grid"]
+
 from pathlib import Path
 
 import click
@@ -14,19 +16,13 @@ from gridkit.cli._common import (
     lang_option,
     layer_option,
 )
-from gridkit.cli._metrics import by_option, codes_option, column_overrides, render
+from gridkit.cli._rollup import by_option, codes_option, column_overrides, render
 from gridkit.coverage import ROSTERS, compute_coverage
 from gridkit.divisions import code_names, load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer, read_table
 
-COLUMNS = ("code", "name", "grids", "filed", "filing_rate", "party_orgs", "party_coverage",
-           "cadres", "cadre_coverage", "full_time_workers", "part_time_workers",
-           "fulltime_worker_coverage", "households_per_fulltime_worker",
-           "grids_without_households")
-SUMMARY = ("grids", "filing_rate", "party_coverage", "cadre_coverage",
-           "fulltime_worker_coverage", "households_per_fulltime_worker")
 #: Columns of the per-grid output (``--out``), when present.
 GRID_COLUMNS = ("grid_code", "grid_name", "community_code", "households", "filing_status",
                 "filed", "party_orgs", "cadres", "full_time_workers", "part_time_workers",
@@ -98,4 +94,4 @@ def command(grids: str, filings: str | None, party: str | None, cadres: str | No
     if out is not None:
         write_per_grid(result.per_grid, out, force)
         click.echo(pick(lang, zh=f"已写入 {out}", en=f"Wrote {out}"), err=True)
-    click.echo(render(result.to_dict(), COLUMNS, fmt, lang, SUMMARY), nl=False)
+    click.echo(render(result.to_dict(), "coverage", fmt, lang), nl=False)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+__all__ = ["command"]
+
 from pathlib import Path
 
 import click
 
 from gridkit.cli._common import force_option, format_option, lang_option
-from gridkit.cli.report_cmd import basemap_option, echo_result, offline_option
+from gridkit.cli._maps import basemap_option, check_basemap, offline_option
+from gridkit.cli.report_cmd import echo_result
 from gridkit.divisions import DATA_DIR
 from gridkit.errors import InputError
 from gridkit.report import write_report
@@ -44,6 +47,7 @@ def command(out: str, offline: bool, basemap: str | None, png: bool, lang: str, 
     if not SAMPLE_PROJECT.exists():
         raise InputError("the sample project is missing (a source checkout has it)",
                          path=SAMPLE_PROJECT)
+    check_basemap(basemap, offline)
     # maps/ is where the demo writes by default: running it again must just work.
     source = click.get_current_context().get_parameter_source("out")
     force = force or source is click.core.ParameterSource.DEFAULT

@@ -1,12 +1,19 @@
-"""``gridkit map``: folium maps of grids, validation findings, coverage and work orders."""
+"""``gridkit map``: folium maps of grids, validation findings, coverage and work orders.
+
+A click group with one subcommand per kind (``gridkit map grids|findings|
+coverage|events GRIDS ...``); each has the shared options and its own. The
+inputs are read and computed by :mod:`gridkit.maps.pipeline`.
+"""
 
 from __future__ import annotations
 
-import json
+__all__ = ["command"]
+
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import click
-from click.core import ParameterSource
 
 from gridkit.cli._common import (
     column_option,
@@ -20,39 +27,78 @@ from gridkit.cli._common import (
     to_csv,
     to_json,
 )
-from gridkit.coverage import ROSTERS, compute_coverage
-from gridkit.divisions import load_divisions
+from gridkit.cli._maps import basemap_option, check_basemap, offline_option
+from gridkit.coverage import ROSTERS
 from gridkit.errors import InputError
-from gridkit.events import DEFAULT_SLA_HOURS, compute_events
+from gridkit.events import DEFAULT_SLA_HOURS
 from gridkit.i18n import pick
-from gridkit.io import check_writable, read_layer, read_table
+from gridkit.io import check_writable
 from gridkit.maps import (
-    BASEMAPS,
-    COVERAGE_METRICS,
     DEFAULT_TOLERANCE_M,
-    KINDS,
-    LEVELS,
+    MAP_LEVELS,
     GridMap,
     MapOutput,
-    coverage_map,
-    events_map,
-    findings_map,
     grids_map,
     human_size,
-    names_lookup,
-    read_findings,
-    resolve_basemap,
     write_map,
 )
-from gridkit.validate import load_config, validate
+from gridkit.maps.pipeline import (
+    MapSettings,
+    coverage_map_from_files,
+    events_map_from_files,
+    findings_map_from_files,
+    read_map_grids,
+)
+from gridkit.metrics import mapped_metrics
 
-#: Parameters that only one kind of map reads.
-KIND_OPTIONS = {
-    "findings": ("findings_path", "reference", "rules"),
-    "coverage": ("coverage_path", "filings", "party", "cadres", "workers", "metrics", "by"),
-    "events": ("events", "events_crs", "sla", "period_end"),
-}
-ROWS = ("path", "bytes", "features", "tolerance_m", "basemap", "offline", "png")
+_ROWS = ("path", "bytes", "features", "tolerance_m", "basemap", "offline", "png")
+
+
+class _KindCommand(click.Command):
+    """A kind of map: an option of another kind is refused in one line naming that kind."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            group = ctx.parent.command if ctx.parent is not None else None
+            for name, other in getattr(group, "commands", {}).items():
+                if name != self.name and any(exc.option_name in p.opts for p in other.params):
+                    raise InputError(f"{exc.option_name} applies to `gridkit map {name}`, "
+                                     f"not `gridkit map {self.name}`") from None
+            raise
+
+
+def _shared_options(f: Callable) -> Callable:
+    """GRIDS and the options of every kind of map."""
+    for option in reversed((
+        click.argument("grids", type=click.Path(dir_okay=False)),
+        click.option("--out", type=click.Path(dir_okay=False), default=None,
+                     help="HTML file to write (default: maps/KIND.html; the folder maps/ is "
+                          "created)."),
+        offline_option,
+        basemap_option,
+        click.option("--png", is_flag=True,
+                     help="Also write a static PNG for print (same name, .png)."),
+        click.option("--tolerance", type=click.FloatRange(min=0), default=DEFAULT_TOLERANCE_M,
+                     show_default=True, metavar="METRES",
+                     help="Coverage-simplification tolerance (shared edges stay shared); "
+                          "0: none."),
+        click.option("--communities", type=click.Path(dir_okay=False), default=None,
+                     help="Communities layer: community names in tooltips; findings: "
+                          "validation input."),
+        click.option("--codes", type=click.Path(dir_okay=False), default=None,
+                     help="Official code list CSV for names (default: the Guangzhou 2023 "
+                          "list)."),
+        crs_option,
+        metric_crs_option,
+        column_option,
+        lang_option,
+        force_option,
+        format_option,
+    )):
+        f = option(f)
+    return f
 
 
 def _summary(out: MapOutput, lang: str) -> str:
@@ -72,124 +118,38 @@ def _summary(out: MapOutput, lang: str) -> str:
                                                    pick(lang, "值", "value"))) + "\n"
 
 
-def _check_kind_options(ctx: click.Context, kind: str) -> None:
-    """Refuse parameters of another kind of map given on the command line (else ignored)."""
-    params = {p.name: p for p in ctx.command.params}
-    for other, names in KIND_OPTIONS.items():
-        used = [n for n in names if other != kind
-                and ctx.get_parameter_source(n) is ParameterSource.COMMANDLINE]
-        if used:
-            what = params[used[0]].opts[0] if params[used[0]].opts[0].startswith("--") else (
-                used[0].upper())
-            raise InputError(f"{what} applies to `gridkit map {other}`, not `gridkit map {kind}`")
+def _draw(kind: str, shared: dict[str, Any], inputs: Iterable[str | None],
+          build: Callable[[Any, Any, MapSettings], GridMap]) -> None:
+    """Check the outputs, read the grids, build the map with ``build``, write it and print.
+
+    ``build(grids, communities, settings)`` returns the :class:`GridMap`.
+    """
+    check_basemap(shared["basemap"], shared["offline"])
+    out = shared["out"]
+    target = Path(out) if out else Path("maps") / f"{kind}.html"
+    if out is None:
+        target.parent.mkdir(exist_ok=True)
+    inputs = (shared["grids"], shared["communities"], shared["codes"], *inputs)
+    check_writable(target, shared["force"], inputs=inputs, folder=False)
+    if shared["png"]:
+        check_writable(target.with_suffix(".png"), shared["force"], inputs=inputs, folder=False)
+    grids, communities, names = read_map_grids(
+        shared["grids"], columns=parse_column_overrides(shared["columns"]),
+        crs=shared["crs_spec"], communities=shared["communities"], codes=shared["codes"])
+    settings = MapSettings(names=names, tolerance_m=shared["tolerance"],
+                           metric_crs=shared["metric_crs"], lang=shared["lang"])
+    result = write_map(build(grids, communities, settings), target, basemap=shared["basemap"],
+                       offline=shared["offline"], png=shared["png"], force=shared["force"])
+    if shared["fmt"] == "json":
+        click.echo(to_json(result.to_dict()))
+    elif shared["fmt"] == "csv":
+        click.echo(to_csv([result.to_dict()], _ROWS), nl=False)
+    else:
+        click.echo(_summary(result, shared["lang"]), nl=False)
 
 
-def build(kind: str, layer, names: dict, options: dict, common: dict) -> GridMap:
-    """Compute what the map of ``kind`` needs from the input files and build it."""
-    lang = common["lang"]
-    if kind == "grids":
-        return grids_map(layer, **common)
-    if kind == "findings":
-        if options["findings_path"]:
-            findings = read_findings(options["findings_path"])
-        else:
-            reference = (read_layer(options["reference"], "reference")
-                         if options["reference"] else None)
-            codes = load_divisions(options["codes"]) if options["codes"] else None
-            findings = validate(layer, options["communities_layer"], reference, codes,
-                                load_config(options["rules"]), lang,
-                                metric_crs=common["metric_crs"]).findings
-        return findings_map(layer, findings, **common)
-    if kind == "coverage":
-        metrics = list(options["metrics"]) or None
-        if options["coverage_path"]:
-            try:
-                coverage = json.loads(Path(options["coverage_path"]).read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise InputError("coverage file not found", path=options["coverage_path"]) from None
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise InputError(f"not the JSON of gridkit coverage: {exc}",
-                                 path=options["coverage_path"]) from None
-            if not isinstance(coverage, dict):
-                raise InputError("not the JSON of gridkit coverage: not an object",
-                                 path=options["coverage_path"])
-            try:
-                return coverage_map(layer, coverage, metrics, level=options["by"], **common)
-            except InputError as exc:
-                if exc.path is not None:
-                    raise
-                raise InputError(exc.message, path=options["coverage_path"]) from None
-        rosters = {k: read_table(options[k], k) for k in ROSTERS if options[k]}
-        if not rosters:
-            raise InputError("a coverage map needs --coverage or roster files "
-                             "(--filings, --party, --cadres, --workers)")
-        result = compute_coverage(layer, **rosters, by=options["by"] or "grid", names=names,
-                                  lang=lang)
-        return coverage_map(layer, result.rows, metrics, level=result.by, **common)
-    if not options["events"]:
-        raise InputError("an events map needs the EVENTS file: gridkit map events GRIDS EVENTS")
-    orders = read_table(options["events"], "events")
-    result = compute_events(layer, orders, crs=options["events_crs"],
-                            sla_hours=options["sla"], period_end=options["period_end"],
-                            by="grid", names=names, lang=lang)
-    return events_map(layer, result.rows, points=orders, points_crs=options["events_crs"],
-                      **common)
-
-
-@click.command(name="map")
-@click.argument("kind", type=click.Choice(KINDS))
-@click.argument("grids", type=click.Path(dir_okay=False))
-@click.argument("events", type=click.Path(dir_okay=False), required=False)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="HTML file to write (default: maps/KIND.html; the folder maps/ is created).")
-@click.option("--offline", is_flag=True,
-              help="Self-contained page for intranets: Leaflet inlined, no tiles, no network.")
-@click.option("--basemap", type=click.Choice(BASEMAPS), default=None,
-              help="Tiles under the map (default: osm online, none with --offline). amap and "
-                   "tencent are GCJ-02: the overlays are shifted to GCJ-02 to line up.")
-@click.option("--png", is_flag=True, help="Also write a static PNG for print (same name, .png).")
-@click.option("--tolerance", type=click.FloatRange(min=0), default=DEFAULT_TOLERANCE_M,
-              show_default=True, metavar="METRES",
-              help="Coverage-simplification tolerance (shared edges stay shared); 0: none.")
-@click.option("--communities", type=click.Path(dir_okay=False), default=None,
-              help="Communities layer: community names in tooltips; findings: validation input.")
-@click.option("--codes", type=click.Path(dir_okay=False), default=None,
-              help="Official code list CSV for names (default: the Guangzhou 2023 list).")
-@click.option("--findings", "findings_path", type=click.Path(dir_okay=False), default=None,
-              help="findings: JSON or GeoPackage written by gridkit validate, instead of "
-                   "validating here.")
-@click.option("--reference", type=click.Path(dir_okay=False), default=None,
-              help="findings: the published layer to validate against.")
-@click.option("--rules", type=click.Path(dir_okay=False), default=None,
-              help="findings: validation rules YAML (as gridkit validate --config).")
-@click.option("--coverage", "coverage_path", type=click.Path(dir_okay=False), default=None,
-              help="coverage: JSON of gridkit coverage --format json, instead of rosters.")
-@click.option("--filings", type=click.Path(dir_okay=False), help="coverage: filings table.")
-@click.option("--party", type=click.Path(dir_okay=False), help="coverage: Party organisations.")
-@click.option("--cadres", type=click.Path(dir_okay=False), help="coverage: cadres.")
-@click.option("--workers", type=click.Path(dir_okay=False), help="coverage: grid workers.")
-@click.option("--metric", "metrics", multiple=True,
-              type=click.Choice(COVERAGE_METRICS),
-              help="coverage: metric layer(s), the first shown (repeatable; default: every "
-                   "coverage metric with data).")
-@click.option("--by", type=click.Choice(LEVELS), default=None,
-              help="coverage: grid (default) or roll up to community, street, district.")
-@click.option("--events-crs", default="wgs84", show_default=True,
-              help="events: CRS of the work orders' lon/lat (gcj02 and bd09 are converted).")
-@click.option("--dispatch-sla", "sla", type=click.FloatRange(min=0), default=DEFAULT_SLA_HOURS,
-              show_default=True, help="events: dispatch within this many hours is timely.")
-@click.option("--period-end", default=None, metavar="DATE",
-              help="events: closed by the end of this day counts as closed.")
-@crs_option
-@metric_crs_option
-@column_option
-@lang_option
-@force_option
-@format_option
-def command(kind: str, grids: str, events: str | None, out: str | None, offline: bool,
-            basemap: str | None, png: bool, tolerance: float, communities: str | None,
-            codes: str | None, crs_spec: str | None, metric_crs: str,
-            columns: tuple[str, ...], lang: str, force: bool, fmt: str, **options) -> None:
+@click.group(name="map")
+def command() -> None:
     """Write a folium map of KIND: grids, findings, coverage or events.
 
     \b
@@ -204,37 +164,118 @@ def command(kind: str, grids: str, events: str | None, out: str | None, offline:
 
     Large layers stay small: coverage simplification (--tolerance metres),
     ~1 m coordinates, canvas rendering; the footer states size and tolerance.
-    --crs and --column apply to GRIDS.
+    Maps are offline (self-contained, for intranets) unless --online.
+    --crs and --column apply to GRIDS. `gridkit map KIND --help` lists the
+    options of each kind.
 
     \b
     Example:
-      gridkit map grids grids.gpkg --offline --png
+      gridkit map grids grids.gpkg --png
       gridkit map findings grids.gpkg --communities communities.gpkg --reference reference.gpkg
       gridkit map coverage grids.gpkg --party party.csv --workers workers.csv --by street
-      gridkit map events grids.gpkg events.parquet --basemap amap --out maps/events.html
+      gridkit map events grids.gpkg events.parquet --online --basemap amap
     """
-    options.update(events=events)
-    _check_kind_options(click.get_current_context(), kind)
-    resolve_basemap(basemap, offline)
-    target = Path(out) if out else Path("maps") / f"{kind}.html"
-    if out is None:
-        target.parent.mkdir(exist_ok=True)
-    inputs = (grids, events, communities, codes, *(options[k] for k in (
-        "findings_path", "reference", "rules", "coverage_path", *ROSTERS)))
-    check_writable(target, force, inputs=inputs, folder=False)
-    if png:
-        check_writable(target.with_suffix(".png"), force, inputs=inputs, folder=False)
 
-    layer = read_layer(grids, "grids", columns=parse_column_overrides(columns), crs=crs_spec)
-    communities_layer = read_layer(communities, "communities") if communities else None
-    names = names_lookup(load_divisions(codes), communities_layer)
-    options.update(communities_layer=communities_layer, codes=codes)
-    common = {"names": names, "tolerance_m": tolerance, "metric_crs": metric_crs, "lang": lang}
-    gmap = build(kind, layer, names, options, common)
-    result = write_map(gmap, target, basemap=basemap, offline=offline, png=png, force=force)
-    if fmt == "json":
-        click.echo(to_json(result.to_dict()))
-    elif fmt == "csv":
-        click.echo(to_csv([result.to_dict()], ROWS), nl=False)
-    else:
-        click.echo(_summary(result, lang), nl=False)
+
+@command.command(name="grids", cls=_KindCommand)
+@_shared_options
+def grids_command(**shared: Any) -> None:
+    """The grid layer coloured by district (by street in one district).
+
+    Tooltips show grid code, name, community and households.
+
+    \b
+    Example:
+      gridkit map grids grids.gpkg --communities communities.gpkg --png
+    """
+    _draw("grids", shared, (), lambda grids, _, settings: grids_map(
+        grids, **settings.builder_options()))
+
+
+@command.command(name="findings", cls=_KindCommand)
+@_shared_options
+@click.option("--findings", "findings_path", type=click.Path(dir_okay=False), default=None,
+              help="JSON or GeoPackage written by gridkit validate, instead of validating here.")
+@click.option("--reference", type=click.Path(dir_okay=False), default=None,
+              help="The published layer to validate against.")
+@click.option("--rules", type=click.Path(dir_okay=False), default=None,
+              help="Validation rules YAML (as gridkit validate --config).")
+def findings_command(findings_path: str | None, reference: str | None, rules: str | None,
+                     **shared: Any) -> None:
+    """Validation findings, one toggleable layer per rule, over the grids around them.
+
+    \b
+    Example:
+      gridkit map findings grids.gpkg --communities communities.gpkg --reference reference.gpkg
+      gridkit map findings grids.gpkg --findings findings.gpkg --out maps/findings.html
+    """
+    _draw("findings", shared, (findings_path, reference, rules),
+          lambda grids, communities, settings: findings_map_from_files(
+              grids, settings, findings=findings_path, communities=communities,
+              reference=reference, codes=shared["codes"], rules=rules))
+
+
+@command.command(name="coverage", cls=_KindCommand)
+@_shared_options
+@click.option("--coverage", "coverage_path", type=click.Path(dir_okay=False), default=None,
+              help="JSON of gridkit coverage --format json, instead of rosters.")
+@click.option("--filings", type=click.Path(dir_okay=False), help="Filings table.")
+@click.option("--party", type=click.Path(dir_okay=False), help="Party organisations.")
+@click.option("--cadres", type=click.Path(dir_okay=False), help="Cadres.")
+@click.option("--workers", type=click.Path(dir_okay=False), help="Grid workers.")
+@click.option("--metric", "metrics", multiple=True,
+              type=click.Choice(mapped_metrics("coverage", by_rank=True)),
+              help="Metric layer(s), the first shown (repeatable; default: every coverage "
+                   "metric with data).")
+@click.option("--by", type=click.Choice(MAP_LEVELS), default=None,
+              help="grid (default) or roll up to community, street, district.")
+def coverage_command(coverage_path: str | None, filings: str | None, party: str | None,
+                     cadres: str | None, workers: str | None, metrics: tuple[str, ...],
+                     by: str | None, **shared: Any) -> None:
+    """Choropleth of coverage metrics per grid or community/street/district.
+
+    \b
+    Example:
+      gridkit map coverage grids.gpkg --party party.csv --workers workers.csv --by street
+      gridkit map coverage grids.gpkg --coverage coverage.json --metric filing_rate
+    """
+    rosters = dict(zip(ROSTERS, (filings, party, cadres, workers)))
+    if coverage_path is None and not any(rosters.values()):
+        raise InputError("a coverage map needs --coverage or roster files "
+                         "(--filings, --party, --cadres, --workers)")
+    _draw("coverage", shared, (coverage_path, *rosters.values()),
+          lambda grids, _, settings: coverage_map_from_files(
+              grids, settings, coverage=coverage_path, rosters=rosters,
+              metrics=list(metrics) or None, by=by))
+
+
+@command.command(name="events", cls=_KindCommand)
+@_shared_options
+@click.argument("events", type=click.Path(dir_okay=False), required=False)
+@click.option("--events-crs", default="wgs84", show_default=True,
+              help="CRS of the work orders' lon/lat (gcj02 and bd09 are converted).")
+@click.option("--dispatch-sla", "dispatch_sla_hours", type=click.FloatRange(min=0),
+              default=DEFAULT_SLA_HOURS, show_default=True,
+              help="Dispatch within this many hours is timely.")
+@click.option("--period-end", default=None, metavar="DATE",
+              help="Closed by the end of this day counts as closed.")
+@click.option("--event-column", "event_columns", multiple=True, metavar="CANONICAL=SOURCE",
+              help="Map a column of EVENTS to a canonical one, e.g. --event-column "
+                   "event_id=GDBH (repeatable; as gridkit events --column).")
+def events_command(events: str | None, events_crs: str, dispatch_sla_hours: float,
+                   period_end: str | None, event_columns: tuple[str, ...],
+                   **shared: Any) -> None:
+    """Work orders per grid, dispatch accuracy per grid and a heat map (needs EVENTS).
+
+    \b
+    Example:
+      gridkit map events grids.gpkg events.parquet --events-crs gcj02
+      gridkit map events grids.gpkg events.csv --event-column event_id=GDBH --online
+    """
+    if not events:
+        raise InputError("an events map needs the EVENTS file: gridkit map events GRIDS EVENTS")
+    columns = parse_column_overrides(event_columns, option="--event-column")
+    _draw("events", shared, (events,),
+          lambda grids, _, settings: events_map_from_files(
+              grids, settings, events, events_crs=events_crs,
+              dispatch_sla_hours=dispatch_sla_hours, period_end=period_end, columns=columns))

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
+__all__ = ["command", "echo_result"]
+
 import click
 
 from gridkit.cli._common import force_option, format_option, lang_option, to_csv, to_json
-from gridkit.cli._metrics import HEADERS
+from gridkit.cli._maps import basemap_option, check_basemap, offline_option
 from gridkit.i18n import pick
-from gridkit.maps import BASEMAPS, human_size
+from gridkit.maps import human_size
+from gridkit.metrics import format_value, label
 from gridkit.report import ReportOutput, write_report
-
-offline_option = click.option(
-    "--offline/--online", default=True, show_default=True,
-    help="Offline: maps self-contained (Leaflet inlined, no tiles) for intranets; online: "
-         "Leaflet from a CDN and a tile basemap.")
-basemap_option = click.option(
-    "--basemap", type=click.Choice(BASEMAPS), default=None,
-    help="Tiles under the maps when --online (default osm; amap/tencent shift the overlays "
-         "to GCJ-02).")
-
-
-def _pct(value) -> str:
-    return "-" if value is None else f"{value:.2%}"
 
 
 def echo_result(out: ReportOutput, fmt: str, lang: str) -> None:
@@ -45,12 +35,12 @@ def echo_result(out: ReportOutput, fmt: str, lang: str) -> None:
                           f"{v.warnings} warnings"))
     cov = analysis.coverage["district"].metrics
     lines.append(pick(lang, "覆盖：", "coverage: ") + sep.join(
-        f"{pick(lang, *HEADERS[k])} {_pct(cov.get(k))}"
+        f"{label(k, lang)} {format_value(cov.get(k), k)}"
         for k in ("filing_rate", "party_coverage", "cadre_coverage", "fulltime_worker_coverage")))
     if analysis.events:
         ev = analysis.events["district"].metrics
         lines.append(pick(lang, f"工单：{ev['events']:,} 条，", f"work orders: {ev['events']:,}, ")
-                     + sep.join(f"{pick(lang, *HEADERS[k])} {_pct(ev.get(k))}"
+                     + sep.join(f"{label(k, lang)} {format_value(ev.get(k), k)}"
                                 for k in ("dispatch_accuracy", "dispatch_timeliness",
                                           "closure_rate")))
     if analysis.score is not None:
@@ -90,5 +80,6 @@ def command(project: str, out: str, offline: bool, basemap: str | None, lang: st
       gridkit report data/sample/project.yaml --out report.html
       gridkit report project.yaml --online --basemap amap --lang en
     """
+    check_basemap(basemap, offline)
     echo_result(write_report(project, out, offline=offline, basemap=basemap, lang=lang,
                              force=force), fmt, lang)

@@ -217,6 +217,34 @@ def _listing(names: Iterable[object]) -> str:
     return ", ".join(str(n) for n in names) or "(none)"
 
 
+class ColumnMapping(dict):
+    """``{source name: canonical name}`` (what :meth:`pandas.DataFrame.rename` takes),
+    plus :attr:`copies`: ``{canonical: canonical}`` for the roles one source column
+    fills besides its first (``--column grid_code=X --column grid_name=X``).
+    Apply both with :func:`rename_columns`."""
+
+    def __init__(self, *args, copies: Mapping[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.copies: dict[str, str] = dict(copies or {})
+
+
+def rename_columns(frame, mapping: Mapping[object, str]):
+    """``frame`` with the columns renamed by ``mapping`` and, for a
+    :class:`ColumnMapping`, the extra roles of a source column added as copies.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = resolve_columns(["X"], "reference", {"grid_code": "X", "grid_name": "X"})
+    >>> rename_columns(pd.DataFrame({"X": ["a"]}), m).to_dict("list")
+    {'grid_code': ['a'], 'grid_name': ['a']}
+    """
+    out = frame.rename(columns=mapping)
+    for extra, first in getattr(mapping, "copies", {}).items():
+        out[extra] = out[first]
+    return out
+
+
 def resolve_columns(
     names: Iterable[object],
     kind: str,
@@ -225,7 +253,8 @@ def resolve_columns(
     path: str | os.PathLike | None = None,
     ignore: Iterable[object] = (),
     dbf: bool = False,
-) -> dict[object, str]:
+    required: Iterable[str] | None = None,
+) -> ColumnMapping:
     """Work out which source column becomes which canonical column.
 
     Parameters
@@ -240,11 +269,15 @@ def resolve_columns(
     dbf : the names come from a shapefile: aliases cut to 10 bytes in GBK
         (``所属社区编码`` → ``所属社区编``, ``community_code`` → ``community_``) or
         UTF-8 (``网格编码`` → ``网格编``) match too, unless the cut form is ambiguous.
+    required : the canonical columns that must be found; default ``REQUIRED[kind]``
+        (a command that needs fewer, e.g. ``gridkit events`` only ``grid_code``
+        of the grids, says so).
 
     Returns
     -------
-    ``{source name: canonical name}`` for the columns to rename (columns that
-    already have their canonical name are included).
+    :class:`ColumnMapping`: ``{source name: canonical name}`` for the columns to
+    rename (columns that already have their canonical name are included); a
+    source given for several canonical columns fills them all (``copies``).
 
     Raises
     ------
@@ -268,7 +301,7 @@ def resolve_columns(
     for name in names:
         by_key.setdefault(match_key(name), []).append(name)
 
-    mapping: dict[object, str] = {}
+    mapping = ColumnMapping()
     for canonical, source in (columns or {}).items():
         if canonical not in ALIASES[kind]:
             raise InputError(
@@ -279,13 +312,12 @@ def resolve_columns(
             raise InputError(
                 f"--column {canonical}={source}: the file has no column {source!r}; "
                 f"its columns are {_listing(names)}", path=path)
-        if found[0] in mapping:
-            raise InputError(
-                f"--column: {source!r} is given for both {mapping[found[0]]} and {canonical}",
-                path=path)
+        if found[0] in mapping:  # one source column, several roles
+            mapping.copies[canonical] = mapping[found[0]]
+            continue
         mapping[found[0]] = canonical
 
-    claimed = set(mapping.values())
+    claimed = set(mapping.values()) | set(mapping.copies)
     matches: dict[str, list[object]] = {}
     index = _alias_index(kind, dbf)
     for name in names:
@@ -299,7 +331,8 @@ def resolve_columns(
                 f"choose one with --column {canonical}=NAME", path=path)
         mapping[sources[0]] = canonical
 
-    missing = [c for c in REQUIRED[kind] if c not in mapping.values()]
+    missing = [c for c in (REQUIRED[kind] if required is None else required)
+               if c not in claimed and c not in mapping.values()]
     if missing:
         hints = "; ".join(f"{c}, e.g. {', '.join(ALIASES[kind][c][:3])}" for c in missing)
         raise InputError(
@@ -307,7 +340,7 @@ def resolve_columns(
             f"{', '.join(missing)} ({hints}); the file has columns {_listing(names)}; "
             f"map one with --column {missing[0]}=NAME", path=path)
 
-    renamed = [mapping.get(n, n) for n in names] + list(ignored)
+    renamed = [mapping.get(n, n) for n in names] + list(ignored) + list(mapping.copies)
     clash = sorted({str(n) for n in renamed if renamed.count(n) > 1})
     if clash:
         raise InputError(

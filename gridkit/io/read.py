@@ -23,7 +23,7 @@ from pyogrio.errors import DataLayerError, DataSourceError, FieldError, Geometry
 
 from gridkit.crs import CrsSpec, assign_crs
 from gridkit.errors import InputError
-from gridkit.io.aliases import LAYER_KINDS, TABLE_KINDS, resolve_columns
+from gridkit.io.aliases import LAYER_KINDS, TABLE_KINDS, rename_columns, resolve_columns
 from gridkit.io.values import convert_columns
 
 LAYER_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".parquet", ".geoparquet")
@@ -199,6 +199,7 @@ def read_layer(
     columns: Mapping[str, str] | None = None,
     crs: str | int | pyproj.CRS | CrsSpec | None = None,
     layer: str | int | None = None,
+    required: Iterable[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a grid, community or reference layer with canonical columns.
 
@@ -214,6 +215,8 @@ def read_layer(
         none; ``gcj02``/``bd09`` convert the geometries to WGS84 (labelled
         EPSG:4326); anything else overrides the file's label.
     layer : the layer of a multi-layer GeoPackage (required when it has several).
+    required : canonical columns the caller needs; default those of ``kind``
+        (``gridkit events`` needs only ``grid_code``).
 
     Returns
     -------
@@ -247,8 +250,8 @@ def read_layer(
                 f"{gdf.geometry.name!r}", path=path)
         gdf = gdf.rename_geometry("geometry")
     mapping = resolve_columns(gdf.columns, kind, columns, path=path, ignore=["geometry"],
-                              dbf=path.suffix.lower() == ".shp")
-    gdf = convert_columns(gdf.rename(columns=mapping), kind, path=path)
+                              dbf=path.suffix.lower() == ".shp", required=required)
+    gdf = convert_columns(rename_columns(gdf, mapping), kind, path=path)
     if crs is None and gdf.crs is None:
         raise InputError(_NO_CRS, path=path)
     gdf = assign_crs(gdf, crs, path=path)
@@ -311,10 +314,10 @@ def _read_raw_table(path: Path, sheet: str | int | None) -> pd.DataFrame:
 
 
 def _canonical_table(frame: pd.DataFrame, kind: str, columns: Mapping[str, str] | None,
-                     path: Path) -> pd.DataFrame:
+                     path: Path, convert: bool = True) -> pd.DataFrame:
     mapping = resolve_columns(frame.columns, kind, columns, path=path)
-    frame = frame.rename(columns=mapping).reset_index(drop=True)  # index = record number
-    out = convert_columns(frame, kind, path=path)
+    frame = rename_columns(frame, mapping).reset_index(drop=True)  # index = record number
+    out = convert_columns(frame, kind, path=path) if convert else frame
     out.attrs["source_path"] = str(path)
     return out
 
@@ -383,18 +386,19 @@ def _open_parquet(path: Path, columns: Mapping[str, str] | None,
 
 
 def _canonical_events(table, start: int, mapping: Mapping[object, str],
-                      path: Path) -> pd.DataFrame:
+                      path: Path, convert: bool = True) -> pd.DataFrame:
     """An Arrow table of events as a canonical frame indexed by record number from ``start``."""
     frame = table.to_pandas()
     frame.index = pd.RangeIndex(start, start + len(frame))
-    out = convert_columns(frame.rename(columns=mapping), "events", path=path)
+    out = rename_columns(frame, mapping)
+    out = convert_columns(out, "events", path=path) if convert else out
     out.attrs["source_path"] = str(path)
     return out
 
 
 def _parquet_chunks(path: Path, columns: Mapping[str, str] | None,
-                    chunk_rows: int, wanted: frozenset[str] | None = None
-                    ) -> Iterator[pd.DataFrame]:
+                    chunk_rows: int, wanted: frozenset[str] | None = None,
+                    convert: bool = True) -> Iterator[pd.DataFrame]:
     parquet, mapping, selected = _open_parquet(path, columns, wanted)
     with parquet:
         batches = parquet.iter_batches(batch_size=chunk_rows, columns=selected)
@@ -403,7 +407,7 @@ def _parquet_chunks(path: Path, columns: Mapping[str, str] | None,
             batches = [empty.select(selected) if selected is not None else empty]
         start = 0
         for batch in batches:
-            yield _canonical_events(batch, start, mapping, path)
+            yield _canonical_events(batch, start, mapping, path, convert)
             start += len(batch)
 
 
@@ -446,6 +450,7 @@ def read_events_rows(
     *,
     columns: Mapping[str, str] | None = None,
     select: Iterable[str] | None = None,
+    convert: bool = True,
 ) -> pd.DataFrame:
     """Rows ``start`` … ``stop - 1`` (0-based) of a Parquet events file.
 
@@ -477,12 +482,12 @@ def read_events_rows(
         else:
             table = parquet.schema_arrow.empty_table()
             table = table.select(selected) if selected is not None else table
-    return _canonical_events(table, start, mapping, path)
+    return _canonical_events(table, start, mapping, path, convert)
 
 
 def _csv_chunks(path: Path, columns: Mapping[str, str] | None,
-                chunk_rows: int, wanted: frozenset[str] | None = None
-                ) -> Iterator[pd.DataFrame]:
+                chunk_rows: int, wanted: frozenset[str] | None = None,
+                convert: bool = True) -> Iterator[pd.DataFrame]:
     encoding = sniff_text_encoding(path)
     options = {**_csv_options(path), "encoding": encoding}
     try:
@@ -493,7 +498,8 @@ def _csv_chunks(path: Path, columns: Mapping[str, str] | None,
             options["usecols"] = selected
         with pd.read_csv(path, chunksize=chunk_rows, **options) as reader:
             for frame in reader:  # the index runs on across chunks: global record numbers
-                out = convert_columns(frame.rename(columns=mapping), "events", path=path)
+                out = rename_columns(frame, mapping)
+                out = convert_columns(out, "events", path=path) if convert else out
                 out.attrs["source_path"] = str(path)
                 yield out
     except pd.errors.EmptyDataError:
@@ -512,6 +518,7 @@ def read_events_chunks(
     columns: Mapping[str, str] | None = None,
     chunk_rows: int = 1_000_000,
     select: Iterable[str] | None = None,
+    convert: bool = True,
 ) -> Iterator[pd.DataFrame]:
     """Read a work-order table in chunks of at most ``chunk_rows`` rows.
 
@@ -530,6 +537,9 @@ def read_events_chunks(
         are checked all the same); default every column. Parquet and CSV then
         skip the other columns' bytes (``gridkit events`` does not read
         ``category``).
+    convert : type the values; False leaves them as read (canonical names
+        only), for a caller that types them itself (its own date formats, time
+        zone or treatment of bad values: :mod:`gridkit.events.core`).
 
     Yields
     ------
@@ -549,11 +559,11 @@ def read_events_chunks(
     suffix = path.suffix.lower()
     wanted = None if select is None else frozenset(select)
     if suffix == ".parquet":
-        yield from _parquet_chunks(path, columns, chunk_rows, wanted)
+        yield from _parquet_chunks(path, columns, chunk_rows, wanted, convert)
     elif suffix in (".csv", ".tsv"):
-        yield from _csv_chunks(path, columns, chunk_rows, wanted)
+        yield from _csv_chunks(path, columns, chunk_rows, wanted, convert)
     else:
-        table = read_table(path, "events", columns=columns)
+        table = _canonical_table(_read_raw_table(path, None), "events", columns, path, convert)
         if wanted is not None:
             table = table[[c for c in table.columns if c in wanted]]
         for start in range(0, max(len(table), 1), chunk_rows):
@@ -565,4 +575,7 @@ def _selected(mapping: Mapping[object, str], names: Iterable[object],
     """Source columns to read: those whose canonical name is wanted (None: all)."""
     if wanted is None:
         return None
+    # a source column filling several roles is read when one of them is wanted
+    wanted = wanted | {first for extra, first in getattr(mapping, "copies", {}).items()
+                       if extra in wanted}
     return [name for name in names if mapping.get(name, name) in wanted]

@@ -10,6 +10,7 @@ chunks) the row is ``index + 1``, otherwise the position + 1.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -156,8 +157,9 @@ def _excel_serial(days: pd.Series) -> pd.Series:
     return stamps.dt.round("s")
 
 
-def _iso(text: pd.Series, *, path: PathLike, column: str | None) -> pd.Series:
-    """ISO-like text → naive local datetimes (NaT where it does not parse)."""
+def _iso(text: pd.Series, *, path: PathLike, column: str | None,
+         tz: str = LOCAL_TZ) -> pd.Series:
+    """ISO-like text → naive datetimes in ``tz`` (NaT where it does not parse)."""
     aware = text.str.slice(-6).str.contains(_TZ_SUFFIX, regex=True).fillna(False)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     try:
@@ -165,10 +167,30 @@ def _iso(text: pd.Series, *, path: PathLike, column: str | None) -> pd.Series:
     except ValueError:  # pandas: "Mixed timezones detected"
         raise InputError(
             "mixes time zone offsets that cannot be read; write them as +08:00 or leave "
-            "them out (Beijing time is assumed)", path=path, column=column) from None
+            f"them out ({tz} is assumed)", path=path, column=column) from None
     if aware.any():
         utc = pd.to_datetime(text[aware], format="ISO8601", errors="coerce", utc=True)
-        out[aware] = utc.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
+        out[aware] = utc.dt.tz_convert(tz).dt.tz_localize(None)
+    return out
+
+
+def _strptime(text: pd.Series, formats: Sequence[str], tz: str) -> pd.Series:
+    """Text → naive datetimes in ``tz`` by the first of ``formats`` that reads each value.
+
+    A format with ``%z`` reads an offset: such values are converted to ``tz``.
+    """
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    todo = text.notna().to_numpy()
+    for fmt in formats:
+        if not todo.any():
+            break
+        if "%z" in fmt:
+            parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce", utc=True)
+            parsed = parsed.dt.tz_convert(tz).dt.tz_localize(None)
+        else:
+            parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        out[todo] = parsed.astype("datetime64[ns]")
+        todo = todo & out.isna().to_numpy()
     return out
 
 
@@ -180,7 +202,8 @@ def _normalise(text: pd.Series) -> pd.Series:
 
 
 def parse_datetimes(series: pd.Series, *, path: PathLike = None,
-                    column: str | None = None) -> pd.Series:
+                    column: str | None = None, formats: Sequence[str] = (),
+                    tz: str = LOCAL_TZ, errors: str = "raise") -> pd.Series:
     """Parse timestamps as written in Chinese work-order and roster exports.
 
     Accepted: ``2023-05-01 08:00:00``, ``2023/5/1 8:00``, ``2023年5月1日 8时30分``,
@@ -195,10 +218,18 @@ def parse_datetimes(series: pd.Series, *, path: PathLike = None,
     ----------
     series : text, numbers or datetimes.
     path, column : for messages.
+    formats : strptime formats (``--date-format``) tried in order instead of the
+        automatic spellings above, e.g. ``"%m/%d/%Y %I:%M:%S %p"``; a format
+        with ``%z`` reads an offset. Datetime cells are taken as they are.
+    tz : IANA time zone (``--tz``): naive values are in it, values with an
+        offset are converted to it.
+    errors : ``"raise"``; ``"coerce"`` gives NaT for a value that cannot be read
+        (the caller tells them from empty cells).
 
     Returns
     -------
-    ``datetime64[ns]`` series (naive, Beijing time), same index; empty → NaT.
+    ``datetime64[ns]`` series (naive, in ``tz``: Beijing time by default), same
+    index; empty → NaT.
 
     Raises
     ------
@@ -213,26 +244,33 @@ def parse_datetimes(series: pd.Series, *, path: PathLike = None,
     ['2023-05-01 08:00', '2023-05-01 08:00', '2023-05-01 08:00', '2023-05-01 08:00', nan, nan]
     """
     if isinstance(series.dtype, pd.DatetimeTZDtype):
-        return series.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).astype("datetime64[ns]")
+        return series.dt.tz_convert(tz).dt.tz_localize(None).astype("datetime64[ns]")
     if types.is_datetime64_dtype(series.dtype):
         return series.astype("datetime64[ns]")
     if types.is_numeric_dtype(series.dtype) and not types.is_bool_dtype(series.dtype):
         days = series.astype("float64")
         low, high = EXCEL_SERIAL_RANGE
         bad = days.notna() & ~days.between(low, high)
-        if bad.any():
+        if bad.any() and errors == "raise":
             raise _fail(series, bad, f"{{value!r}} is not a date: as an Excel serial day it "
                         f"must lie between {low:.0f} (1970) and {high:.0f} (2100)",
                         path=path, column=column)
-        return _excel_serial(days).astype("datetime64[ns]")
+        return _excel_serial(days.where(~bad)).astype("datetime64[ns]")
 
     text = _text(series)
+    if formats:
+        out = _strptime(text, formats, tz)
+        todo = text.notna().to_numpy() & out.isna().to_numpy()
+        if todo.any() and errors == "raise":
+            raise _fail(series, todo, f"cannot read {{value!r}} as a date/time with "
+                        f"{' or '.join(formats)}", path=path, column=column)
+        return out
     out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
     todo = text.notna().to_numpy()
-    out[todo] = _iso(text[todo], path=path, column=column)
+    out[todo] = _iso(text[todo], path=path, column=column, tz=tz)
     todo = todo & out.isna().to_numpy()
     if todo.any():
-        out[todo] = _iso(_normalise(text[todo]), path=path, column=column)
+        out[todo] = _iso(_normalise(text[todo]), path=path, column=column, tz=tz)
         todo = todo & out.isna().to_numpy()
     for fmt in _COMPACT_FORMATS:
         if todo.any():
@@ -244,15 +282,15 @@ def parse_datetimes(series: pd.Series, *, path: PathLike = None,
         days = days.where(days.between(*EXCEL_SERIAL_RANGE))
         out[todo] = _excel_serial(days)
         todo = todo & out.isna().to_numpy()
-    if todo.any():
+    if todo.any() and errors == "raise":
         raise _fail(series, todo, f"cannot read {{value!r}} as a date/time ({_DATE_EXAMPLES})",
                     path=path, column=column)
     return out
 
 
 def parse_numbers(series: pd.Series, *, path: PathLike = None,
-                  column: str | None = None) -> pd.Series:
-    """Numbers as float64; empty → NaN.
+                  column: str | None = None, errors: str = "raise") -> pd.Series:
+    """Numbers as float64; empty → NaN (also what cannot be read, with ``errors="coerce"``).
 
     Raises
     ------
@@ -269,7 +307,7 @@ def parse_numbers(series: pd.Series, *, path: PathLike = None,
     text = _text(series)
     numbers = pd.to_numeric(text, errors="coerce").astype("float64")
     bad = numbers.isna() & text.notna()
-    if bad.any():
+    if bad.any() and errors == "raise":
         raise _fail(series, bad, "{value!r} is not a number", path=path, column=column)
     return numbers
 

@@ -34,14 +34,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from gridkit.crs import DEFAULT_METRIC_CRS, metric_crs_for, metric_crs_warning
 from gridkit.divisions import load_divisions
 from gridkit.errors import InputError
 from gridkit.i18n import pick
-from gridkit.io.write import atomic_output
+from gridkit.io.findings import write_findings
 from gridkit.validate import coding, division, geometry, publication
 from gridkit.validate.base import Context, Skipped, make_findings, text_column
 from gridkit.validate.config import RULES, RuleConfig
@@ -138,29 +137,11 @@ class ValidationResult:
     def write_gpkg(self, path: str | os.PathLike, force: bool = False) -> None:
         """Write the findings to a GeoPackage that opens in QGIS (EPSG:4490).
 
-        One layer per rule with findings (columns ``rule``, ``severity``,
-        ``grid_codes`` joined with ``;``, ``area_m2``, ``message``, the extra
-        keys the rule uses), and a ``summary`` table of every rule that ran or
-        was skipped. Written atomically (:func:`gridkit.io.write.atomic_output`).
+        One layer per rule with findings and a ``summary`` table; see
+        :func:`gridkit.io.findings.write_findings`.
         """
-        summary = pd.DataFrame(
-            [{"rule": r, "findings": n, "skipped": ""} for r, n in self.by_rule.items()]
-            + [{"rule": r, "findings": 0, "skipped": why} for r, why in self.skipped.items()]
-        )
-        frame = self.findings.to_crs(_WGS)
-        frame["grid_codes"] = frame["grid_codes"].map(";".join)
-        with atomic_output(path, force=force) as tmp:
-            pyogrio.write_dataframe(summary, tmp, layer="summary", driver="GPKG")
-            for rule in self.rules:
-                layer = frame[frame["rule"] == rule]
-                if layer.empty:
-                    continue
-                # Drop the unused extra columns, never the geometry: a rule whose findings
-                # have none (empty_geometry) is still a spatial layer with the CRS.
-                unused = [c for c in layer.columns
-                          if c != "geometry" and layer[c].isna().all()]
-                layer.drop(columns=unused).to_file(tmp, layer=rule, driver="GPKG",
-                                                   promote_to_multi=True)
+        write_findings(self.findings, path, rules=self.rules, by_rule=self.by_rule,
+                       skipped=self.skipped, force=force)
 
 
 def _plain(value: Any) -> Any:

@@ -1,11 +1,11 @@
 """The dask engine of ``gridkit events`` (``--engine dask``): the join on a cluster.
 
-Same inputs, same numbers as the local engine (:func:`gridkit.events.join_events_file`),
+Same inputs, same numbers as the local engine (:func:`gridkit.events.local.join_events_local`),
 computed on dask-geopandas partitions, on a local cluster (default: two worker
 processes) or on an existing one (``scheduler="tcp://host:8786"``):
 
 1. **Grids, broadcast.** The layer is prepared once here
-   (:class:`gridkit.events.EventGrids`: sorted by code, in the events' CRS) and
+   (:class:`gridkit.events.core.EventGrids`: sorted by code, in the events' CRS) and
    sent to every worker (``Client.scatter(..., broadcast=True)``); each worker
    builds the lookup raster of its copy on first use.
 2. **Events, partitioned.** Parquet row ranges (about ``partition_rows`` each,
@@ -18,10 +18,10 @@ processes) or on an existing one (``scheduler="tcp://host:8786"``):
    Hilbert curve over the layer's extent (what ``spatial_shuffle`` does, with
    the extent known in advance), so that each partition covers a compact area.
    Events without usable coordinates get a stand-in point for the curve only.
-4. **Join and metrics per partition.** :func:`gridkit.events.join_chunk` --
+4. **Join and metrics per partition.** :func:`gridkit.events.core.join_chunk` --
    the very function the local engine runs on its chunks -- joins each
    partition and returns its additive counts per grid; the workers add them up
-   in a tree and :func:`gridkit.events.summarise` turns the sum into the
+   in a tree and :func:`gridkit.events.core.summarise` turns the sum into the
    metrics. Counts add exactly and examples are chosen by lowest record number,
    so the result does not depend on partitioning or order.
 5. **Joined events back in file order** (``out``). Each partition's joined rows
@@ -37,15 +37,15 @@ Examples
 --------
 >>> from gridkit.io import read_layer
 >>> layer = read_layer("grids.gpkg")  # doctest: +SKIP
->>> result = join_events_dask(layer, "events.parquet", scheduler="tcp://10.0.0.5:8786",
-...                           out="joined.parquet")  # doctest: +SKIP
+>>> params = EventParams(engine="dask", scheduler="tcp://10.0.0.5:8786")
+>>> result = join_events_dask(layer, "events.parquet", params, out="joined.parquet")
+... # doctest: +SKIP
 >>> result.metrics["located"]  # doctest: +SKIP
 9979000
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import logging
 import operator
@@ -63,23 +63,22 @@ import shapely
 
 from gridkit.crs import CrsSpec, valid_coordinate_mask
 from gridkit.errors import InputError
-from gridkit.events import (
+from gridkit.events.core import (
     CHUNK_ROWS,
-    DEFAULT_SLA_HOURS,
+    DEFAULT_WORKERS,
     EVENT_COLUMNS,
     JOINED_SCHEMA,
     EventCounts,
     EventGrids,
     EventParams,
     EventsResult,
+    Progress,
     check_joined_out,
-    check_majority,
+    check_totals,
     join_chunk,
     prepare_events,
-    progress_bar,
     summarise,
 )
-from gridkit.i18n import pick
 from gridkit.io import (
     atomic_output,
     parquet_row_ranges,
@@ -87,8 +86,9 @@ from gridkit.io import (
     read_events_rows,
 )
 
-#: Worker processes of the local cluster started when no scheduler is given.
-DEFAULT_WORKERS = 2
+__all__ = ["FAN_IN", "HILBERT_LEVEL", "WRITE_AHEAD", "dask_client", "event_partitions",
+           "join_events_dask", "join_partition", "spatially_partitioned"]
+
 #: Precision of the Hilbert curve of the spatial shuffle (dask-geopandas' default).
 HILBERT_LEVEL = 16
 #: Partial sums added per task in the tree reduction of the counts.
@@ -146,7 +146,8 @@ def event_partitions(client, events: str | os.PathLike, *,
     """The events as a dask DataFrame of canonical partitions indexed by record number.
 
     Parquet: the workers read row ranges themselves. Other formats are read
-    here in chunks and scattered to the workers.
+    here in chunks and scattered to the workers. Values are as read: each
+    partition is typed where it is joined (:func:`gridkit.events.core.type_events`).
 
     Returns
     -------
@@ -157,14 +158,15 @@ def event_partitions(client, events: str | os.PathLike, *,
     path = Path(events)
     if path.suffix.lower() == ".parquet":
         ranges = parquet_row_ranges(path, partition_rows)
-        meta = read_events_rows(path, 0, 0, columns=columns, select=EVENT_COLUMNS)
+        meta = read_events_rows(path, 0, 0, columns=columns, select=EVENT_COLUMNS,
+                                convert=False)
         read = functools.partial(_read_range, path=str(path), overrides=dict(columns or {}))
         frame = dd.from_map(read, ranges, meta=meta, label="gridkit-read-events",
                             divisions=(*[a for a, _ in ranges], max(ranges[-1][1] - 1, 0)))
         return frame, ranges[-1][1]
     futures, divisions, meta, rows = [], [], None, 0
     for chunk in read_events_chunks(path, columns=columns, chunk_rows=partition_rows,
-                                    select=EVENT_COLUMNS):
+                                    select=EVENT_COLUMNS, convert=False):
         meta = chunk.iloc[:0] if meta is None else meta
         futures.append(client.scatter(chunk))
         divisions.append(rows)
@@ -176,7 +178,7 @@ def event_partitions(client, events: str | os.PathLike, *,
 
 def _read_range(bounds: tuple[int, int], path: str, overrides: dict) -> pd.DataFrame:
     return read_events_rows(path, bounds[0], bounds[1], columns=overrides or None,
-                            select=EVENT_COLUMNS)
+                            select=EVENT_COLUMNS, convert=False)
 
 
 def spatially_partitioned(frame, grids: EventGrids, npartitions: int):
@@ -205,8 +207,9 @@ def _with_points(frame: pd.DataFrame, crs: CrsSpec,
     Unlocatable events (no usable lon/lat) stand at ``stand_in``: the Hilbert
     curve needs a point for every row; :func:`join_chunk` decides what they are.
     """
-    lon = frame["lon"].to_numpy(dtype=np.float64)
-    lat = frame["lat"].to_numpy(dtype=np.float64)
+    # values as read (typed by join_chunk on the worker): bad ones only stand in here
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=np.float64)
+    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=np.float64)
     ok = valid_coordinate_mask(lon, lat, crs)
     out = frame.assign(_row=np.asarray(frame.index, dtype=np.int64))
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(np.where(ok, lon, stand_in[0]),
@@ -216,7 +219,7 @@ def _with_points(frame: pd.DataFrame, crs: CrsSpec,
 def join_partition(part: pd.DataFrame, grids: EventGrids, params: EventParams, *,
                    with_joined: bool, path: str | None = None
                    ) -> tuple[EventCounts, tuple[np.ndarray, pa.Table] | None]:
-    """Run :func:`gridkit.events.join_chunk` on one partition (on a worker).
+    """Run :func:`gridkit.events.core.join_chunk` on one partition (on a worker).
 
     Parameters
     ----------
@@ -271,29 +274,21 @@ def _tree_sum(client, futures: list) -> EventCounts:
     return futures[0].result()
 
 
-def join_events_dask(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "wgs84",
-                     sla_hours: float = DEFAULT_SLA_HOURS,
-                     period_end: str | dt.date | None = None, by: str = "district",
-                     names: Mapping[str, str] | None = None, lang: str = "zh",
-                     columns: Mapping[str, str] | None = None,
-                     out: str | os.PathLike | None = None, force: bool = False,
-                     partition_rows: int = CHUNK_ROWS, progress: bool = False,
-                     method: str = "auto", scheduler: str | None = None, client=None,
-                     workers: int = DEFAULT_WORKERS, spatial: bool = True) -> EventsResult:
+def join_events_dask(grids, events: str | os.PathLike, params: EventParams, *,
+                     names: Mapping[str, str] | None = None,
+                     out: str | os.PathLike | None = None,
+                     progress: Progress | None = None, client=None) -> EventsResult:
     """Join an events file to a grid layer on dask; same result as the local engine.
 
     Parameters
     ----------
-    grids, events, crs, sla_hours, period_end, by, names, lang, columns, out, force :
-        as :func:`gridkit.events.join_events_file`.
-    partition_rows : events per input partition.
-    progress : a progress bar of partitions joined, on stderr.
-    method : :class:`gridkit.join.GridIndex` method.
-    scheduler : address of a running dask scheduler; default a local cluster.
+    grids, events, params, names, out, progress : as :func:`gridkit.events.join_events`;
+        ``params.chunk_rows`` is the number of events per input partition,
+        ``params.scheduler``, ``params.workers`` and ``params.spatial`` choose the
+        cluster and whether the events are shuffled into spatial partitions
+        (Hilbert curve; without, the partitions are joined in file order: cheaper,
+        same result). ``progress`` counts partitions joined.
     client : an existing ``distributed.Client`` to use instead (not closed).
-    workers : worker processes of the local cluster.
-    spatial : shuffle the events into spatial partitions (Hilbert curve); False
-        joins the partitions in file order (no shuffle: cheaper, same result).
 
     Returns
     -------
@@ -306,22 +301,23 @@ def join_events_dask(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
 
     Examples
     --------
-    >>> result = join_events_dask(layer, "events.parquet", workers=2)  # doctest: +SKIP
-    >>> result.metrics == join_events_file(layer, "events.parquet").metrics  # doctest: +SKIP
+    >>> result = join_events_dask(layer, "events.parquet", EventParams(engine="dask"))
+    ... # doctest: +SKIP
+    >>> result.metrics == join_events_local(layer, "events.parquet", EventParams()).metrics
+    ... # doctest: +SKIP
     True
     """
-    check_joined_out(out, force, events, grids)
-    prepared, params, _ = prepare_events(grids, events, crs=crs, sla_hours=sla_hours,
-                                         period_end=period_end, columns=columns,
-                                         chunk_rows=partition_rows, method=method)
+    check_joined_out(out, events, grids)
+    prepared, params, _ = prepare_events(grids, events, params)
     # dask runs partitions in parallel: one thread per partition is enough.
     prepared.index.threads = 1
-    connect = dask_client(scheduler, workers=workers) if client is None else nullcontext(client)
+    connect = (dask_client(params.scheduler, workers=params.workers) if client is None
+               else nullcontext(client))
     with connect as client:
-        frame, rows = event_partitions(client, events, columns=columns,
-                                       partition_rows=partition_rows)
+        frame, rows = event_partitions(client, events, columns=params.column_map,
+                                       partition_rows=params.chunk_rows)
         prepared.index.expect(rows)
-        if spatial and rows:
+        if params.spatial and rows:
             frame = spatially_partitioned(frame, prepared, frame.npartitions)
         shared = client.scatter(prepared, broadcast=True, hash=False)
         task = functools.partial(join_partition, with_joined=out is not None, path=str(events))
@@ -329,33 +325,32 @@ def join_events_dask(grids, events: str | os.PathLike, *, crs: str | CrsSpec = "
 
         joins = client.compute([dask.delayed(task)(part, shared, params)
                                 for part in frame.to_delayed()])
-        if progress:
-            _show_progress(joins, lang)
+        if progress is not None:
+            _report_progress(joins, progress)
         total = _tree_sum(client, [client.submit(operator.itemgetter(0), f) for f in joins])
-        check_majority(total, params.crs, str(events))
+        check_totals(total, prepared, params.crs, str(events))
         if out is not None:
             packs = [client.submit(operator.itemgetter(1), f) for f in joins]
             del joins
-            _write_in_order(client, packs, rows, partition_rows, out, force)
-    return summarise(total, prepared, params, by=by, names=names, lang=lang, path=str(events))
+            _write_in_order(client, packs, rows, params.chunk_rows, out)
+    return summarise(total, prepared, params, names=names, path=str(events))
 
 
-def _show_progress(futures: list, lang: str) -> None:
+def _report_progress(futures: list, progress: Progress) -> None:
     from distributed import as_completed
 
-    with progress_bar(len(futures), lang, unit=pick(lang, zh=" 分区", en=" partitions")) as update:
-        for _ in as_completed(futures):
-            update(1)
+    for done, _ in enumerate(as_completed(futures), start=1):
+        progress(done, len(futures), "partitions")
 
 
 def _write_in_order(client, packs: list, rows: int, range_rows: int,
-                    out: str | os.PathLike, force: bool) -> None:
+                    out: str | os.PathLike) -> None:
     """Write the joined events in file order, one range of record numbers at a time."""
     import pyarrow.parquet as pq
 
     ranges = [(a, min(a + range_rows, rows)) for a in range(0, rows, range_rows)]
     pending: deque = deque()
-    with atomic_output(out, force) as tmp, pq.ParquetWriter(tmp, JOINED_SCHEMA) as writer:
+    with atomic_output(out, force=True) as tmp, pq.ParquetWriter(tmp, JOINED_SCHEMA) as writer:
         for k in range(len(ranges)):
             while len(pending) <= WRITE_AHEAD and len(pending) + k < len(ranges):
                 a, b = ranges[k + len(pending)]

@@ -1,0 +1,173 @@
+"""From input files to a map: what ``gridkit map KIND`` computes before drawing.
+
+Each function reads the files a kind of map needs, runs the library
+(validation, coverage, the work-order join) when no earlier output is given,
+and returns the :class:`~gridkit.maps.model.GridMap` of the builder. Errors
+are :class:`~gridkit.errors.InputError` naming the file.
+
+Examples
+--------
+>>> grids, _, names = read_map_grids("grids.gpkg")  # doctest: +SKIP
+>>> gmap = coverage_map_from_files(grids, MapSettings(names), rosters={"party": "party.csv"},
+...                                by="street")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MapSettings",
+    "coverage_map_from_files",
+    "events_map_from_files",
+    "findings_map_from_files",
+    "read_map_grids",
+]
+
+import datetime as dt
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from gridkit.coverage import ROSTERS, compute_coverage
+from gridkit.crs import DEFAULT_METRIC_CRS
+from gridkit.divisions import load_divisions
+from gridkit.errors import InputError
+from gridkit.events import DEFAULT_SLA_HOURS, EventParams, compute_events
+from gridkit.io import read_layer, read_table
+from gridkit.io.findings import read_findings
+from gridkit.maps.builders import (
+    coverage_map,
+    events_map,
+    findings_map,
+    names_lookup,
+)
+from gridkit.maps.model import DEFAULT_TOLERANCE_M, GridMap
+from gridkit.validate import load_config, validate
+
+PathLike = str | os.PathLike
+
+
+@dataclass(frozen=True)
+class MapSettings:
+    """What every kind of map shares: unit names, simplification, metric CRS, language."""
+
+    names: Mapping[str, str] = field(default_factory=dict)
+    tolerance_m: float = DEFAULT_TOLERANCE_M
+    metric_crs: str = DEFAULT_METRIC_CRS
+    lang: str = "zh"
+
+    def builder_options(self) -> dict[str, Any]:
+        """Keyword arguments of the builders (:func:`~gridkit.maps.builders.grids_map` ...)."""
+        return {"names": self.names, "tolerance_m": self.tolerance_m,
+                "metric_crs": self.metric_crs, "lang": self.lang}
+
+
+def read_map_grids(path: PathLike, *, columns: Mapping[str, str] | None = None,
+                   crs: str | None = None, communities: PathLike | None = None,
+                   codes: PathLike | None = None,
+                   ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, dict[str, str]]:
+    """The grid layer, the communities layer (if given) and the unit names of a map.
+
+    Names come from the code list ``codes`` (default: the shipped one),
+    overridden by the communities' ``community_name``.
+    """
+    layer = read_layer(path, "grids", columns=columns, crs=crs)
+    communities_layer = read_layer(communities, "communities") if communities else None
+    return layer, communities_layer, names_lookup(load_divisions(codes), communities_layer)
+
+
+def findings_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, *,
+                            findings: PathLike | None = None,
+                            communities: gpd.GeoDataFrame | None = None,
+                            reference: PathLike | None = None, codes: PathLike | None = None,
+                            rules: PathLike | None = None) -> GridMap:
+    """Validation findings over the grids: read from ``findings`` or found by validating here.
+
+    Parameters
+    ----------
+    findings : JSON or GeoPackage written by ``gridkit validate``; when
+        ``None``, the grids are validated (against ``communities``,
+        ``reference``, the code list ``codes``, with the rules file ``rules``).
+    """
+    if findings is not None:
+        found = read_findings(findings)
+    else:
+        reference_layer = read_layer(reference, "reference") if reference else None
+        divisions = load_divisions(codes) if codes else None
+        found = validate(grids, communities, reference_layer, divisions, load_config(rules),
+                         settings.lang, metric_crs=settings.metric_crs).findings
+    return findings_map(grids, found, **settings.builder_options())
+
+
+def _read_coverage_json(path: PathLike) -> dict:
+    """The JSON of ``gridkit coverage --format json``, refused with the file named."""
+    try:
+        coverage = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("coverage file not found", path=path) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not the JSON of gridkit coverage: {exc}", path=path) from None
+    if not isinstance(coverage, dict):
+        raise InputError("not the JSON of gridkit coverage: not an object", path=path)
+    return coverage
+
+
+def coverage_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, *,
+                            coverage: PathLike | None = None,
+                            rosters: Mapping[str, PathLike | None] | None = None,
+                            metrics: Sequence[str] | None = None,
+                            by: str | None = None) -> GridMap:
+    """Coverage metrics over the grids: from a coverage JSON, or computed from roster files.
+
+    Parameters
+    ----------
+    coverage : JSON of ``gridkit coverage --format json`` (its ``by`` is the
+        level unless ``by`` is given).
+    rosters : roster kind (``filings``, ``party``, ``cadres``, ``workers``) →
+        file; used when ``coverage`` is ``None``.
+    metrics : the metric layers (default: every coverage metric with data).
+    by : ``grid`` (default for rosters) or a level to roll up to.
+    """
+    if coverage is not None:
+        result = _read_coverage_json(coverage)
+        try:
+            return coverage_map(grids, result, metrics, level=by, **settings.builder_options())
+        except InputError as exc:
+            if exc.path is not None:
+                raise
+            raise InputError(exc.message, path=coverage) from None
+    tables = {kind: read_table(path, kind) for kind, path in (rosters or {}).items()
+              if kind in ROSTERS and path}
+    if not tables:
+        raise InputError("a coverage map needs a coverage JSON or roster files "
+                         "(filings, party, cadres, workers)")
+    computed = compute_coverage(grids, **tables, by=by or "grid", names=settings.names,
+                                lang=settings.lang)
+    return coverage_map(grids, computed.rows, metrics, level=computed.by,
+                        **settings.builder_options())
+
+
+def events_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, events: PathLike, *,
+                          events_crs: str = "wgs84",
+                          dispatch_sla_hours: float = DEFAULT_SLA_HOURS,
+                          period_end: str | dt.date | None = None,
+                          columns: Mapping[str, str] | None = None) -> GridMap:
+    """Work orders per grid, dispatch accuracy and a heat map, joined from an events file.
+
+    Parameters
+    ----------
+    events : the work-order table (CSV, Excel, Parquet).
+    events_crs : CRS spec of its lon/lat (GCJ-02/BD-09 are converted).
+    columns : canonical → source column of the events file.
+    """
+    orders = read_table(events, "events", columns=dict(columns or {}))
+    params = EventParams(crs=events_crs, dispatch_sla_hours=dispatch_sla_hours,
+                         period_end=period_end, by="grid")
+    result = compute_events(grids, orders, params, names=settings.names
+                            ).in_language(settings.lang)
+    return events_map(grids, result.rows, points=orders, points_crs=events_crs,
+                      **settings.builder_options())
