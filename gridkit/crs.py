@@ -620,6 +620,9 @@ def layer_centre(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
 def metric_crs_for(gdf: gpd.GeoDataFrame, metric_crs: CrsLike = AUTO_METRIC_CRS) -> pyproj.CRS:
     """The metric CRS to use for ``gdf``: ``auto`` resolved from its centre, else checked.
 
+    ``auto`` keeps a layer that is already in a projected CRS in metres (other
+    than Web Mercator); otherwise it is :func:`auto_metric_crs` of the centre.
+
     Raises
     ------
     InputError
@@ -627,6 +630,10 @@ def metric_crs_for(gdf: gpd.GeoDataFrame, metric_crs: CrsLike = AUTO_METRIC_CRS)
         the zone that fits where the data is).
     """
     if str(metric_crs).strip().lower() == AUTO_METRIC_CRS:
+        own = gdf.crs
+        if (own is not None and own.is_projected and "mercator" not in own.name.lower()
+                and all(axis.unit_name == "metre" for axis in own.axis_info)):
+            return own  # delivered in a projected CRS in metres (not Web Mercator): keep it
         return pyproj.CRS(auto_metric_crs(*layer_centre(gdf)))
     spec = parse_crs(metric_crs)
     if spec.offset or not spec.crs.is_projected or any(

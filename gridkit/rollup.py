@@ -88,16 +88,21 @@ def unit_names(codes: pd.Series, by: str, names: Mapping[str, str],
                grid_names: pd.Series | None = None, lang: str = "zh") -> pd.Series:
     """Name of each unit code: the grid name for grids, else from the code list.
 
-    A code the list does not know is its own name; the unit ``""`` is
+    A code of another scheme the list does not know is its own name (an
+    unknown statistical code gets ``None``); the unit ``""`` is
     全市 / "whole city" for ``by="city"`` and 未知 / "unknown" otherwise.
     """
     if by == "grid" and grid_names is not None:
         return pd.Series(grid_names.to_numpy(), index=codes.index, dtype=object)
     out = codes.map(lambda c: names.get(c)).astype(object)
-    out = out.where(out.notna(), codes.astype(object))
+    # A statistical code missing from the list stays unnamed (a caller may know it);
+    # a code of another scheme is its own name.
+    other = ~codes.astype(str).str.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{9}|\d{12}")
+    out = out.where(out.notna() | ~other, codes.astype(object))
     blank = pick(lang, zh="全市", en="whole city") if by == "city" else pick(
         lang, zh="未知", en="unknown")
-    return out.where(codes != "", blank)
+    out = out.where(codes != "", blank)
+    return out.where(out.notna(), None)
 
 
 def rollup(per_grid: pd.DataFrame, by: str, sums: Sequence[str], *,
@@ -123,7 +128,7 @@ def rollup(per_grid: pd.DataFrame, by: str, sums: Sequence[str], *,
     ...                   "community_code": ["440104001001", "440104001001", "440105001001"],
     ...                   "filed": [True, False, True]})
     >>> rollup(g, "district", ["filed"], names={"440104": "越秀区"}).to_dict("list")
-    {'code': ['440104', '440105'], 'name': ['越秀区', '440105'], 'grids': [2, 1], 'filed': [1, 1]}
+    {'code': ['440104', '440105'], 'name': ['越秀区', None], 'grids': [2, 1], 'filed': [1, 1]}
     """
     codes = unit_codes(per_grid, by)
     table = group_sum(per_grid, codes, sums)

@@ -53,9 +53,10 @@ def heat_points(x: np.ndarray, y: np.ndarray, crs: str = "wgs84", *, bin_m: floa
         x, y = convert_coordinates(x, y, spec.offset, "wgs84")
     # Plain coordinate arrays through pyproj, one integer key per cell: ten million
     # work orders never become shapely points.
-    if str(metric_crs).lower() == AUTO_METRIC_CRS and len(x):
+    if str(metric_crs).lower() == AUTO_METRIC_CRS:
         to_lonlat = pyproj.Transformer.from_crs(spec.crs, 4326, always_xy=True)
-        metric_crs = auto_metric_crs(*to_lonlat.transform(np.median(x), np.median(y)))
+        centre = (np.median(x), np.median(y)) if len(x) else (0.0, 0.0)
+        metric_crs = auto_metric_crs(*to_lonlat.transform(*centre))
     mx, my = pyproj.Transformer.from_crs(spec.crs, metric_crs, always_xy=True).transform(x, y)
     i, j = np.floor(mx / bin_m).astype(np.int64), np.floor(my / bin_m).astype(np.int64)
     i, j, counts = _cells(i, j)
