@@ -1,14 +1,18 @@
 """The official administrative code list (统计用区划代码) and the code hierarchy.
 
-Codes: district 6 digits (440104), street/town 9 (440104001), community or
-village 12 (440104001001); a grid code is the community code + a 3-digit serial,
-numbered in reading order inside the community (:func:`serial_order`).
+Codes: province 2 digits (44), city 4 (4401), district 6 (440104), street/town
+9 (440104001), community or village 12 (440104001001); a grid code is the
+community code + a 3-digit serial, numbered in reading order inside the
+community (:func:`serial_order`). The packaged default is the national 2023
+list (665,276 codes, ``gridkit/data/china-divisions-2023.parquet``, see
+``gridkit/data/README.md``).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,15 +20,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridkit.data import DEFAULT_CODES
+from gridkit.data import NATIONAL_CODES
 from gridkit.errors import InputError
 from gridkit.io.columns import require_columns
 
 __all__ = ["CODE_LENGTHS", "DIVISION_LEVELS", "code_names", "load_divisions", "parent_code",
            "serial_order"]
 
-#: Length of each level's code, from the grid code down to the district.
-CODE_LENGTHS = {"district": 6, "street": 9, "community": 12, "grid": 15}
+#: Length of each level's code in the national scheme, from the province to the grid.
+CODE_LENGTHS = {"province": 2, "city": 4, "district": 6, "street": 9, "community": 12,
+                "grid": 15}
 #: The levels of the official code list, from the top.
 DIVISION_LEVELS = ("district", "street", "community")
 
@@ -34,47 +39,79 @@ def load_divisions(path: str | os.PathLike | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    path : the CSV; default the Guangzhou 2023 list shipped in ``gridkit/data/``.
+    path : a CSV (UTF-8 or GBK) or Parquet file; default the national 2023
+        list packaged with gridkit. Codes may be 2, 4, 6, 9 or 12 digits
+        (province, city, district, street, community in the national scheme).
 
     Returns
     -------
     DataFrame indexed by nothing, codes as ``str``.
 
+    Raises
+    ------
+    InputError
+        Unreadable file, missing column, a code that is not 2/4/6/9/12 digits,
+        or a code listed twice (naming both rows).
+
     Examples
     --------
     >>> d = load_divisions()
-    >>> d.loc[d.code == "440104", "name"].item()
-    '越秀区'
+    >>> d.loc[d.code == "440104", "name"].item(), d.loc[d.code == "110101", "name"].item()
+    ('越秀区', '东城区')
     """
-    path = Path(path) if path is not None else DEFAULT_CODES
+    if path is None:
+        return _national().copy()
+    path = Path(path)
     if not path.is_file():
         raise InputError("code list not found" if not path.exists() else
-                         "code list is a folder, not a CSV file", path=path)
-    table = None
+                         "code list is a folder, not a file", path=path)
+    table = _read_parquet(path) if path.suffix.lower() == ".parquet" else _read_csv(path)
+    require_columns(table, ("code", "level", "name", "parent_code"), what="code list",
+                    path=path)
+    table["code"] = table["code"].str.strip()
+    bad = ~table["code"].str.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{9}|\d{12}")
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0]) + 1
+        raise InputError(
+            f"code {table['code'].iloc[row - 1]!r} is not 2, 4, 6, 9 or 12 digits",
+            path=path, column="code", row=row,
+        )
+    twice = table["code"].duplicated(keep=False).to_numpy().nonzero()[0]
+    if len(twice):
+        code = table["code"].iloc[twice[0]]
+        first, second = (table["code"].to_numpy() == code).nonzero()[0][:2] + 1
+        raise InputError(
+            f"code {code} is listed twice: rows {first} ({table['name'].iloc[first - 1]}) and "
+            f"{second} ({table['name'].iloc[second - 1]})",
+            path=path, column="code", row=int(second),
+        )
+    return table
+
+
+@lru_cache(maxsize=1)
+def _national() -> pd.DataFrame:
+    return pd.read_parquet(NATIONAL_CODES).astype(str)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path).astype(str)
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise InputError(f"cannot read the code list as Parquet: {exc}", path=path) from None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
     for encoding in ("utf-8-sig", "gb18030"):  # UTF-8 with or without BOM, else GBK
         try:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-            break
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
         except UnicodeDecodeError:
             continue
         except pd.errors.EmptyDataError:
             raise InputError("code list is empty", path=path) from None
         except pd.errors.ParserError as exc:
             raise InputError(f"cannot read the code list as CSV: {exc}", path=path) from None
-    if table is None:
-        raise InputError("code list is neither UTF-8 nor GBK/GB18030 text; save it as UTF-8",
-                         path=path)
-    require_columns(table, ("code", "level", "name", "parent_code"), what="code list",
-                    path=path)
-    table["code"] = table["code"].str.strip()
-    bad = ~table["code"].str.fullmatch(r"\d{6}|\d{9}|\d{12}")
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0]) + 1
-        raise InputError(
-            f"code {table['code'].iloc[row - 1]!r} is not 6, 9 or 12 digits",
-            path=path, column="code", row=row,
-        )
-    return table
+    raise InputError("code list is neither UTF-8 nor GBK/GB18030 text; save it as UTF-8",
+                     path=path)
 
 
 def code_names(divisions: pd.DataFrame) -> dict[str, str]:

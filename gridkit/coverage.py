@@ -162,7 +162,8 @@ def compute_coverage(
 
     counts = [c for c in ("filed", "party_grids", "cadre_grids", "fulltime_grids")
               if c in per_grid]
-    layer_columns = [c for c in ("grid_code", "grid_name", "community_code") if c in per_grid]
+    layer_columns = [c for c in ("grid_code", "grid_name", "community_code", "street_code",
+                                 "district_code") if c in per_grid]
     table = per_grid[[*counts, *layer_columns]].assign(
         households=per_grid["households"].fillna(0).round().astype("int64"),
         grids_without_households=per_grid["households"].isna())
@@ -207,7 +208,8 @@ def _grid_table(grids: pd.DataFrame) -> pd.DataFrame:
     """The per-grid frame: layer columns we report, households as float."""
     path = grids.attrs.get("source_path")
     require_columns(grids, ("grid_code", "community_code"), path=path)
-    keep = [c for c in ("grid_code", "grid_name", "community_code") if c in grids]
+    keep = [c for c in ("grid_code", "grid_name", "community_code", "street_code",
+                        "district_code") if c in grids]
     out = grids[keep].copy()
     out["grid_code"] = normalise_codes(grids["grid_code"], path=path, column="grid_code")
     if "households" in grids:  # rows numbered by position, whatever the index

@@ -202,6 +202,7 @@ def fix(
             raise InputError(f"the {what} layer lacks column(s) {', '.join(missing)}",
                              path=layer.attrs.get("source_path"))
     metric = to_metric(grids, metric_crs)
+    metric_crs = metric.crs  # ``auto`` resolved once, from the grids, for every layer
     before = metric.geometry.to_numpy()
     geoms, broken = repair(before)
     codes = text_column(grids["grid_code"])

@@ -5,11 +5,11 @@ additive counts per grid (numerators and denominators), sum them per unit with
 :func:`rollup` and only then divide with :func:`ratio`, so a rate of a unit is
 always its own numerator over its own denominator (never a mean of rates).
 
-The unit of a grid comes from its ``community_code`` (a grid whose community
-code is missing or malformed falls back to the first 12 digits of its grid
-code); street and district codes are its 9- and 6-digit prefixes, the city is
-the 4-digit prefix. Names come from the official code list
-(:func:`gridkit.codes.load_divisions`), grid names from the layer.
+The unit of a grid comes from the code hierarchy when its codes follow the
+statistical scheme, else from the layer's columns (:func:`unit_codes`). Names
+come from the official code list (:func:`gridkit.codes.load_divisions`,
+the national list by default), grid names from the layer; an unknown code is
+its own name.
 """
 
 from __future__ import annotations
@@ -35,9 +35,18 @@ CITY_CODE_LENGTH = 4
 def unit_codes(grids: pd.DataFrame, by: str) -> pd.Series:
     """Code of the unit of level ``by`` that each grid belongs to.
 
+    A grid follows the statistical scheme when its ``community_code`` has 12
+    digits or its grid code 15: its street, district and city are then the 9-,
+    6- and 4-digit prefixes. Any other grid takes the unit from the layer's
+    column of that level (``community_code``, ``street_code``,
+    ``district_code``; their Chinese aliases are mapped by the loader); when the
+    layer has no such column, all such grids form one unit with the code ``""``
+    (named 未知/"unknown"); ``--by city`` gives them one unit ``""`` (全市).
+
     Parameters
     ----------
-    grids : table with ``grid_code`` and ``community_code``.
+    grids : table with ``grid_code`` and ``community_code`` (optionally
+        ``street_code``, ``district_code``).
     by : one of :data:`BY_LEVELS`.
 
     Returns
@@ -46,38 +55,58 @@ def unit_codes(grids: pd.DataFrame, by: str) -> pd.Series:
 
     Examples
     --------
-    >>> g = pd.DataFrame({"grid_code": ["440104001001001", "440104001002001"],
-    ...                   "community_code": ["440104001001", None]})
+    >>> g = pd.DataFrame({"grid_code": ["440104001001001", "440104001002001", "D7-N-03"],
+    ...                   "community_code": ["440104001001", None, "N"],
+    ...                   "district_code": [None, None, "D7"]})
     >>> unit_codes(g, "community").tolist()
-    ['440104001001', '440104001002']
-    >>> unit_codes(g, "city").tolist()
-    ['4401', '4401']
+    ['440104001001', '440104001002', 'N']
+    >>> unit_codes(g, "district").tolist(), unit_codes(g, "city").tolist()
+    (['440104', '440104', 'D7'], ['4401', '4401', ''])
     """
     if by not in BY_LEVELS:
         raise ValueError(f"by must be one of {', '.join(BY_LEVELS)}, not {by!r}")
     grid = grids["grid_code"].astype(str)
     if by == "grid":
         return grid
-    community = grids["community_code"].astype("str")
-    usable = community.str.fullmatch(r"\d{12}").fillna(False).astype(bool)
-    community = community.where(usable, grid.str.slice(0, CODE_LENGTHS["community"]))
+    column = _text(grids["community_code"])
+    usable = column.str.fullmatch(r"\d{12}")
+    statistical = usable | grid.str.fullmatch(r"\d{15}")
+    community = column.where(usable, grid.str.slice(0, CODE_LENGTHS["community"]))
     if by == "city":
-        return community.str.slice(0, CITY_CODE_LENGTH)
-    return parent_code(community, by)
+        hierarchy = community.str.slice(0, CITY_CODE_LENGTH)
+        own = pd.Series("", index=grids.index)
+    elif by == "community":
+        hierarchy, own = community, column
+    else:
+        hierarchy = parent_code(community, by)
+        own = _text(grids[f"{by}_code"]) if f"{by}_code" in grids else pd.Series(
+            "", index=grids.index)
+    return hierarchy.where(statistical, own).astype(str)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Codes as stripped ``str``, ``""`` when missing."""
+    return values.astype(object).where(values.notna(), "").astype(str).str.strip()
 
 
 def unit_names(codes: pd.Series, by: str, names: Mapping[str, str],
                grid_names: pd.Series | None = None, lang: str = "zh") -> pd.Series:
     """Name of each unit code: the grid name for grids, else from the code list.
 
-    A city code missing from the list is named 全市 / "whole city"; other
-    unknown codes get no name (``None``).
+    A code of another scheme the list does not know is its own name (an
+    unknown statistical code gets ``None``); the unit ``""`` is
+    全市 / "whole city" for ``by="city"`` and 未知 / "unknown" otherwise.
     """
     if by == "grid" and grid_names is not None:
         return pd.Series(grid_names.to_numpy(), index=codes.index, dtype=object)
     out = codes.map(lambda c: names.get(c)).astype(object)
-    if by == "city":
-        out = out.fillna(pick(lang, zh="全市", en="whole city"))
+    # A statistical code missing from the list stays unnamed (a caller may know it);
+    # a code of another scheme is its own name.
+    other = ~codes.astype(str).str.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{9}|\d{12}")
+    out = out.where(out.notna() | ~other, codes.astype(object))
+    blank = pick(lang, zh="全市", en="whole city") if by == "city" else pick(
+        lang, zh="未知", en="unknown")
+    out = out.where(codes != "", blank)
     return out.where(out.notna(), None)
 
 

@@ -103,7 +103,7 @@ def test_rollups(by, expected):
         assert [r["party_orgs"] for r in rows] == [2, 1]  # o1, o2 once each in 越秀区
         assert [r["full_time_workers"] for r in rows] == [2, 2]
     if by == "city":
-        assert names == {"4401": "全市"}
+        assert names == {"4401": "广州市"}  # from the national code list
 
 
 def test_rollup_follows_community_code_and_falls_back_to_the_grid_code():

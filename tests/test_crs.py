@@ -424,7 +424,8 @@ def test_to_metric_area_of_a_known_square():
     lonlat = to_wgs84(square)
     assert lonlat.crs.to_epsg() == 4326
     metric = to_metric(lonlat)
-    assert metric.crs.to_epsg() == 4547 == pyproj.CRS(DEFAULT_METRIC_CRS).to_epsg()
+    assert metric.crs.to_epsg() == 4547  # auto (DEFAULT_METRIC_CRS) picks the Guangzhou zone
+    assert DEFAULT_METRIC_CRS == "auto"
     assert metric.area.iloc[0] == pytest.approx(1e6, rel=1e-6)
     assert to_metric(lonlat, "EPSG:32649").area.iloc[0] == pytest.approx(1e6, rel=2e-3)
 
@@ -491,5 +492,5 @@ def test_one_check_for_tables_and_layers():
                                    rows=[5, 9]) is None
     metres = find_coordinate_problem([512_000, 513_000], [2_560_000, 2_561_000], "wgs84")
     assert metres.kind == "projected" and "EPSG:4547" in metres.hint
-    degrees = find_coordinate_problem([113.2], [23.1], DEFAULT_METRIC_CRS)
+    degrees = find_coordinate_problem([113.2], [23.1], "EPSG:4547")
     assert degrees.kind == "degrees"

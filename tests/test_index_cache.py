@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
+from helpers.events_data import layer
 from shapely import box
-from test_events import layer
 
 from gridkit import index_cache
 from gridkit.cli import cli

@@ -96,7 +96,7 @@ def test_csv_one_row_per_finding(files, defective):
     assert [r["rule"] for r in rows] == ["overlap", "code_serial_order"]
     assert rows[0]["grid_codes"] == f"{code(A, 1)};{code(A, 2)}"
     assert rows[0]["wkt"].startswith("MULTIPOLYGON")
-    assert rows[1]["grid_codes"] == f"{code(B, 1)};{code(B, 2)}"
+    assert rows[1]["grid_codes"] == code(B, 2)  # B001 and B002 swapped: B002 must move
 
 
 def test_out_writes_one_layer_per_rule_and_refuses_to_overwrite(files, defective, tmp_path):

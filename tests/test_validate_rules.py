@@ -230,9 +230,17 @@ def test_sliver_grid_and_sliver_gap_are_warnings():
     result = run(layer, ref=False)
     rows = result.findings[result.findings["rule"] == "sliver"]
     around = [code(A, 4), code(B, 3), code(B, 4), code(B, 5)]  # of the 1 m strip left as gap
-    assert rows["grid_codes"].tolist() == [around, [code(B, 5)]]
+    # the thin gap is reported once, as a gap; as a sliver only when the gap rule is off
+    assert rows["grid_codes"].tolist() == [[code(B, 5)]]
     assert set(rows["severity"]) == {"warning"}
     assert found(result, "gap") == [around]
+    no_gap = run(layer, ref=False, config=RuleConfig.from_mapping({"severity": {"gap": "off"}}))
+    assert found(no_gap, "sliver") == [around, [code(B, 5)]]
+    # a thin grid lying wholly on another is one overlap, not also a sliver
+    on_top = add(grids(), new_grid(B, 5, box(X0 + 2 * W, Y0 + 50, X0 + 4 * W, Y0 + 55)))
+    assert found(run(on_top, ref=False), "sliver") == []
+    assert found(run(on_top, ref=False), "overlap") == [[code(B, 3), code(B, 5)],
+                                                        [code(B, 4), code(B, 5)]]
     east = X0 + 1000  # apart from the others: thin but 40 m wide, narrow but compact
     apart = add(grids(), new_grid(B, 5, box(east, Y0, east + 2000, Y0 + 40)),
                 new_grid(B, 6, box(east, Y0 + 100, east + 20, Y0 + 120)))
@@ -347,11 +355,16 @@ def test_code_unknown_community():
     assert errors_by_rule(result) == {"code_unknown_community": 4}
 
 
-def test_code_unknown_community_needs_a_code_list_outside_guangzhou():
+def test_code_unknown_community_uses_the_national_list_by_default():
     layer = grids()
     layer["grid_code"] = layer["grid_code"].str.replace("4401", "1101", n=1, regex=False)
     result = run(layer, comm=False, ref=False)
-    assert "code_unknown_community" in result.skipped
+    # 110104001007 is not a Beijing community; the default national list knows it
+    assert len(found(result, "code_unknown_community")) == 8
+    assert "national 2023" in result.notes[0]
+    beijing = grids()
+    beijing["grid_code"] = "110101001001" + beijing["grid_code"].str.slice(12)  # 多福巷社区
+    assert found(run(beijing, comm=False, ref=False), "code_unknown_community") == []
     codes = pd.DataFrame({"code": ["110104001007"], "level": ["community"], "name": ["x"],
                           "parent_code": ["110104001"]})
     given = validate(layer, codes=codes, lang="en")
@@ -364,7 +377,8 @@ def test_code_serial_order():
     layer.loc[[0, 1], "geometry"] = layer.loc[[1, 0], "geometry"].to_numpy()
     result = run(layer, ref=False)
     rows = result.findings[result.findings["rule"] == "code_serial_order"]
-    assert rows["grid_codes"].tolist() == [[code(A, 1), code(A, 2)]]
+    # A001 now lies east of A002: A002 is the one grid whose serial must move
+    assert rows["grid_codes"].tolist() == [[code(A, 2)]]
     assert rows["severity"].tolist() == ["warning"] and result.exit_code == 0
 
 

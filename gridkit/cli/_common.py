@@ -63,7 +63,9 @@ metric_crs_option = click.option(
     "--metric-crs",
     default=DEFAULT_METRIC_CRS,
     show_default=True,
-    help="Metric CRS for areas and distances (EPSG:4547: CGCS2000 3-degree GK CM 114E, Guangzhou).",
+    help="Metric CRS for areas and distances: an EPSG code in metres, or auto (the CGCS2000 "
+    "3-degree GK zone EPSG:4534-4554 of the data's centre in China, e.g. 4547 for Guangzhou; "
+    "its UTM zone elsewhere).",
 )
 config_option = click.option(
     "--config",

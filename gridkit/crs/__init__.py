@@ -39,6 +39,13 @@ from gridkit.crs.checks import (
     valid_coordinate_mask,
 )
 from gridkit.crs.layers import assign_crs, check_layer_coordinates, to_metric, to_wgs84
+from gridkit.crs.metric import (
+    AUTO_METRIC_CRS,
+    auto_metric_crs,
+    layer_centre,
+    metric_crs_for,
+    metric_crs_warning,
+)
 from gridkit.crs.offsets import (
     Coords,
     bd09_to_gcj02,
@@ -65,6 +72,7 @@ from gridkit.crs.spec import (
 )
 
 __all__ = [
+    "AUTO_METRIC_CRS", "auto_metric_crs", "layer_centre", "metric_crs_for", "metric_crs_warning",
     "CGCS2000", "CoordinateProblem", "CoordinateTally", "Coords", "CrsLike", "CrsSpec",
     "DEFAULT_METRIC_CRS", "NAMED_CRS", "SYSTEMS", "WGS84", "assign_crs", "bd09_to_gcj02",
     "bd09_to_wgs84", "check_coordinates", "check_layer_coordinates", "convert_coordinates",

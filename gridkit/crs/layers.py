@@ -11,6 +11,7 @@ import numpy as np
 import shapely
 
 from gridkit.crs.checks import check_coordinates
+from gridkit.crs.metric import metric_crs_for
 from gridkit.crs.offsets import convert_geometries
 from gridkit.crs.spec import ACCEPTED_SPECS, DEFAULT_METRIC_CRS, WGS84, CrsLike, parse_crs
 from gridkit.errors import InputError
@@ -113,8 +114,9 @@ def to_metric(
     Parameters
     ----------
     gdf : a layer with a CRS.
-    metric_crs : a projected CRS in metres (``--metric-crs``); EPSG:4547 by
-        default (CGCS2000 3-degree Gauss-Krüger CM 114E, Guangzhou).
+    metric_crs : a projected CRS in metres (``--metric-crs``), or ``auto``
+        (default): the zone of the layer's centre
+        (:func:`~gridkit.crs.metric.auto_metric_crs`; EPSG:4547 for Guangzhou).
     path : for messages; default ``gdf.attrs["source_path"]``.
 
     Raises
@@ -126,18 +128,12 @@ def to_metric(
     --------
     >>> from shapely import box
     >>> g = gpd.GeoDataFrame(geometry=[box(113.30, 23.10, 113.31, 23.11)], crs=4490)
-    >>> round(float(to_metric(g).area[0]) / 1e6, 2)
-    1.13
+    >>> round(float(to_metric(g).area[0]) / 1e6, 2), to_metric(g).crs.to_epsg()
+    (1.13, 4547)
     """
     if gdf.crs is None:
         raise _no_crs(_path(gdf, path))
-    spec = parse_crs(metric_crs)
-    if spec.offset or not spec.crs.is_projected or any(
-        axis.unit_name != "metre" for axis in spec.crs.axis_info
-    ):
-        raise InputError(f"metric CRS {spec.name} is not a projected CRS in metres",
-                         hint="use e.g. {option}", option=("metric_crs", DEFAULT_METRIC_CRS))
-    return gdf.to_crs(spec.crs)
+    return gdf.to_crs(metric_crs_for(gdf, metric_crs))
 
 
 def check_layer_coordinates(

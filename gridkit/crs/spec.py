@@ -23,7 +23,8 @@ CGCS2000 = "EPSG:4490"
 WGS84 = "EPSG:4326"
 #: The metric CRS of areas and distances by default: CGCS2000 3-degree Gauss-Kruger
 #: CM 114E (Guangzhou), no zone prefix.
-DEFAULT_METRIC_CRS = "EPSG:4547"
+#: ``--metric-crs`` default: chosen from where the data is (:mod:`gridkit.crs.metric`).
+DEFAULT_METRIC_CRS = "auto"
 
 #: The ``--crs`` names besides EPSG codes, and what they stand for.
 NAMED_CRS = {"wgs84": WGS84, "cgcs2000": CGCS2000, "gcj02": "gcj02", "bd09": "bd09"}

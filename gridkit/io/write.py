@@ -45,8 +45,14 @@ def check_writable(path: str | os.PathLike, force: bool = False, *,
     if path.exists() and not force:
         raise InputError("output exists", path=path, hint="use {option} to overwrite it",
                          option=("force", True))
-    if path.parent and not path.parent.exists():
-        raise InputError("output folder does not exist", path=path.parent)
+    parent = path.parent
+    if not parent.exists():
+        raise InputError("output folder does not exist", path=parent)
+    if not parent.is_dir():
+        raise InputError("is a file, not a folder: the output cannot go inside it", path=parent)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError("output folder is not writable (read-only or no permission)",
+                         path=parent)
     return path
 
 
@@ -68,7 +74,11 @@ def atomic_output(path: str | os.PathLike, force: bool = False) -> Iterator[Path
     '网格'
     """
     path = check_writable(path, force)
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as exc:  # e.g. a read-only file system that os.access did not reveal
+        raise InputError(f"cannot write in the output folder: {exc.strerror}",
+                         path=path.parent) from None
     tmp = tmpdir / path.name
     try:
         yield tmp

@@ -8,7 +8,14 @@ import numpy as np
 import pandas as pd
 import pyproj
 
-from gridkit.crs import DEFAULT_METRIC_CRS, convert_coordinates, parse_crs, valid_coordinate_mask
+from gridkit.crs import (
+    AUTO_METRIC_CRS,
+    DEFAULT_METRIC_CRS,
+    auto_metric_crs,
+    convert_coordinates,
+    parse_crs,
+    valid_coordinate_mask,
+)
 
 #: Side of the square bins of the event heat map, metres (doubled until at most
 #: :data:`HEAT_MAX_POINTS` bins are occupied: a city's 10 million work orders in 250 m
@@ -46,6 +53,10 @@ def heat_points(x: np.ndarray, y: np.ndarray, crs: str = "wgs84", *, bin_m: floa
         x, y = convert_coordinates(x, y, spec.offset, "wgs84")
     # Plain coordinate arrays through pyproj, one integer key per cell: ten million
     # work orders never become shapely points.
+    if str(metric_crs).lower() == AUTO_METRIC_CRS:
+        to_lonlat = pyproj.Transformer.from_crs(spec.crs, 4326, always_xy=True)
+        centre = (np.median(x), np.median(y)) if len(x) else (0.0, 0.0)
+        metric_crs = auto_metric_crs(*to_lonlat.transform(*centre))
     mx, my = pyproj.Transformer.from_crs(spec.crs, metric_crs, always_xy=True).transform(x, y)
     i, j = np.floor(mx / bin_m).astype(np.int64), np.floor(my / bin_m).astype(np.int64)
     i, j, counts = _cells(i, j)

@@ -47,7 +47,7 @@ SETTINGS = {"title": "report title", "period": "evaluation period (text)",
             "crs": "CRS of the grid layer when the file has none (--crs)",
             "events_crs": "CRS of the work orders' lon/lat (default wgs84)",
             "dispatch_sla": "hours (default 2)", "period_end": "date (default: end of year)",
-            "metric_crs": "metric CRS (default EPSG:4547)",
+            "metric_crs": "metric CRS (default auto: the zone of the data, EPSG:4547 in Guangzhou)",
             "tolerance_m": "map simplification tolerance in metres (default 5)",
             "changed_on": "date this year's layer took effect (with previous_grids and filings: "
                           "the re-filing list)"}
@@ -110,7 +110,8 @@ def load_project(path: str | os.PathLike) -> Project:
     settings = {"crs": None if data.get("crs") is None else str(data["crs"]),
                 "events_crs": str(data.get("events_crs") or "wgs84"),
                 "metric_crs": str(data.get("metric_crs") or DEFAULT_METRIC_CRS)}
-    checks = {key: (parse_crs, spec) for key, spec in settings.items() if spec is not None}
+    checks = {key: (parse_crs, spec) for key, spec in settings.items()
+              if spec is not None and spec.lower() != "auto"}
     if period_end is not None:
         checks["period_end"] = (resolve_period_end, period_end if isinstance(
             period_end, dt.date) else str(period_end))

@@ -17,7 +17,7 @@ import shapely
 from shapely import STRtree
 
 from gridkit.codes import code_names, load_divisions, parent_code, serial_order
-from gridkit.data import DISTRICT_OUTLINES
+from gridkit.data import DISTRICT_OUTLINES, GUANGZHOU_CODES
 from gridkit.errors import InputError
 from gridkit.synth.common import METRIC_CRS, random_stream
 from gridkit.synth.partition import dissolve, partition
@@ -56,7 +56,7 @@ def _apportion(total: int, weights: np.ndarray) -> np.ndarray:
 def select_districts(districts: Sequence[str] | None, divisions: pd.DataFrame) -> list[str]:
     """Validate district codes (default: all districts of the code list, in list order).
 
-    >>> select_districts(["440104", "440103"], load_divisions())
+    >>> select_districts(["440104", "440103"], load_divisions(GUANGZHOU_CODES))
     ['440103', '440104']
     """
     known = divisions.loc[divisions["level"] == "district", "code"].tolist()
@@ -88,7 +88,7 @@ def allocate(n_grids: int, district_codes: Sequence[str], divisions: pd.DataFram
 
     Examples
     --------
-    >>> s, c = allocate(120, ["440104"], load_divisions(), np.random.default_rng(0))
+    >>> s, c = allocate(120, ["440104"], load_divisions(GUANGZHOU_CODES), np.random.default_rng(0))
     >>> int(s["grids"].sum()), int(c["grids"].sum()), bool((c["grids"] >= 1).all())
     (120, 120, True)
     """
@@ -261,7 +261,7 @@ def build_city(grids: int = 2000, *, seed: int = 0, districts: Sequence[str] | N
     >>> city.grids.columns.tolist()[:3]
     ['grid_code', 'grid_name', 'community_code']
     """
-    divisions = load_divisions() if divisions is None else divisions
+    divisions = load_divisions(GUANGZHOU_CODES) if divisions is None else divisions
     codes = select_districts(districts, divisions)
     rng = random_stream(seed, "geometry")
     street_tab, comm_tab = allocate(grids, codes, divisions, rng)

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from gridkit.crs import CGCS2000, DEFAULT_METRIC_CRS
+from gridkit.crs import CGCS2000, auto_metric_crs
 
 __all__ = [
     "DISPATCH_SLA_HOURS", "EVENT_ROW_GROUP", "METRIC_CRS", "OUTPUT_CRS", "PERIOD_END",
     "random_stream", "ratio"
 ]
 
-#: The city is built in the default metric CRS (Guangzhou) and written in CGCS2000 lon/lat.
-METRIC_CRS = DEFAULT_METRIC_CRS
+#: The city is built in Guangzhou's metric CRS (the zone ``--metric-crs auto`` picks there,
+#: EPSG:4547) and written in CGCS2000 lon/lat.
+METRIC_CRS = auto_metric_crs(113.3, 23.1)
 OUTPUT_CRS = CGCS2000
 DISPATCH_SLA_HOURS = 2
 PERIOD_END = "2023-12-31"

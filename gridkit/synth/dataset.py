@@ -17,6 +17,7 @@ import shapely
 
 from gridkit.codes import load_divisions
 from gridkit.crs import convert_geometries
+from gridkit.data import GUANGZHOU_CODES
 from gridkit.errors import InputError
 from gridkit.io.write import atomic_output
 from gridkit.synth.city import build_city, select_districts
@@ -171,7 +172,7 @@ def synthesize(out_dir: str | os.PathLike, *, grids: int = 2000, events: int = 2
     _check_sizes(grids, events, seed)
     out = Path(out_dir)
     replace = _check_out_dir(out, force)
-    divisions = load_divisions()
+    divisions = load_divisions(GUANGZHOU_CODES)
     codes = select_districts(districts, divisions)
     steps = _Steps(7 + -(-events // EVENT_ROW_GROUP), progress)
     try:

@@ -28,6 +28,10 @@ from gridkit.validate.config import COMMUNITY_CODE_LENGTH, RuleConfig
 _TINY_AREA = 1e-6
 #: Layers of at least this many polygons get their coverage checked on two threads.
 _PARALLEL_COVERAGE = 4000
+#: Width (m) of the opening that strips overlay spikes from gaps before finding the grids around.
+_OPENING_M = 1e-3
+#: A message names at most this many grids (the finding's grid_codes keep all).
+_MAX_NAMED = 5
 
 
 class Skipped(Exception):
@@ -144,10 +148,19 @@ def polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def regroup(parts: np.ndarray, index: np.ndarray, size: int) -> np.ndarray:
-    """Multipolygons of ``parts`` grouped by ``index``; ``None`` where a position got none."""
+    """Multipolygons of ``parts`` grouped by ``index``; ``None`` where a position got none.
+
+    ``index`` need not be sorted (``shapely.multipolygons`` requires it, so the
+    parts are put in order first; a stable sort keeps each group's parts in order).
+
+    >>> regroup(np.array([shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)]),
+    ...         np.array([1, 0]), 3)[[0, 2]].tolist()[1] is None
+    True
+    """
     out = np.full(size, None, dtype=object)
     if len(parts):
-        shapely.multipolygons(parts, indices=index, out=out)
+        order = np.argsort(index, kind="stable")
+        shapely.multipolygons(parts[order], indices=index[order], out=out)
     return out
 
 
@@ -317,12 +330,28 @@ class Context:
         return shapely.STRtree(self.geoms)
 
     def join(self, codes: Sequence[str]) -> str:
-        """A list of codes for a message (``"none"`` when empty)."""
-        return self.text("、".join(codes) or "无", ", ".join(codes) or "none")
+        """A list of codes for a message: at most five, then "等 N 个" / "and N more".
+
+        The finding's ``grid_codes`` keep them all; ``"none"`` when empty.
+        """
+        codes = list(codes)
+        shown, more = codes[:_MAX_NAMED], len(codes) - _MAX_NAMED
+        return self.text("、".join(shown) + (f" 等 {len(codes)} 个" if more > 0 else "") or "无",
+                         ", ".join(shown) + (f" and {more} more" if more > 0 else "") or "none")
 
     def label(self, i: int) -> str:
         """How a message names grid ``i``: its code, or its row when it has none."""
         return self.codes_arr[i] or self.text(f"第 {i + 1} 行", f"row {i + 1}")
+
+    def canonical_order(self, rows: np.ndarray) -> np.ndarray:
+        """Order of grids ``rows`` by code, then centroid (west first, then north): never by row.
+
+        Findings that merge several grids' polygons list them in this order.
+        """
+        centre = shapely.centroid(self.geoms[rows])
+        x = np.nan_to_num(shapely.get_x(centre), nan=np.inf)
+        y = np.nan_to_num(shapely.get_y(centre), nan=np.inf)
+        return np.lexsort((-y, x, self.codes_arr[rows].astype(str)))
 
     def code_lists(self, *columns: np.ndarray) -> list[list[str]]:
         """For each finding ``n``, the codes of grids ``columns[0][n], columns[1][n], ...``.
@@ -482,16 +511,30 @@ class Context:
     def matched(self) -> tuple[np.ndarray, np.ndarray]:
         """Positions in the layer and in the reference of the grids matched by code.
 
-        The first grid of each code is matched (duplicates are ``code_duplicate``).
+        When several grids share a code (``code_duplicate``), the one that
+        overlaps the published grid most is matched (ties: the westernmost,
+        then northernmost centroid), so the choice never depends on row order.
+        The first reference row of a code is used.
         """
-        layer = pd.Series(np.arange(len(self.codes_arr)), index=self.codes_arr)
         ref = pd.Series(np.arange(len(self.reference_codes)), index=self.reference_codes)
-        layer = layer[~layer.index.duplicated() & (layer.index != "")]
         ref = ref[~ref.index.duplicated() & (ref.index != "")]
-        both = layer.index.intersection(ref.index, sort=False)
-        i, j = layer[both].to_numpy(), ref[both].to_numpy()
-        order = np.argsort(i, kind="stable")
-        return i[order], j[order]
+        present = (self.codes_arr != "") & isin(self.codes_arr, ref.index)
+        i = np.flatnonzero(present)
+        j = ref[self.codes_arr[i]].to_numpy()
+        dup = pd.Series(self.codes_arr[i]).duplicated(keep=False).to_numpy()
+        if dup.any():
+            ref_geoms = self.reference.geometry.to_numpy()
+            shared = np.zeros(len(i))
+            shared[dup] = shapely.area(shapely.intersection(self.geoms[i[dup]],
+                                                            ref_geoms[j[dup]]))
+            centre = shapely.centroid(self.geoms[i])
+            x = np.nan_to_num(shapely.get_x(centre), nan=np.inf)
+            y = np.nan_to_num(shapely.get_y(centre), nan=-np.inf)
+            best = np.lexsort((-y, x, -np.nan_to_num(shared), self.codes_arr[i].astype(str)))
+            first = np.unique(self.codes_arr[i][best].astype(str), return_index=True)[1]
+            keep = np.sort(best[first])
+            i, j = i[keep], j[keep]
+        return i, j
 
     # ----- gaps --------------------------------------------------------------------------
     @cached_property
@@ -522,7 +565,12 @@ class Context:
         keep = significant(parts, self.config)
         parts, index = parts[keep], index[keep]
         distance = max(self.config.snap_tolerance_m, 1e-6)
-        hole, grid = self.tree.query(parts, predicate="dwithin", distance=distance)
+        # Overlay noise can leave hair-thin spikes (1e-9 m wide) on a hole's ring; an
+        # opening by 1 mm removes them so they never put far-away grids "around" it.
+        opened = shapely.buffer(shapely.buffer(parts, -_OPENING_M, join_style="mitre"),
+                                _OPENING_M, join_style="mitre")
+        opened = np.where(shapely.is_empty(opened), parts, opened)
+        hole, grid = self.tree.query(opened, predicate="dwithin", distance=distance)
         return Gaps(parts, community[index].astype(str), group_codes(self.codes_arr[grid], hole,
                                                                       len(parts)))
 

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gridkit.codes import serial_order
 from gridkit.validate.base import (
     Context,
     Skipped,
@@ -22,6 +21,7 @@ from gridkit.validate.base import (
     text_column,
 )
 from gridkit.validate.config import COMMUNITY_CODE_LENGTH
+from gridkit.validate.serial import reading_order_breaks
 
 
 def code_format(ctx: Context) -> pd.DataFrame:
@@ -44,18 +44,18 @@ def code_duplicate(ctx: Context) -> pd.DataFrame:
     """Codes used by more than one grid: one finding per code, with all its grids."""
     codes = pd.Series(ctx.codes_arr)
     dup = np.flatnonzero(codes.duplicated(keep=False).to_numpy() & (ctx.codes_arr != ""))
-    dup = dup[np.argsort(ctx.codes_arr[dup], kind="stable")]
+    dup = dup[ctx.canonical_order(dup)]
     distinct, first, counts = np.unique(ctx.codes_arr[dup].astype(str), return_index=True,
                                         return_counts=True)
     group = np.repeat(np.arange(len(distinct)), counts)
     parts, index = shapely.get_parts(ctx.geoms[dup], return_index=True)
     geometry = regroup(parts, group[index], len(distinct))
-    rows_of = np.split(dup + 1, first[1:])
+    rows_of = [np.sort(r) for r in np.split(dup + 1, first[1:])]
     return make_findings(
         "code_duplicate",
         [[c] for c in distinct],
-        [ctx.text(f"网格编码 {c} 被 {len(r)} 个网格使用（第 {'、'.join(map(str, r))} 行）",
-                  f"grid code {c} is used by {len(r)} grids (rows {', '.join(map(str, r))})")
+        [ctx.text(f"网格编码 {c} 被 {len(r)} 个网格使用（第 {ctx.join(map(str, r))} 行）",
+                  f"grid code {c} is used by {len(r)} grids (rows {ctx.join(map(str, r))})")
          for c, r in zip(distinct, rows_of)],
         geometry=geometry,
         area_m2=shapely.area(geometry),
@@ -104,13 +104,26 @@ def code_community_mismatch(ctx: Context) -> pd.DataFrame:
 
 
 def code_unknown_community(ctx: Context) -> pd.DataFrame:
-    """Codes whose community part is not a community of the official code list."""
+    """Codes whose community part is not a community of the official code list.
+
+    Communities of the list are its rows of level ``community`` and its
+    12-digit codes (the national scheme), so a list for another scheme works
+    when it labels its community rows.
+    """
     if ctx.codes is None:
         raise Skipped(ctx.text("未提供官方区划代码表（--codes）",
                                "no official code list (--codes)"))
-    official = ctx.codes["code"][ctx.codes["code"].str.len() == COMMUNITY_CODE_LENGTH]
+    listed = ctx.codes["code"]
+    community_level = ctx.codes["level"].astype(str).str.strip().str.lower() == "community"
+    official = listed[community_level | (listed.str.len() == COMMUNITY_CODE_LENGTH)]
     match = ctx.code_match
     prefix = match["community"].to_numpy()
+    lengths = set(official.str.len())
+    if not any(len(p) in lengths for p in prefix[match["ok"].to_numpy()]):
+        # Another code scheme (code_pattern) against a list of statistical codes.
+        raise Skipped(ctx.text("代码表中没有与本图层社区编码同一格式的编码（请用 --codes 提供）",
+                               "the code list has no community code of this layer's scheme "
+                               "(pass --codes)"))
     rows = np.flatnonzero(match["ok"].to_numpy() & ~isin(prefix, official))
     return make_findings(
         "code_unknown_community",
@@ -125,29 +138,37 @@ def code_unknown_community(ctx: Context) -> pd.DataFrame:
 
 
 def code_serial_order(ctx: Context) -> pd.DataFrame:
-    """Communities whose serials are not numbered west→east, north→south.
+    """Communities whose serials contradict reading order (west→east, north→south).
 
-    The expected numbering is :func:`gridkit.codes.serial_order` (reading
-    order of the grid centroids, rows one mean grid high); a community is
-    numbered correctly when ordering its grids by serial gives that order.
-    One finding per community, naming the grids whose serial is out of place.
+    The definition is :func:`gridkit.validate.serial.reading_order_breaks`: a
+    community passes when its serials are the reading order of its grid
+    centroids for some row height between 0.5× and 2× its median grid side
+    (rows counted from the northernmost centroid; grids less than 0.1 × the
+    side apart east-west count as level). Example, 100 m grids with centroids
+    A (50, 150), B (150, 130), C (50, 50), D (150, 40): A B C D and A C B D
+    pass (rows one or two grids high), B A C D is flagged naming A.
+
+    One finding per flagged community, naming the fewest grids whose serials
+    must move.
     """
     match = ctx.code_match
     serial = pd.to_numeric(pd.Series(match["serial"]), errors="coerce").to_numpy()
     rows = np.flatnonzero(match["ok"].to_numpy() & ctx.usable & ~np.isnan(serial))
     community = match["community"].to_numpy()[rows].astype(str)
-    expected = serial_order(ctx.geoms[rows], community)
-    actual = pd.Series(serial[rows]).groupby(community).rank(method="first").to_numpy()
-    wrong = np.flatnonzero(expected != actual)
+    centre = shapely.centroid(ctx.geoms[rows])
+    side = np.sqrt(pd.Series(ctx.area[rows]).groupby(community).transform("median").to_numpy())
+    wrong = np.flatnonzero(reading_order_breaks(shapely.get_x(centre), shapely.get_y(centre),
+                                                side, serial[rows], community))
+    wrong = wrong[ctx.canonical_order(rows[wrong])]
     bad, finding = np.unique(community[wrong], return_inverse=True)
     codes = group_codes(ctx.codes_arr[rows[wrong]], finding, len(bad))
     parts, index = polygon_parts(ctx.geoms[rows[wrong]])
     return make_findings(
         "code_serial_order",
         codes,
-        [ctx.text(f"社区 {c} 的网格序号未按自西向东、自北向南编排：{'、'.join(g)}",
-                  f"community {c}: serials not numbered west to east, north to south: "
-                  f"{', '.join(g)}")
+        [ctx.text(f"社区 {c} 的网格序号与自西向东、自北向南的顺序矛盾，需调整：{ctx.join(g)}",
+                  f"community {c}: serials contradict west-to-east, north-to-south order; "
+                  f"to renumber: {ctx.join(g)}")
          for c, g in zip(bad, codes)],
         geometry=regroup(parts, finding[index], len(bad)),
     )

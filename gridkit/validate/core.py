@@ -38,7 +38,7 @@ import pandas as pd
 import shapely
 
 from gridkit.codes import load_divisions
-from gridkit.crs import CGCS2000, DEFAULT_METRIC_CRS, to_metric
+from gridkit.crs import CGCS2000, DEFAULT_METRIC_CRS, metric_crs_for, metric_crs_warning
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io.columns import require_columns
@@ -59,8 +59,6 @@ _RULE_FUNCTIONS: dict[str, Callable[[Context], pd.DataFrame]] = {
     **geometry.RULES, **division.RULES, **coding.RULES, **publication.RULES,
 }
 _GEOMETRY_RULES = ("invalid_geometry", "empty_geometry")
-#: Grid codes starting with this get the shipped Guangzhou code list when --codes is not given.
-_GUANGZHOU = "4401"
 
 
 @dataclass
@@ -159,26 +157,30 @@ def _wkt(findings: gpd.GeoDataFrame) -> list[str | None]:
     return [None if t is None else str(t) for t in text]
 
 
-def _metric(layer: gpd.GeoDataFrame, metric_crs: str) -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
+def _metric(layer: gpd.GeoDataFrame, metric_crs: Any) -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
     """The layer in the metric CRS with repaired geometry, its geometry as delivered, repairs."""
-    metric = to_metric(layer, metric_crs)
+    _has_crs(layer)
+    metric = layer.to_crs(metric_crs)
     original = metric.geometry.to_numpy()
     fixed, broken = geometry.repair(original)
     fixed = gpd.GeoSeries(fixed, index=metric.index, crs=metric.crs)
     return metric.set_geometry(fixed), original, int(broken.sum())
 
 
-def _default_codes(grids: gpd.GeoDataFrame, lang: str) -> tuple[pd.DataFrame | None, str]:
-    """The shipped Guangzhou code list when every grid code is a Guangzhou code (4401...)."""
-    codes = text_column(grids["grid_code"])
-    codes = codes[codes != ""]
-    if len(codes) and all(c.startswith(_GUANGZHOU) for c in codes):
-        return load_divisions(), pick(
-            lang,
-            zh="未提供 --codes：使用随附的广州市 2023 年区划代码表",
-            en="no --codes given: used the shipped Guangzhou 2023 code list",
-        )
-    return None, ""
+def _has_crs(layer: gpd.GeoDataFrame) -> None:
+    if layer.crs is None:
+        raise InputError("the layer has no CRS (coordinate reference system)",
+                         path=layer.attrs.get("source_path"), hint="pass {option}",
+                         option=("crs", None))
+
+
+def _default_codes(lang: str) -> tuple[pd.DataFrame, str]:
+    """The packaged national 2023 code list, and the note saying it was used."""
+    return load_divisions(), pick(
+        lang,
+        zh="未提供 --codes：使用随附的全国 2023 年统计用区划代码表",
+        en="no --codes given: used the packaged national 2023 statistical division codes",
+    )
 
 
 def validate(
@@ -204,11 +206,11 @@ def validate(
     reference : the published layer (``grid_code``, optional ``grid_name``,
         ``community_code``), optional: the publication rules run.
     codes : the official code list (:func:`gridkit.codes.load_divisions`);
-        when ``None`` and every grid code starts with 4401, the shipped
-        Guangzhou 2023 list is used, otherwise ``code_unknown_community`` is skipped.
+        when ``None``, the packaged national 2023 list.
     config : tolerances, bounds and severities (:class:`RuleConfig`).
     lang : ``"zh"`` (default) or ``"en"`` for the messages.
-    metric_crs : CRS for areas and distances.
+    metric_crs : CRS for areas and distances (metres), or ``auto`` (default):
+        the zone of the grid layer's centre (:func:`gridkit.crs.auto_metric_crs`).
     progress : called with each rule id before it runs.
 
     Returns
@@ -235,6 +237,12 @@ def validate(
         ("grid_code", "grid_name", "community_code", *config.required_attributes)),
         what="grid layer")
     notes: list[str] = []
+    _has_crs(grids)
+    # One metric CRS for every layer, chosen from (or checked against) the grid layer.
+    metric_crs = metric_crs_for(grids, metric_crs)
+    warning = metric_crs_warning(grids, metric_crs)
+    if warning:
+        notes.append(warning)
     # The three layers are reprojected and repaired at once (PROJ and GEOS release
     # the GIL); errors still surface in the order of the checks below.
     pool = ThreadPoolExecutor(3)
@@ -269,9 +277,8 @@ def validate(
             raise InputError("no polygon of the communities layer has a community code",
                              path=source, column="community_code")
     if codes is None:
-        codes, note = _default_codes(grids, lang)
-        if note:
-            notes.append(note)
+        codes, note = _default_codes(lang)
+        notes.append(note)
     ctx = Context(metric, config, lang, comm, layers["reference"], codes)
     frames = [geometry.geometry_findings(ctx, original)]
     if ctx.reference is not None:

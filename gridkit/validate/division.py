@@ -21,6 +21,9 @@ from gridkit.validate.base import (
     text_column,
 )
 
+#: A thin grid is "the same piece" as the overlaps covering at least this share of its area.
+_SAME_PIECE = 0.9
+
 
 def overlap(ctx: Context) -> pd.DataFrame:
     """Every pair of grids whose interiors overlap by more than the area tolerance.
@@ -111,15 +114,27 @@ def outside_community(ctx: Context) -> pd.DataFrame:
 
 
 def sliver(ctx: Context) -> pd.DataFrame:
-    """Long, thin grids and gaps: Polsby-Popper and mean width 2A/P both below the limits."""
+    """Long, thin grids and gaps: Polsby-Popper and mean width 2A/P both below the limits.
+
+    One place, one finding: a thin gap is already a ``gap`` finding and a thin
+    grid lying (almost) wholly in an overlap is already an ``overlap`` finding,
+    so they are reported here only when that rule is off.
+    """
     cfg, gaps = ctx.config, ctx.gaps
-    geoms = np.concatenate([ctx.geoms, gaps.geoms])
+    gap_on = cfg.severity["gap"] != "off"
+    geoms = np.concatenate([ctx.geoms, gaps.geoms[:0] if gap_on else gaps.geoms])
     area = shapely.area(geoms)
     compact = polsby_popper(geoms)
     width = 2 * area / shapely.length(geoms)
-    thin = np.flatnonzero((compact < cfg.sliver_max_compactness)
-                          & (width < cfg.sliver_max_width_m) & (area > cfg.area_tolerance_m2))
+    thin = (compact < cfg.sliver_max_compactness) & (width < cfg.sliver_max_width_m) & (
+        area > cfg.area_tolerance_m2)
     n = len(ctx.geoms)
+    if cfg.severity["overlap"] != "off" and thin[:n].any():
+        i, j, pieces = ctx.overlaps
+        overlapped = np.zeros(len(geoms))
+        np.add.at(overlapped, np.r_[i, j], np.tile(shapely.area(pieces), 2))
+        thin &= overlapped < _SAME_PIECE * np.nan_to_num(area)
+    thin = np.flatnonzero(thin)
 
     def message(k: int) -> str:
         shape_zh = f"紧凑度 {compact[k]:.3f}，平均宽度 {fmt_m(width[k])} 米"

@@ -20,7 +20,8 @@ def repair(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Valid polygonal geometries for the other rules, and the mask of those that were repaired.
 
     Invalid polygons go through ``make_valid(method="structure")``; collections
-    keep their polygons; anything without area becomes ``None``.
+    keep their polygons; anything without area, and any geometry with a NaN or
+    infinite coordinate (nothing sensible can be made of it), becomes ``None``.
 
     Examples
     --------
@@ -31,8 +32,8 @@ def repair(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     polygonal = np.isin(shapely.get_type_id(geoms), _POLYGONAL)
-    broken = present & ~(polygonal & shapely.is_valid(geoms))
-    out = np.where(present, geoms, None)
+    broken = present & ~(polygonal & shapely.is_valid(geoms)) & ~non_finite(geoms)
+    out = np.where(present & ~non_finite(geoms), geoms, None)
     if broken.any():
         fixed = shapely.make_valid(geoms[broken], method="structure", keep_collapsed=False)
         parts, index = polygon_parts(fixed)
@@ -41,6 +42,18 @@ def repair(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         merged[single] = shapely.get_geometry(merged[single], 0)
         out[broken] = merged
     return out, broken
+
+
+def non_finite(geoms: np.ndarray) -> np.ndarray:
+    """Mask of geometries with a NaN or infinite coordinate.
+
+    >>> non_finite(np.array([shapely.box(0, 0, 1, 1), shapely.Point(float("nan"), 0), None]))
+    array([False,  True, False])
+    """
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    out = np.zeros(len(geoms), bool)
+    out[index[~np.isfinite(coords).all(axis=1)]] = True
+    return out
 
 
 def geometry_findings(ctx: Context, original: np.ndarray) -> pd.DataFrame:
@@ -58,8 +71,12 @@ def geometry_findings(ctx: Context, original: np.ndarray) -> pd.DataFrame:
     rows = np.flatnonzero(invalid)
     kept = ctx.usable[rows]
     crs = ctx.grids.crs.to_string()
+    endless = non_finite(original)
     invalid_msgs = [
-        ctx.text(
+        ctx.text(f"网格 {ctx.label(i)} 含非有限坐标（NaN 或无穷大），其他规则不检查它",
+                 f"grid {ctx.label(i)} has non-finite coordinates (NaN or infinite); "
+                 "the other rules skip it")
+        if endless[i] else ctx.text(
             f"网格 {ctx.label(i)} 几何无效（GEOS：{reason}，坐标系 {crs}）；"
             + ("其他规则使用 make_valid 修复后的几何" if ok else "修复后无面积，其他规则不检查它"),
             f"grid {ctx.label(i)} has an invalid geometry (GEOS: {reason}, coordinates in {crs}); "
@@ -80,6 +97,7 @@ def geometry_findings(ctx: Context, original: np.ndarray) -> pd.DataFrame:
         for i, t, ok in zip(type_rows, types, ctx.usable[type_rows])
     ]
     bad = np.r_[rows, type_rows]
+    shown = np.where(endless[bad], None, original[bad])  # a NaN vertex cannot be drawn
     empty = np.flatnonzero(missing)
     return pd.concat(
         [
@@ -87,7 +105,7 @@ def geometry_findings(ctx: Context, original: np.ndarray) -> pd.DataFrame:
                 "invalid_geometry",
                 ctx.code_lists(bad),
                 invalid_msgs + type_msgs,
-                geometry=original[bad],
+                geometry=shown,
             ),
             make_findings(
                 "empty_geometry",
