@@ -24,14 +24,12 @@ from gridkit.data import NATIONAL_CODES
 from gridkit.errors import InputError
 from gridkit.io.columns import require_columns
 
-__all__ = ["CODE_LENGTHS", "DIVISION_LEVELS", "code_names", "load_divisions", "parent_code",
+__all__ = ["CODE_LENGTHS", "code_names", "load_divisions", "parent_code",
            "serial_order"]
 
 #: Length of each level's code in the national scheme, from the province to the grid.
 CODE_LENGTHS = {"province": 2, "city": 4, "district": 6, "street": 9, "community": 12,
                 "grid": 15}
-#: The levels of the official code list, from the top.
-DIVISION_LEVELS = ("district", "street", "community")
 
 
 def load_divisions(path: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -128,7 +126,8 @@ def parent_code(codes: pd.Series, level: str) -> pd.Series:
     return codes.astype(str).str.slice(0, CODE_LENGTHS[level])
 
 
-def serial_order(geometry: Sequence | gpd.GeoSeries, community_code: Sequence[str]) -> np.ndarray:
+def serial_order(geometry: Sequence | gpd.GeoSeries, community_code: Sequence[str], *,
+                 row_height: str = "mean") -> np.ndarray:
     """Position (1-based) of each grid in the numbering convention of its community.
 
     Grid serials run west→east, north→south inside a community, like reading
@@ -137,7 +136,11 @@ def serial_order(geometry: Sequence | gpd.GeoSeries, community_code: Sequence[st
     1. each grid is represented by its centroid ``(x, y)`` in a metric CRS
        (pass geometries in EPSG:4547 or another metric CRS);
     2. the row height of a community is the side of its mean grid,
-       ``h = sqrt(sum of its grids' areas / number of its grids)``;
+       ``h = sqrt(sum of its grids' areas / number of its grids)`` (``row_height="mean"``,
+       how ``gridkit synth`` numbers), or of its median grid (``"median"``: the
+       middle of the row heights ``code_serial_order`` accepts,
+       :mod:`gridkit.validate.serial`, so that ``gridkit fix --renumber`` passes it
+       whatever the spread of grid sizes);
     3. a grid's row is ``floor((y_max - y) / h)`` with ``y_max`` the northernmost
        centroid of the community;
     4. grids are sorted by (row, x) and numbered 1, 2, ... (ties: y descending,
@@ -151,6 +154,7 @@ def serial_order(geometry: Sequence | gpd.GeoSeries, community_code: Sequence[st
     ----------
     geometry : polygons in a metric CRS (GeoSeries or array-like of shapely geometries).
     community_code : the group of each grid (the 12-digit code prefix for a layer).
+    row_height : ``"mean"`` or ``"median"`` (see 2.).
 
     Returns
     -------
@@ -177,7 +181,10 @@ def serial_order(geometry: Sequence | gpd.GeoSeries, community_code: Sequence[st
         "a": shapely.area(geoms[idx]), "i": np.arange(len(idx)),
     })
     by = frame.groupby("g", sort=False)
-    height = np.sqrt(by["a"].transform("sum") / by["a"].transform("size"))
+    if row_height not in ("mean", "median"):
+        raise ValueError(f"row_height must be 'mean' or 'median', not {row_height!r}")
+    height = np.sqrt(by["a"].transform("median") if row_height == "median"
+                     else by["a"].transform("sum") / by["a"].transform("size"))
     height = height.where(height > 0, 1.0)
     frame["row"] = np.floor((by["y"].transform("max") - frame["y"]) / height)
     frame = frame.sort_values(["g", "row", "x", "y", "i"],

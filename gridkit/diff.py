@@ -48,7 +48,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from gridkit.crs import DEFAULT_METRIC_CRS, to_metric
+from gridkit.crs import CGCS2000, DEFAULT_METRIC_CRS, to_metric
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io.write import atomic_output
@@ -70,8 +70,6 @@ CHANGE_NAMES = {"unchanged": ("未变", "unchanged"), "recoded": ("改编码", "
                 "added": ("新增", "added"), "removed": ("撤销", "removed")}
 #: Default share of the smaller grid an overlap must hold to link an old and a new grid.
 LINK_SHARE = 0.25
-_WGS = "EPSG:4490"
-_COLUMNS = ("change", "old_codes", "new_codes", "area_m2", "community_code")
 
 
 def change_name(kind: str, lang: str = "zh") -> str:
@@ -139,9 +137,9 @@ class DiffResult:
         suffix = os.fspath(path).lower().rsplit(".", 1)[-1]
         with atomic_output(path, force=force) as tmp:
             if suffix == "csv":
-                frame.drop(columns="geometry").to_csv(tmp, index=False)
+                frame.drop(columns="geometry").to_csv(tmp, index=False, encoding="utf-8-sig")
                 return
-            frame.to_crs(_WGS).to_file(tmp, layer="changes", driver="GPKG",
+            frame.to_crs(CGCS2000).to_file(tmp, layer="changes", driver="GPKG",
                                        promote_to_multi=True)
             summary = pd.DataFrame({"change": list(self.by_change),
                                     "count": list(self.by_change.values())})

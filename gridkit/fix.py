@@ -133,10 +133,12 @@ _AREA_KEYS = ("area_before_m2", "area_after_m2", "delta_m2")
 def reading_order(geoms: np.ndarray, community: np.ndarray) -> np.ndarray:
     """Position (1-based) of each grid in the reading order of its community.
 
-    The one place the fix takes the numbering convention from (today
-    :func:`gridkit.codes.serial_order`, the definition ``code_serial_order`` checks).
+    :func:`gridkit.codes.serial_order` with rows one median grid high, the
+    middle of the row heights ``code_serial_order`` accepts
+    (:func:`gridkit.validate.serial.reading_order_breaks`), so a renumbered
+    layer passes that rule.
     """
-    return serial_order(geoms, community)
+    return serial_order(geoms, community, row_height="median")
 
 
 def fix(
@@ -224,6 +226,9 @@ def fix(
                  unresolved)
     position = {c: k for k, c in enumerate(comm_codes)}
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    for code in codes[~present]:  # nothing to repair: the shape must be drawn again
+        unresolved.append(pick(lang, f"网格 {code} 没有几何，需重新绘制",
+                               f"grid {code} has no geometry; it must be drawn again"))
     for community in np.unique(home[present & at]):
         rows = np.flatnonzero(present & (home == community))
         if community not in position:

@@ -57,6 +57,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+__all__ = ["METHODS", "RASTER_AFTER_POINTS_PER_GRID", "GridIndex"]
+
 #: Values of raster cells below zero: -1 no grid; -2 - k boundary cell number k.
 _EMPTY = -1
 #: Relative margin (in cell units) when marking cells touched by a boundary

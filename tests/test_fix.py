@@ -251,6 +251,23 @@ def test_renumber_follows_reading_order(tmp_path):
     assert written["new_code"].tolist() == [f"{COMM}001", f"{COMM}002"]
 
 
+def test_renumbered_layer_passes_the_serial_order_rule():
+    """One 1 km block beside twenty 100 m grids: the mean grid side (240 m) is beyond the row
+    heights code_serial_order accepts (0.5-2x the median side), the median side is not."""
+    x0, y0 = X0 - 1000, Y0
+    geoms = [box(x0 + 200, y0, x0 + 1200, y0 + 1000)] + [
+        box(x0 + j * 100, y0 + i * 100, x0 + (j + 1) * 100, y0 + (i + 1) * 100)
+        for i in range(10) for j in range(2)]
+    codes = [f"{COMM}{k + 1:03d}" for k in range(len(geoms))]
+    grids = gpd.GeoDataFrame({"grid_code": codes, "grid_name": codes,
+                              "community_code": [COMM] * len(geoms)}, geometry=geoms, crs=4547)
+    outline = gpd.GeoDataFrame({"community_code": [COMM]},
+                               geometry=[shapely.union_all(geoms)], crs=4547)
+    assert validate(grids, outline).by_rule["code_serial_order"] == 1
+    fixed = fix(grids, outline, renumber=True).fixed
+    assert validate(fixed, outline).by_rule["code_serial_order"] == 0
+
+
 def test_reference_rule_needs_a_reference():
     with pytest.raises(InputError, match="--reference"):
         fix(_grids([(0, 0, 100, 100)]), OUTLINE, overlap_rule="reference")

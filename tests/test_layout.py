@@ -125,3 +125,15 @@ def test_lazy_imports_inside_functions_count(tmp_path):
 def test_no_import_cycle():
     cycle = _cycle(GRAPH)
     assert cycle is None, " → ".join(cycle)
+
+
+def _declares_all(path: Path) -> bool:
+    targets = [t for node in ast.parse(path.read_text(encoding="utf-8")).body
+               for t in (node.targets if isinstance(node, ast.Assign) else
+                         [node.target] if isinstance(node, ast.AnnAssign) else [])]
+    return any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets)
+
+
+def test_every_module_declares_its_public_names():
+    """``__all__`` in every module of the package: the public API is explicit."""
+    assert not [name for name, path in MODULES.items() if not _declares_all(path)]

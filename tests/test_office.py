@@ -305,8 +305,9 @@ def test_docx_section_headings_as_in_the_seed(word):
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     assert headings == ["一、项目概况", "二、绩效评价得分",
                         "三、数据质量检查（划分、编码、上图）",
-                        "四、网格备案、党建引领与网格员覆盖情况", "五、工单办理情况",
-                        "六、数据来源"]
+                        "四、网格调整（与上年度图层比较）",
+                        "五、网格备案、党建引领与网格员覆盖情况", "六、工单办理情况",
+                        "七、数据来源"]
     subs = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
     assert subs[:2] == ["（一）按区", "（二）按街道"]
     title = document.paragraphs[0]
@@ -348,11 +349,21 @@ def test_docx_metric_tables_and_sources(word):
         assert table.rows[0]._tr.trPr.xpath("./w:tblHeader"), table.rows[0].cells[0].text
 
 
-def test_docx_four_maps_with_captions(word):
+def test_docx_maps_with_captions(word):
     document, _ = word
-    assert len(document.inline_shapes) == 4
+    assert len(document.inline_shapes) == 5  # grids, findings, changes, coverage, work orders
     captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
-    assert [c.split("　")[0] for c in captions] == ["图 1", "图 2", "图 3", "图 4"]
+    assert [c.split("　")[0] for c in captions] == ["图 1", "图 2", "图 3", "图 4", "图 5"]
+
+
+def test_docx_grid_changes_as_gridkit_diff_counts_them(word):
+    document, _ = word
+    changes = _tables_by_header(document)["变化|数量"]
+    counts = {name: int(n) for name, n in changes[1:]}
+    assert counts == {"未变": 337, "改编码": 2, "调整边界": 2, "拆分": 3, "合并": 2,
+                      "重新划分": 1, "新增": 2, "撤销": 1}
+    text = [p.text for p in document.paragraphs]
+    assert "上年度图层网格 351 个，本年度 353 个；调整 13 处，未变 337 个。" in text
 
 
 def test_docx_a4_and_chinese_fonts_in_the_styles(word):

@@ -2,7 +2,7 @@
 
 The server is given by ``GRIDKIT_TEST_PG`` (a URI with a role that may create
 schemas in a database with the ``postgis`` extension; ``.ci/pg-cluster start``
-makes one). The sample (data/sample) is loaded into a schema of its own; every
+makes one). The sample (gridkit/data/sample) is loaded into a schema of its own; every
 command's JSON from the database must equal its JSON from the files (the
 source names aside), findings written back are checked table by table, and
 each bad connection must give a one-line error without the password.

@@ -32,8 +32,8 @@ from shapely import box
 import gridkit.report
 from gridkit.data import SAMPLE_DIR, data_path
 from gridkit.errors import InputError
-from gridkit.pdf import find_chromium
 from gridkit.report import load_project
+from gridkit.report.pdf import find_chromium
 
 SAMPLE = SAMPLE_DIR
 TRUTH = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))

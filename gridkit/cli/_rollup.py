@@ -26,8 +26,8 @@ by_option = click.option(
          "city 市).")
 codes_option = click.option(
     "--codes", type=click.Path(dir_okay=False), default=None,
-    help="Official code list CSV (code, level, name, parent_code) for unit names; "
-         "default: the Guangzhou 2023 list in data/.")
+    help="Official code list, CSV or Parquet (code, level, name, parent_code), for unit "
+         "names; default: the packaged national 2023 list.")
 
 def column_overrides(values: Iterable[str], kind: str) -> dict[str, str]:
     """The ``--column`` overrides that apply to an input of ``kind``.

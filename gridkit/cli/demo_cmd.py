@@ -11,9 +11,10 @@ from gridkit.cli._common import force_option, format_option, lang_option
 from gridkit.cli._maps import basemap_option, check_basemap, offline_option
 from gridkit.cli.report_cmd import echo_result
 from gridkit.data import SAMPLE_DIR
+from gridkit.errors import InputError
 from gridkit.i18n import pick
-from gridkit.pdf import find_chromium
 from gridkit.report import write_report
+from gridkit.report.pdf import find_chromium
 
 __all__ = ["DEFAULT_OUT", "SAMPLE_PROJECT", "command"]
 
@@ -52,7 +53,11 @@ def command(out: str, offline: bool, basemap: str | None, png: bool, lang: str, 
     source = click.get_current_context().get_parameter_source("out")
     force = force or source is click.core.ParameterSource.DEFAULT
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file in the way, a read-only place
+        raise InputError(f"cannot create the output folder: {exc.strerror}", path=folder,
+                         hint="choose another {option}", option=("out", None)) from None
     docx = folder / "report.docx" if importlib.util.find_spec("docx") else None
     pdf = folder / "report.pdf" if find_chromium() else None
     echo_result(write_report(SAMPLE_PROJECT, folder / "report.html", offline=offline,

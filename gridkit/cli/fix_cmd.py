@@ -139,10 +139,10 @@ def command(grids: str, communities_path: str, out: str, reference_path: str | N
     with atomic_output(paths["log"], force) as tmp:
         log.to_file(tmp, layer="changes", driver="GPKG")
     with atomic_output(paths["csv"], force) as tmp:
-        tmp.write_text(to_csv(result.to_dict()["changes"], LOG_COLUMNS), encoding="utf-8")
+        tmp.write_text(to_csv(result.to_dict()["changes"], LOG_COLUMNS), encoding="utf-8-sig")
     if result.renumbered is not None:
         with atomic_output(paths["renumber"], force) as tmp:
-            result.renumbered.to_csv(tmp, index=False)
+            result.renumbered.to_csv(tmp, index=False, encoding="utf-8-sig")
     if fmt == "json":
         click.echo(to_json(result.to_dict()))
     elif fmt == "csv":

@@ -90,8 +90,8 @@ def _shared_options(f: Callable, grids_metavar: str = "GRIDS") -> Callable:
                      help="Communities layer: community names in tooltips; findings: "
                           "validation input."),
         click.option("--codes", type=click.Path(dir_okay=False), default=None,
-                     help="Official code list CSV for names (default: the Guangzhou 2023 "
-                          "list)."),
+                     help="Official code list (CSV or Parquet) for names (default: the "
+                          "packaged national 2023 list)."),
         crs_option,
         metric_crs_option,
         column_option,

@@ -87,7 +87,7 @@ def command(project: str, out: str, docx: str | None, pdf: str | None, offline: 
     period, grids, communities, reference, codes, filings, party, cadres,
     workers, events, evaluation (scoring config), validation (rules), and
     optional crs, events_crs, dispatch_sla, period_end, metric_crs,
-    tolerance_m (see data/sample/project.yaml). With previous_grids (last
+    tolerance_m (see gridkit/data/sample/project.yaml). With previous_grids (last
     year's layer) and changed_on (a date), a section 网格调整 shows the
     changes, their map and the grids to file again. The report is one
     self-contained page: summary, score table, validation summary, coverage
@@ -98,7 +98,7 @@ def command(project: str, out: str, docx: str | None, pdf: str | None, offline: 
 
     \b
     Example:
-      gridkit report data/sample/project.yaml --out report.html
+      gridkit report gridkit/data/sample/project.yaml --out report.html
       gridkit report project.yaml --online --basemap amap --lang en
       gridkit report project.yaml --out report.html --docx report.docx --pdf report.pdf
     """

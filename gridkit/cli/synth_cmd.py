@@ -17,6 +17,8 @@ from gridkit.cli._common import (
 )
 from gridkit.i18n import pick
 
+__all__ = ["LABELS", "command", "summary_rows"]
+
 #: Summary rows: truth metric key → (Chinese label, English label).
 LABELS = {
     "grids": ("网格数", "grids"),

@@ -127,8 +127,8 @@ def _progress(lang: str) -> Callable[[str], None] | None:
               help="The published layer of the planning bureau: not published, missing, "
                    "geometry/attribute mismatch, layer offset (GCJ-02/BD-09).")
 @click.option("--codes", "codes_path", metavar="CSV",
-              help="Official code list (code,level,name,parent_code). Default: the shipped "
-                   "Guangzhou 2023 list when every grid code starts with 4401.")
+              help="Official code list, CSV or Parquet (code,level,name,parent_code). "
+                   "Default: the packaged national 2023 list.")
 @crs_option
 @layer_option
 @metric_crs_option

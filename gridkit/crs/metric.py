@@ -15,6 +15,7 @@ import shapely
 
 from gridkit.crs.spec import CrsLike, parse_crs
 from gridkit.errors import InputError
+from gridkit.i18n import pick
 
 __all__ = ["AUTO_METRIC_CRS", "auto_metric_crs", "layer_centre", "metric_crs_for",
            "metric_crs_warning"]
@@ -91,7 +92,7 @@ def metric_crs_for(gdf: gpd.GeoDataFrame, metric_crs: CrsLike = AUTO_METRIC_CRS)
     return spec.crs
 
 
-def metric_crs_warning(gdf: gpd.GeoDataFrame, crs: pyproj.CRS) -> str | None:
+def metric_crs_warning(gdf: gpd.GeoDataFrame, crs: pyproj.CRS, lang: str = "en") -> str | None:
     """A warning when the data's centre lies outside ``crs``'s area of use, else ``None``.
 
     >>> from shapely import box
@@ -105,7 +106,11 @@ def metric_crs_warning(gdf: gpd.GeoDataFrame, crs: pyproj.CRS) -> str | None:
     lon, lat = layer_centre(gdf)
     if area.west <= lon <= area.east and area.south <= lat <= area.north:
         return None
-    return (f"metric CRS {crs.to_string()} is meant for {area.west:g}-{area.east:g}°E, "
-            f"{area.south:g}-{area.north:g}°N but the data is centred at {lon:.2f}°E, "
-            f"{lat:.2f}°N: areas may be off; the automatic choice here is "
-            f"{auto_metric_crs(lon, lat)}")
+    auto = auto_metric_crs(lon, lat)
+    return pick(lang,
+                zh=f"量测坐标系 {crs.to_string()} 适用于东经 {area.west:g}-{area.east:g}°、北纬 "
+                   f"{area.south:g}-{area.north:g}°，而数据中心在 {lon:.2f}°E, {lat:.2f}°N："
+                   f"面积可能有偏差；此处自动选择的是 {auto}",
+                en=f"metric CRS {crs.to_string()} is meant for {area.west:g}-{area.east:g}°E, "
+                   f"{area.south:g}-{area.north:g}°N but the data is centred at {lon:.2f}°E, "
+                   f"{lat:.2f}°N: areas may be off; the automatic choice here is {auto}")

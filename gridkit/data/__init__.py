@@ -12,7 +12,7 @@ import os
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["DEFAULT_CODES", "DISTRICT_OUTLINES", "GUANGZHOU_CODES", "NATIONAL_CODES", "SAMPLE_DIR",
+__all__ = ["DISTRICT_OUTLINES", "GUANGZHOU_CODES", "NATIONAL_CODES", "SAMPLE_DIR",
            "data_path"]
 
 
@@ -34,7 +34,6 @@ def data_path(*parts: str) -> Path:
 #: The national 2023 statistical division codes (统计用区划代码, province to
 #: community/village), the default code list.
 NATIONAL_CODES = data_path("china-divisions-2023.parquet")
-DEFAULT_CODES = NATIONAL_CODES
 #: Guangzhou's part of the national list (synth's city, and a small test fixture).
 GUANGZHOU_CODES = data_path("guangzhou-divisions-2023.csv")
 #: Outlines of Guangzhou's 11 districts (CGCS2000).

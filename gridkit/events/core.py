@@ -386,7 +386,7 @@ def join_chunk(chunk: pd.DataFrame, grids: EventGrids, params: EventParams, *,
 
     The one place where events become numbers: the local engine
     (:func:`accumulate`) runs it on the chunks of a file, the dask engine
-    (:mod:`gridkit.dask_engine`) on every partition.
+    (:mod:`gridkit.events.dask_engine`) on every partition.
 
     Parameters
     ----------

@@ -30,6 +30,9 @@ from gridkit.io.aliases import (
     match_key,
 )
 
+__all__ = ["EXCEL_SERIAL_RANGE", "LOCAL_TZ", "convert_columns", "map_values", "normalise_codes",
+    "parse_bools", "parse_datetimes", "parse_numbers", "PathLike"]
+
 #: Local time zone: timestamps with an offset are converted to it, then made naive.
 LOCAL_TZ = "Asia/Shanghai"
 #: Numbers accepted as Excel serial days (1900 date system): 1970-01-01 … 2100-01-01.

@@ -13,11 +13,11 @@ from typing import Any
 from gridkit.errors import InputError
 from gridkit.io import atomic_output, check_writable
 from gridkit.maps import MAP_KINDS, render_map, resolve_basemap, write_map
-from gridkit.pdf import print_pdf, require_chromium
 from gridkit.report.analysis import Analysis, analyse, project_maps
+from gridkit.report.pdf import print_pdf, require_chromium
 from gridkit.report.project import Project, load_project
 from gridkit.report.rendering import render_report, source_rows
-from gridkit.report_docx import write_docx
+from gridkit.report.word import write_docx
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,8 @@ def write_report(project: str | os.PathLike | Project, out: str | os.PathLike | 
     basemap : tile basemap of the maps when online (see :func:`gridkit.maps.render_map`).
     maps_dir : also write ``<kind>.html`` for every map there (``gridkit demo``).
     png : with ``maps_dir``, also a PNG of every map.
-    docx : also the report as a Word document (:mod:`gridkit.report_docx`).
-    pdf : also the HTML report printed to PDF with headless Chromium (:mod:`gridkit.pdf`).
+    docx : also the report as a Word document (:mod:`gridkit.report.word`).
+    pdf : also the HTML report printed to PDF with headless Chromium (:mod:`gridkit.report.pdf`).
 
     Every output is checked (and Chromium found) before any work starts.
     """

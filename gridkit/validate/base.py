@@ -24,6 +24,10 @@ import shapely
 from gridkit.i18n import pick
 from gridkit.validate.config import COMMUNITY_CODE_LENGTH, RuleConfig
 
+__all__ = ["clean_pieces", "Context", "coverage_breaks", "dissolve_layer", "fmt_m", "Gaps",
+    "group_codes", "group_union", "isin", "Location", "make_findings", "Offset", "polsby_popper",
+    "polygon_parts", "regroup", "significant", "Skipped", "text_column"]
+
 #: Pieces of less area than this (m²) are the rounding residue of overlay operations.
 _TINY_AREA = 1e-6
 #: Layers of at least this many polygons get their coverage checked on two threads.

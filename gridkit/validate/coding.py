@@ -23,6 +23,9 @@ from gridkit.validate.base import (
 from gridkit.validate.config import COMMUNITY_CODE_LENGTH
 from gridkit.validate.serial import reading_order_breaks
 
+__all__ = ["RULES", "code_community_mismatch", "code_duplicate", "code_format",
+    "code_serial_order", "code_unknown_community"]
+
 
 def code_format(ctx: Context) -> pd.DataFrame:
     """Codes that do not match ``code_pattern`` (empty codes are ``missing_attribute``)."""

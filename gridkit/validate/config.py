@@ -37,6 +37,9 @@ from typing import Any
 from gridkit.config import ConfigSection, load_config_file
 from gridkit.errors import InputError
 
+__all__ = ["COMMUNITY_CODE_LENGTH", "DEFAULT_CODE_PATTERN", "RULE_NAMES_ZH", "RULES",
+    "SEVERITIES", "WARNING_RULES", "load_rules", "RuleConfig"]
+
 #: Rule ids in the order of SPEC §7 (findings are sorted in this order).
 RULES: tuple[str, ...] = (
     "invalid_geometry",

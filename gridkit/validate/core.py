@@ -47,6 +47,8 @@ from gridkit.validate import coding, division, geometry, publication
 from gridkit.validate.base import Context, Skipped, make_findings, text_column
 from gridkit.validate.config import RULES, RuleConfig
 
+__all__ = ["COLUMNS", "EXTRA_KEYS", "RULE_EXTRAS", "validate", "ValidationResult"]
+
 #: Per-finding keys beyond the SPEC's, present in the findings of these rules only.
 RULE_EXTRAS = {
     "geometry_mismatch": ("iou", "hausdorff_m"),
@@ -240,7 +242,7 @@ def validate(
     _has_crs(grids)
     # One metric CRS for every layer, chosen from (or checked against) the grid layer.
     metric_crs = metric_crs_for(grids, metric_crs)
-    warning = metric_crs_warning(grids, metric_crs)
+    warning = metric_crs_warning(grids, metric_crs, lang)
     if warning:
         notes.append(warning)
     # The three layers are reprojected and repaired at once (PROJ and GEOS release

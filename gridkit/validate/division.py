@@ -21,6 +21,9 @@ from gridkit.validate.base import (
     text_column,
 )
 
+__all__ = ["RULES", "area_out_of_range", "gap", "households_out_of_range", "missing_attribute",
+    "outside_community", "overlap", "sliver"]
+
 #: A thin grid is "the same piece" as the overlaps covering at least this share of its area.
 _SAME_PIECE = 0.9
 

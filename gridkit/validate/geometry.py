@@ -13,6 +13,8 @@ import shapely
 
 from gridkit.validate.base import Context, make_findings, polygon_parts, regroup
 
+__all__ = ["RULES", "geometry_findings", "multipart", "non_finite", "repair"]
+
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
 

@@ -28,6 +28,9 @@ from gridkit.validate.base import (
     text_column,
 )
 
+__all__ = ["RULES", "attribute_mismatch", "find_offset", "geometry_mismatch", "layer_offset",
+    "missing_from_layer", "not_published", "undo_offset"]
+
 #: A matched grid shares the layer's shift when within this share of its length ...
 _SHIFT_REL_TOL = 0.2
 #: ... or within this many metres.

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 # The browser the report's --pdf uses (``$GRIDKIT_CHROMIUM``, else the first on PATH).
-from gridkit.pdf import CANDIDATES, find_chromium  # noqa: F401  (re-exported for the tests)
+from gridkit.report.pdf import CANDIDATES, find_chromium  # noqa: F401  (re-exported for the tests)
 
 #: JavaScript run in the report: what each embedded map (an ``<iframe srcdoc>``) shows.
 #: ``painted`` counts sampled non-transparent pixels of the overlay canvases, so a map

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+__all__ = ["main"]
+
 HERE = Path(__file__).resolve().parent
 METRIC = "EPSG:4547"
 #: How many of each change to make.

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gridkit import __version__
+from gridkit.diff import change_name
 from gridkit.i18n import display_width, pick
 from gridkit.io.write import atomic_output, check_writable
 from gridkit.io.xlsx import Column, Table, xml_text
@@ -54,7 +55,7 @@ BODY_FONT = "宋体"
 HEADING_FONT = "黑体"
 #: Font of Latin text and digits.
 LATIN_FONT = "Times New Roman"
-#: Findings listed in the document (all are counted in the by-rule table).
+#: Findings (and grids to file again) listed in the document (all are counted in its tables).
 MAX_LISTED_FINDINGS = 100
 #: Width of the text block (A4 minus 2 × 2.5 cm margins).
 _TEXT_WIDTH_CM = 16.0
@@ -378,6 +379,37 @@ def _validation(document: Document, analysis: Analysis, lang: str, figures: _Fig
         _table(document, Table(findings.title, columns, listed))
 
 
+def _changes(document: Document, analysis: Analysis, lang: str, figures: _Figures) -> None:
+    """网格调整: the changes since last year's layer by kind, the map, the grids to file again."""
+    result = analysis.diff
+    by_change = result.by_change
+    changed = sum(n for kind, n in by_change.items() if kind != "unchanged")
+    _paragraph(document, pick(
+        lang, f"上年度图层网格 {result.old:,} 个，本年度 {result.new:,} 个；"
+              f"调整 {changed:,} 处，未变 {by_change.get('unchanged', 0):,} 个。",
+        f"Last year {result.old:,} grids, this year {result.new:,}: {changed:,} changes, "
+        f"{by_change.get('unchanged', 0):,} unchanged."))
+    _table(document, Table("", [Column("name", pick(lang, "变化", "change")),
+                                Column("count", pick(lang, "数量", "count"), "count")],
+                           [{"name": change_name(kind, lang), "count": n}
+                            for kind, n in by_change.items()]))
+    figures.add("diff", pick(lang, "网格调整（按变化类型）", "Grid changes by kind"))
+    if result.refile is None:
+        return
+    work = result.refile_records()
+    since = analysis.project.changed_on
+    _paragraph(document, pick(
+        lang, f"需重新备案的网格 {len(work):,} 个（调整的网格中，{since} 以后无备案的）。",
+        f"{len(work):,} grids to file again (changed, no filing since {since})."))
+    if work:
+        _table(document, Table("", [Column("grid_code", pick(lang, "网格编码", "grid code"),
+                                           "code"),
+                                    Column("change", pick(lang, "变化", "change"))],
+                               [{"grid_code": r["grid_code"],
+                                 "change": change_name(r["change"], lang)}
+                                for r in work[:MAX_LISTED_FINDINGS]]))
+
+
 def _levels(document: Document, results: Mapping[str, Any], group: str,
             columns: Sequence[str], lang: str, headings: _Headings) -> None:
     """The district and street tables of coverage or work orders, then their data problems.
@@ -439,6 +471,11 @@ def build_docx(analysis: Analysis, maps: Mapping[str, GridMap], lang: str = "zh"
         headings.section_heading(pick(lang, "数据质量检查（划分、编码、上图）",
                                       "Data quality (division, coding, publication)"))
         _validation(document, analysis, lang, figures)
+
+    if analysis.diff is not None:
+        headings.section_heading(pick(lang, "网格调整（与上年度图层比较）",
+                                      "Grid changes since last year's layer"))
+        _changes(document, analysis, lang, figures)
 
     headings.section_heading(pick(lang, "网格备案、党建引领与网格员覆盖情况",
                                   "Filing, Party, cadre and worker coverage"))
