@@ -16,35 +16,23 @@ from gridkit.cli._common import (
     to_json,
 )
 from gridkit.i18n import pick
+from gridkit.metrics import label
 
-__all__ = ["LABELS", "command", "summary_rows"]
+__all__ = ["SUMMARY_KEYS", "command", "summary_rows"]
 
-#: Summary rows: truth metric key → (Chinese label, English label).
-LABELS = {
-    "grids": ("网格数", "grids"),
-    "defects": ("注入缺陷", "injected defects"),
-    "filing_rate": ("综合网格备案率", "filing rate"),
-    "party_coverage": ("党组织覆盖率", "Party coverage"),
-    "cadre_coverage": ("包联干部覆盖率", "cadre coverage"),
-    "fulltime_worker_coverage": ("专职网格员覆盖率", "full-time worker coverage"),
-    "households_per_fulltime_worker": ("每名专职网格员户数", "households per full-time worker"),
-    "events": ("工单数", "events"),
-    "located": ("落入网格", "located"),
-    "outside": ("网格外", "outside"),
-    "unlocatable": ("无法定位", "unlocatable"),
-    "dispatched": ("已转派", "dispatched"),
-    "dispatch_accuracy": ("转派准确率", "dispatch accuracy"),
-    "dispatch_timeliness": ("转派及时率", "dispatch timeliness"),
-    "closure_rate": ("办结率", "closure rate"),
-    "valid_complaints": ("有效投诉量", "valid complaints"),
-}
+#: Summary rows: the grid count, the injected defects and the metrics of the truth.
+SUMMARY_KEYS = ("grids", "defects", "filing_rate", "party_coverage", "cadre_coverage",
+                "fulltime_worker_coverage", "households_per_fulltime_worker", "events",
+                "located", "outside", "unlocatable", "dispatched", "dispatch_accuracy",
+                "dispatch_timeliness", "closure_rate", "valid_complaints")
 
 
 def summary_rows(truth: dict, lang: str) -> list[dict]:
     """One row per headline number of the truth: ``key``, ``item`` (label), ``value``."""
     values = {**truth["metrics"], "defects": len(truth["defects"])}
-    return [{"key": key, "item": pick(lang, zh=zh, en=en), "value": values.get(key)}
-            for key, (zh, en) in LABELS.items()]
+    return [{"key": key, "item": (pick(lang, zh="注入缺陷", en="injected defects")
+                                  if key == "defects" else label(key, lang)),
+             "value": values.get(key)} for key in SUMMARY_KEYS]
 
 
 @click.command("synth")
