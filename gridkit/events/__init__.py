@@ -115,12 +115,16 @@ def join_events(grids, events: str | os.PathLike, params: EventParams | None = N
 
     Examples
     --------
+    On the packaged sample:
+
+    >>> from gridkit.data import SAMPLE_DIR
     >>> from gridkit.io import read_layer
-    >>> layer = read_layer("grids.gpkg")  # doctest: +SKIP
-    >>> result = join_events(layer, "events.parquet", EventParams(period_end="2023-12-31"),
-    ...                      out="joined.parquet")  # doctest: +SKIP
-    >>> result.metrics["dispatch_accuracy"]  # doctest: +SKIP
-    0.9639
+    >>> layer = read_layer(SAMPLE_DIR / "grids.gpkg")
+    >>> result = join_events(layer, SAMPLE_DIR / "events.parquet",
+    ...                      EventParams(period_end="2023-12-31"))
+    >>> m = result.metrics
+    >>> m["events"] == m["located"] + m["outside"] + m["unlocatable"], m["events"]
+    (True, 30000)
     """
     params = EventParams() if params is None else params
     if params.engine == "dask":

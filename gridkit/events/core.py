@@ -811,8 +811,9 @@ def latest_report(path: str | os.PathLike, params: EventParams | None = None
 
     Examples
     --------
-    >>> latest_report("events.parquet")  # doctest: +SKIP
-    Timestamp('2023-12-31 23:58:07')
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> latest_report(SAMPLE_DIR / "events.parquet").year
+    2023
     """
     params = EventParams() if params is None else params
     if Path(path).suffix.lower() == ".parquet":

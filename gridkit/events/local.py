@@ -101,7 +101,13 @@ def compute_events(grids, events: pd.DataFrame, params: EventParams | None = Non
 
     Examples
     --------
-    >>> result = compute_events(layer, orders, EventParams(by="grid"))  # doctest: +SKIP
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> from gridkit.io import read_layer, read_table
+    >>> orders = read_table(SAMPLE_DIR / "events.parquet", "events")
+    >>> result = compute_events(read_layer(SAMPLE_DIR / "grids.gpkg"), orders.head(1000),
+    ...                         EventParams(by="grid"))
+    >>> result.metrics["events"], len(result.joined)
+    (1000, 1000)
     """
     params = EventParams() if params is None else params
     path = events.attrs.get("source_path")

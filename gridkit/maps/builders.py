@@ -326,7 +326,12 @@ def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None
 
     Examples
     --------
-    >>> html_text = render_map(grids_map(grids), offline=True)  # doctest: +SKIP
+    >>> from gridkit.data import SAMPLE_DIR
+    >>> from gridkit.io import read_layer
+    >>> from gridkit.maps import render_map
+    >>> html_text = render_map(grids_map(read_layer(SAMPLE_DIR / "grids.gpkg")), offline=True)
+    >>> html_text.startswith("<!DOCTYPE html>")
+    True
     """
     display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
     names = names_lookup() if names is None else names

@@ -7,9 +7,12 @@ are :class:`~gridkit.errors.InputError` naming the file.
 
 Examples
 --------
->>> grids, _, names = read_map_grids("grids.gpkg")  # doctest: +SKIP
->>> gmap = coverage_map_from_files(grids, MapSettings(names), rosters={"party": "party.csv"},
-...                                by="street")  # doctest: +SKIP
+>>> from gridkit.data import SAMPLE_DIR
+>>> grids, _, names = read_map_grids(SAMPLE_DIR / "grids.gpkg")
+>>> gmap = coverage_map_from_files(grids, MapSettings(names),
+...                                rosters={"party": SAMPLE_DIR / "party.csv"}, by="street")
+>>> gmap.kind
+'coverage'
 """
 
 from __future__ import annotations
