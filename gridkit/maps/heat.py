@@ -4,15 +4,16 @@ from __future__ import annotations
 
 __all__ = ["HEAT_BIN_M", "HEAT_MAX_POINTS", "heat_points"]
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
+import shapely
 
 from gridkit.crs import (
-    AUTO_METRIC_CRS,
     DEFAULT_METRIC_CRS,
-    auto_metric_crs,
     convert_coordinates,
+    metric_crs_for,
     parse_crs,
     valid_coordinate_mask,
 )
@@ -44,6 +45,11 @@ def heat_points(x: np.ndarray, y: np.ndarray, crs: str = "wgs84", *, bin_m: floa
     >>> p = heat_points(np.array([113.3, 113.31]), np.array([23.1, 23.1]), max_points=1)
     >>> len(p), p.attrs["bin_m"] > 250
     (1, True)
+    >>> heat_points(np.array([113.3]), np.array([23.1]), metric_crs="EPSG:4326")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gridkit.errors.InputError: metric CRS EPSG:4326 is not a projected CRS in metres; ...
     """
     spec = parse_crs(crs)
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -53,10 +59,10 @@ def heat_points(x: np.ndarray, y: np.ndarray, crs: str = "wgs84", *, bin_m: floa
         x, y = convert_coordinates(x, y, spec.offset, "wgs84")
     # Plain coordinate arrays through pyproj, one integer key per cell: ten million
     # work orders never become shapely points.
-    if str(metric_crs).lower() == AUTO_METRIC_CRS:
-        to_lonlat = pyproj.Transformer.from_crs(spec.crs, 4326, always_xy=True)
-        centre = (np.median(x), np.median(y)) if len(x) else (0.0, 0.0)
-        metric_crs = auto_metric_crs(*to_lonlat.transform(*centre))
+    # The metric CRS is chosen (auto) or checked as for layers, at the points' median
+    # (robust to a few far-away points).
+    centre = shapely.points(np.median(x), np.median(y)) if len(x) else shapely.Point()
+    metric_crs = metric_crs_for(gpd.GeoDataFrame(geometry=[centre], crs=spec.crs), metric_crs)
     mx, my = pyproj.Transformer.from_crs(spec.crs, metric_crs, always_xy=True).transform(x, y)
     i, j = np.floor(mx / bin_m).astype(np.int64), np.floor(my / bin_m).astype(np.int64)
     i, j, counts = _cells(i, j)
