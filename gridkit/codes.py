@@ -11,13 +11,15 @@ list (665,276 codes, ``gridkit/data/china-divisions-2023.parquet``, see
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from gridkit.data import NATIONAL_CODES
@@ -112,9 +114,32 @@ def _read_csv(path: Path) -> pd.DataFrame:
                      path=path)
 
 
-def code_names(divisions: pd.DataFrame) -> dict[str, str]:
-    """Map every code of the list to its name."""
-    return dict(zip(divisions["code"], divisions["name"]))
+def code_names(divisions: pd.DataFrame, within: Iterable[str] | None = None) -> dict[str, str]:
+    """Map the codes of the list to their names.
+
+    Parameters
+    ----------
+    divisions : a code list (:func:`load_divisions`).
+    within : codes whose units will be named (a layer's grid codes, and its
+        community/street/district codes); if given, only those codes and their
+        ancestors (their first 2, 4, 6, 9 and 12 digits) are kept. The national
+        list has 665,276 codes: all of them cost about a second and 150 MB as a
+        ``dict``, the units of a city's layer a few milliseconds.
+
+    Examples
+    --------
+    >>> names = code_names(load_divisions(), within=["440104001007003"])
+    >>> len(names), names["440104"], names["440104001007"]
+    (5, '越秀区', '三眼井社区居委会')
+    """
+    codes, names = divisions["code"], divisions["name"]
+    if within is not None:
+        wanted = pd.Series(list(within), dtype=object).dropna().astype(str).drop_duplicates()
+        prefixes = pd.concat([wanted, *(wanted.str.slice(0, n) for n in (2, 4, 6, 9, 12))])
+        keep = pc.is_in(pa.array(codes.array), value_set=pa.array(
+            prefixes.unique(), type=pa.string())).to_numpy(zero_copy_only=False)
+        codes, names = codes[keep], names[keep]
+    return dict(zip(codes.tolist(), names.tolist()))
 
 
 def parent_code(codes: pd.Series, level: str) -> pd.Series:

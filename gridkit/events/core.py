@@ -79,7 +79,7 @@ from gridkit.io.postgis import source_name
 from gridkit.io.values import LOCAL_TZ, convert_columns
 from gridkit.join import GridIndex
 from gridkit.metrics import metric_keys
-from gridkit.rollup import finding, ratio, rollup
+from gridkit.rollup import finding, ratio, records, rollup
 
 __all__ = [
     "BAD_ROWS", "CHUNK_ROWS", "COUNT_FIELDS", "DEFAULT_SLA_HOURS", "DEFAULT_TZ",
@@ -685,9 +685,8 @@ class EventsResult:
     def to_dict(self) -> dict:
         """The SPEC §7 JSON: flat metrics (with ``rejected``), ``by``, ``parameters``,
         ``rows``, ``findings``, ``unavailable`` and ``warnings``."""
-        rows = self.rows.astype(object).where(self.rows.notna(), None)
         return {**self.metrics, "by": self.by, "parameters": self.params.to_dict(),
-                "rows": rows.to_dict("records"), "findings": self.findings,
+                "rows": records(self.rows), "findings": self.findings,
                 "unavailable": self.unavailable, "warnings": self.warnings}
 
 
