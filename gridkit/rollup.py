@@ -38,7 +38,7 @@ UNIT_CODE_COLUMNS = ("grid_code", "community_code", "street_code", "district_cod
 
 def layer_codes(grids: pd.DataFrame) -> np.ndarray:
     """Every code a roll-up of ``grids`` can name: the grid codes and the layer's
-    community/street/district codes (``within`` of :func:`gridkit.codes.code_names`).
+    community/street/district codes (``within`` of :func:`gridkit.codes.load_divisions`).
 
     >>> layer_codes(pd.DataFrame({"grid_code": ["440104001001001"], "district_code": ["D7"]}))
     array(['440104001001001', 'D7'], dtype=object)

@@ -45,15 +45,15 @@ def test_statistical_codes_of_any_city_are_named_from_the_national_list():
 
 
 def test_names_kept_for_the_layer_name_every_unit_of_every_level():
-    """code_names(within=layer_codes(layer)) loses no name a roll-up prints."""
+    """load_divisions(within=layer_codes(layer)) loses no name a roll-up prints."""
     from gridkit.data import SAMPLE_DIR
     from gridkit.io import read_layer
     from gridkit.rollup import BY_LEVELS, layer_codes
 
-    divisions = load_divisions()
     mixed = pd.concat([read_layer(SAMPLE_DIR / "grids.gpkg").drop(columns="geometry").assign(
         filed=True), OTHER.assign(street_code=["440304001"] * 3 + ["S"] * 2)])
-    whole, kept = code_names(divisions), code_names(divisions, within=layer_codes(mixed))
+    whole = code_names(load_divisions())
+    kept = code_names(load_divisions(within=layer_codes(mixed)))
     assert 0 < len(kept) < len(whole) / 100
     for by in BY_LEVELS:
         assert rollup(mixed, by, ["filed"], names=kept).equals(

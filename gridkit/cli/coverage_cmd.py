@@ -93,7 +93,7 @@ def command(grids: str, filings: str | None, party: str | None, cadres: str | No
                        folder=False)
     layer = read_layer(grids, "grids", columns=column_overrides(columns, "grids"), crs=crs_spec,
                        layer=layer)
-    names = code_names(load_divisions(codes), within=layer_codes(layer))
+    names = code_names(load_divisions(codes, within=layer_codes(layer)))
     paths = dict(zip(ROSTERS, (filings, party, cadres, workers)))
     tables = {kind: read_table(path, kind, columns=column_overrides(columns, kind))
               for kind, path in paths.items() if path is not None}

@@ -145,7 +145,7 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
     # the join needs only the codes and the shapes of the grids
     layer = read_layer(grids, "grids", columns=column_overrides(columns, "grids"), crs=grids_crs,
                        required=("grid_code",))
-    names = code_names(load_divisions(codes), within=layer_codes(layer))
+    names = code_names(load_divisions(codes, within=layer_codes(layer)))
     event_overrides = {**column_overrides(columns, "events"),
                        **parse_column_overrides(event_columns)}
     params = EventParams(crs=crs_spec or "wgs84", dispatch_sla_hours=dispatch_sla_hours,

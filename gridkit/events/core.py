@@ -108,8 +108,9 @@ JOINED_SCHEMA = pa.schema([(c, pa.string() if c in ("event_id", "grid_code", "st
 STATUSES = ("located", "outside", "unlocatable")
 DEFAULT_SLA_HOURS = 2.0
 MAX_EXAMPLES = 5
-#: Events read and joined per chunk by default (bounds memory: ~100 MB a chunk).
-CHUNK_ROWS = 1_000_000
+#: Events read and joined per chunk by default (bounds memory: ~60 MB a chunk; smaller
+#: chunks cost more per-chunk overhead, larger ones more memory than the lookup raster).
+CHUNK_ROWS = 500_000
 #: Canonical columns the metrics use: only these are read from an events file.
 EVENT_COLUMNS = ("event_id", "lon", "lat", "reported_at", "assigned_grid_code",
                  "dispatched_at", "closed_at", "valid_complaint")
