@@ -78,8 +78,8 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
                           divisions, rules, lang, metric_crs=project.metric_crs)
     del divisions  # not kept while the work orders are joined
     rosters = {k: tables[k] for k in ROSTERS if k in tables}
-    coverage = {level: compute_coverage(grids, **rosters, by=level, names=names, lang=lang)
-                for level in ("grid", *TABLE_LEVELS)}
+    per_grid = compute_coverage(grids, **rosters, by="grid", names=names, lang=lang)
+    coverage = {level: per_grid.rolled_up(level) for level in ("grid", *TABLE_LEVELS)}
     analysis = Analysis(project=project, grids=grids, names=names, records=records,
                         validation=validation, coverage=coverage)
     if "events" in inputs:
