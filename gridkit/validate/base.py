@@ -329,6 +329,11 @@ class Context:
         return shapely.area(self.geoms)
 
     @cached_property
+    def centres(self) -> np.ndarray:
+        """Grid centroids (``None`` for unusable grids); several rules order or match by them."""
+        return shapely.centroid(self.geoms)
+
+    @cached_property
     def tree(self) -> shapely.STRtree:
         """Spatial index of the grids (positions = grid rows - 1; unusable grids left out)."""
         return shapely.STRtree(self.geoms)
@@ -352,7 +357,7 @@ class Context:
 
         Findings that merge several grids' polygons list them in this order.
         """
-        centre = shapely.centroid(self.geoms[rows])
+        centre = self.centres[rows]
         x = np.nan_to_num(shapely.get_x(centre), nan=np.inf)
         y = np.nan_to_num(shapely.get_y(centre), nan=np.inf)
         return np.lexsort((-y, x, self.codes_arr[rows].astype(str)))
@@ -531,7 +536,7 @@ class Context:
             shared = np.zeros(len(i))
             shared[dup] = shapely.area(shapely.intersection(self.geoms[i[dup]],
                                                             ref_geoms[j[dup]]))
-            centre = shapely.centroid(self.geoms[i])
+            centre = self.centres[i]
             x = np.nan_to_num(shapely.get_x(centre), nan=np.inf)
             y = np.nan_to_num(shapely.get_y(centre), nan=-np.inf)
             best = np.lexsort((-y, x, -np.nan_to_num(shared), self.codes_arr[i].astype(str)))

@@ -38,7 +38,13 @@ import pandas as pd
 import shapely
 
 from gridkit.codes import load_divisions
-from gridkit.crs import CGCS2000, DEFAULT_METRIC_CRS, metric_crs_for, metric_crs_warning
+from gridkit.crs import (
+    CGCS2000,
+    DEFAULT_METRIC_CRS,
+    layer_centre,
+    metric_crs_for,
+    metric_crs_warning,
+)
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io.columns import require_columns
@@ -241,8 +247,9 @@ def validate(
     notes: list[str] = []
     _has_crs(grids)
     # One metric CRS for every layer, chosen from (or checked against) the grid layer.
-    metric_crs = metric_crs_for(grids, metric_crs)
-    warning = metric_crs_warning(grids, metric_crs, lang)
+    centre = layer_centre(grids)
+    metric_crs = metric_crs_for(grids, metric_crs, centre=centre)
+    warning = metric_crs_warning(grids, metric_crs, lang, centre=centre)
     if warning:
         notes.append(warning)
     # The three layers are reprojected and repaired at once (PROJ and GEOS release
