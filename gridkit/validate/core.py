@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,14 +165,45 @@ def _wkt(findings: gpd.GeoDataFrame) -> list[str | None]:
     return [None if t is None else str(t) for t in text]
 
 
-def _metric(layer: gpd.GeoDataFrame, metric_crs: Any) -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
-    """The layer in the metric CRS with repaired geometry, its geometry as delivered, repairs."""
+def _metric(layer: gpd.GeoDataFrame, metric_crs: Any, twins: tuple[gpd.GeoDataFrame, Future]
+            | None = None) -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
+    """The layer in the metric CRS with repaired geometry, its geometry as delivered, repairs.
+
+    ``twins``: the grid layer and the future of its own ``_metric`` (see :func:`_reproject`).
+    """
     _has_crs(layer)
-    metric = layer.to_crs(metric_crs)
+    metric = layer.to_crs(metric_crs) if twins is None else _reproject(layer, metric_crs, *twins)
     original = metric.geometry.to_numpy()
     fixed, broken = geometry.repair(original)
     fixed = gpd.GeoSeries(fixed, index=metric.index, crs=metric.crs)
     return metric.set_geometry(fixed), original, int(broken.sum())
+
+
+def _reproject(layer: gpd.GeoDataFrame, metric_crs: Any, grids: gpd.GeoDataFrame,
+               grids_metric: Future) -> gpd.GeoDataFrame:
+    """The published layer in the metric CRS, reusing the grid layer's reprojection.
+
+    A published layer is mostly the grid layer as delivered: a row whose
+    geometry is identical (``equals_identical``: same coordinates bit for bit,
+    Z included, same CRS) to that of the grid with its code takes that grid's
+    reprojected geometry (``grids_metric``, the future of the grids'
+    ``_metric``) instead of projecting the same coordinates again; PROJ
+    transforms each coordinate alone, so the result is the same.
+    """
+    if layer.crs != grids.crs or "grid_code" not in layer.columns:
+        return layer.to_crs(metric_crs)
+    first = pd.Series(np.arange(len(grids)), index=text_column(grids["grid_code"]))
+    twin = first[~first.index.duplicated()].reindex(text_column(layer["grid_code"])).to_numpy()
+    rows = np.flatnonzero(~np.isnan(twin))
+    twin = twin[rows].astype(np.intp)
+    geoms = layer.geometry.to_numpy()
+    same = shapely.equals_identical(geoms[rows], grids.geometry.to_numpy()[twin])
+    out = np.empty(len(geoms), dtype=object)
+    rest = np.ones(len(geoms), bool)
+    rest[rows[same]] = False
+    out[rows[same]] = grids_metric.result()[1][twin[same]]
+    out[rest] = layer.geometry[rest].to_crs(metric_crs).to_numpy()
+    return layer.set_geometry(gpd.GeoSeries(out, index=layer.index, crs=metric_crs))
 
 
 def _has_crs(layer: gpd.GeoDataFrame) -> None:
@@ -256,8 +287,10 @@ def validate(
     # the GIL); errors still surface in the order of the checks below.
     pool = ThreadPoolExecutor(3)
     jobs = {name: pool.submit(_metric, layer, metric_crs)
-            for name, layer in (("grids", grids), ("communities", communities),
-                                ("reference", reference)) if layer is not None}
+            for name, layer in (("grids", grids), ("communities", communities))
+            if layer is not None}
+    if reference is not None:
+        jobs["reference"] = pool.submit(_metric, reference, metric_crs, (grids, jobs["grids"]))
     pool.shutdown(wait=False)
     metric, original, repaired = jobs["grids"].result()
     if repaired:
