@@ -166,17 +166,19 @@ def _wkt(findings: gpd.GeoDataFrame) -> list[str | None]:
 
 
 def _metric(layer: gpd.GeoDataFrame, metric_crs: Any, twins: tuple[gpd.GeoDataFrame, Future]
-            | None = None) -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
-    """The layer in the metric CRS with repaired geometry, its geometry as delivered, repairs.
+            | None = None) -> tuple[gpd.GeoDataFrame, np.ndarray, int, np.ndarray]:
+    """The layer in the metric CRS with repaired geometry, its geometry as delivered, repairs
+    and the validity of that geometry (``shapely.is_valid``).
 
     ``twins``: the grid layer and the future of its own ``_metric`` (see :func:`_reproject`).
     """
     _has_crs(layer)
     metric = layer.to_crs(metric_crs) if twins is None else _reproject(layer, metric_crs, *twins)
     original = metric.geometry.to_numpy()
-    fixed, broken = geometry.repair(original)
+    valid = shapely.is_valid(original)
+    fixed, broken = geometry.repair(original, valid)
     fixed = gpd.GeoSeries(fixed, index=metric.index, crs=metric.crs)
-    return metric.set_geometry(fixed), original, int(broken.sum())
+    return metric.set_geometry(fixed), original, int(broken.sum()), valid
 
 
 def _reproject(layer: gpd.GeoDataFrame, metric_crs: Any, grids: gpd.GeoDataFrame,
@@ -292,7 +294,9 @@ def validate(
     if reference is not None:
         jobs["reference"] = pool.submit(_metric, reference, metric_crs, (grids, jobs["grids"]))
     pool.shutdown(wait=False)
-    metric, original, repaired = jobs["grids"].result()
+    # Read while the layers are reprojected (the note comes in its place below).
+    codes, codes_note = (codes, None) if codes is not None else _default_codes(lang)
+    metric, original, repaired, valid = jobs["grids"].result()
     if repaired:
         notes.append(pick(lang, zh=f"{repaired} 个无效几何已用 make_valid 修复后参与其他规则",
                           en=f"{repaired} invalid geometries were repaired with make_valid for "
@@ -305,7 +309,7 @@ def validate(
         if layer is None:
             continue
         require_columns(layer, (column,), what=f"{name} layer")
-        layers[name], _, count = jobs[name].result()
+        layers[name], _, count, _ = jobs[name].result()
         if count:
             notes.append(pick(lang, zh=f"{title}图层中 {count} 个无效几何已修复",
                               en=f"{count} invalid geometries of the {name} layer were repaired"))
@@ -318,11 +322,10 @@ def validate(
         if not (polygon & (text_column(comm["community_code"]) != "")).any():
             raise InputError("no polygon of the communities layer has a community code",
                              path=source, column="community_code")
-    if codes is None:
-        codes, note = _default_codes(lang)
-        notes.append(note)
+    if codes_note:
+        notes.append(codes_note)
     ctx = Context(metric, config, lang, comm, layers["reference"], codes)
-    frames = [geometry.geometry_findings(ctx, original)]
+    frames = [geometry.geometry_findings(ctx, original, valid)]
     if ctx.reference is not None:
         offset = publication.find_offset(ctx)
         if offset is not None:

@@ -18,12 +18,13 @@ __all__ = ["RULES", "geometry_findings", "multipart", "non_finite", "repair"]
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
 
-def repair(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def repair(geoms: np.ndarray, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Valid polygonal geometries for the other rules, and the mask of those that were repaired.
 
     Invalid polygons go through ``make_valid(method="structure")``; collections
     keep their polygons; anything without area, and any geometry with a NaN or
     infinite coordinate (nothing sensible can be made of it), becomes ``None``.
+    ``valid``: ``shapely.is_valid(geoms)`` when the caller has it already.
 
     Examples
     --------
@@ -34,7 +35,8 @@ def repair(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     polygonal = np.isin(shapely.get_type_id(geoms), _POLYGONAL)
-    suspect = present & ~(polygonal & shapely.is_valid(geoms))
+    valid = shapely.is_valid(geoms) if valid is None else valid
+    suspect = present & ~(polygonal & valid)
     endless = non_finite(geoms, where=suspect)  # a valid polygon has finite coordinates
     broken = suspect & ~endless
     out = np.where(present & ~endless, geoms, None)
@@ -66,17 +68,20 @@ def non_finite(geoms: np.ndarray, where: np.ndarray | None = None) -> np.ndarray
     return out
 
 
-def geometry_findings(ctx: Context, original: np.ndarray) -> pd.DataFrame:
+def geometry_findings(ctx: Context, original: np.ndarray,
+                      valid: np.ndarray | None = None) -> pd.DataFrame:
     """``invalid_geometry`` and ``empty_geometry`` findings for the geometries as delivered.
 
-    ``original`` is the grid geometry before :func:`repair` (metric CRS). The
+    ``original`` is the grid geometry before :func:`repair` (metric CRS);
+    ``valid`` its ``shapely.is_valid`` when the caller has it already. The
     finding geometry of an invalid grid is the grid as delivered; its message
     carries the GEOS reason and where it is.
     """
     missing = shapely.is_missing(original) | shapely.is_empty(original)
     kind = shapely.get_type_id(original)
     wrong_type = ~missing & ~np.isin(kind, _POLYGONAL)
-    invalid = ~missing & ~wrong_type & ~shapely.is_valid(original)
+    valid = shapely.is_valid(original) if valid is None else valid
+    invalid = ~missing & ~wrong_type & ~valid
     reasons = shapely.is_valid_reason(original[invalid])
     rows = np.flatnonzero(invalid)
     kept = ctx.usable[rows]
