@@ -56,7 +56,7 @@ def test_published_layer_reuses_the_grids_reprojection_with_the_same_result():
                                  geometry=[*ref_geoms[::-1], lonlat[5]], crs=4490)
     done = Future()
     done.set_result(core._metric(grids, "EPSG:4547"))
-    got = core._reproject(reference, "EPSG:4547", grids, done).geometry.to_numpy()
+    got = core._reproject(reference, "EPSG:4547", grids, done)[0].geometry.to_numpy()
     expected = reference.to_crs("EPSG:4547").geometry.to_numpy()
     assert list(shapely.to_wkb(got)) == list(shapely.to_wkb(expected))  # bit for bit, Z too
     reused = np.array([g is done.result()[1][len(lonlat) - 1 - r]

@@ -52,16 +52,21 @@ def layer_centre(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
     >>> layer_centre(gpd.GeoDataFrame(geometry=[box(113.0, 23.0, 113.2, 23.2)], crs=4490))
     (113.1, 23.1)
     """
-    coords = shapely.get_coordinates(gdf.geometry.to_numpy())
-    finite = np.isfinite(coords).all(axis=1)
-    if not finite.all():
-        coords = coords[finite]
-    if not len(coords):
-        area = gdf.crs.area_of_use
-        if area is None:
-            return 0.0, 0.0
-        return (area.west + area.east) / 2, (area.south + area.north) / 2
-    x, y = (coords.min(axis=0) + coords.max(axis=0)) / 2
+    geoms = gdf.geometry.to_numpy()
+    coords = shapely.get_coordinates(geoms)
+    if len(coords) and np.isfinite(coords).all():
+        # All finite: the geometries' bounds span the same coordinates, and are quicker.
+        bounds = shapely.bounds(geoms)
+        low, high = np.nanmin(bounds[:, :2], axis=0), np.nanmax(bounds[:, 2:], axis=0)
+    else:
+        coords = coords[np.isfinite(coords).all(axis=1)]
+        if not len(coords):
+            area = gdf.crs.area_of_use
+            if area is None:
+                return 0.0, 0.0
+            return (area.west + area.east) / 2, (area.south + area.north) / 2
+        low, high = coords.min(axis=0), coords.max(axis=0)
+    x, y = (low + high) / 2
     lon, lat = pyproj.Transformer.from_crs(gdf.crs, 4326, always_xy=True).transform(x, y)
     return round(float(lon), 9), round(float(lat), 9)
 

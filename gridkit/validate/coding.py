@@ -121,7 +121,7 @@ def code_unknown_community(ctx: Context) -> pd.DataFrame:
     prefix = match["community"].to_numpy()
     # The list may hold the whole country: only its rows naming a prefix of this layer are
     # looked at (hashing the few prefixes, not the list), the whole list only when none is.
-    known = _communities(ctx.codes[isin(ctx.codes["code"].to_numpy(), np.unique(prefix[ok]))])
+    known = _communities(ctx.codes[ctx.codes["code"].isin(pd.unique(prefix[ok]))])
     if not len(known):
         lengths = set(_communities(ctx.codes).str.len())
         if not any(len(p) in lengths for p in prefix[ok]):

@@ -173,17 +173,27 @@ def _metric(layer: gpd.GeoDataFrame, metric_crs: Any, twins: tuple[gpd.GeoDataFr
     ``twins``: the grid layer and the future of its own ``_metric`` (see :func:`_reproject`).
     """
     _has_crs(layer)
-    metric = layer.to_crs(metric_crs) if twins is None else _reproject(layer, metric_crs, *twins)
+    if twins is None:
+        metric, reused, known = layer.to_crs(metric_crs), np.zeros(0, np.intp), np.zeros(0, bool)
+    else:
+        metric, reused, source = _reproject(layer, metric_crs, *twins)
+        known = twins[1].result()[3][source]  # the validity of the grids reused
     original = metric.geometry.to_numpy()
-    valid = shapely.is_valid(original)
+    valid = np.empty(len(original), bool)
+    valid[reused] = known
+    rest = np.ones(len(original), bool)
+    rest[reused] = False
+    valid[rest] = shapely.is_valid(original[rest])
     fixed, broken = geometry.repair(original, valid)
     fixed = gpd.GeoSeries(fixed, index=metric.index, crs=metric.crs)
     return metric.set_geometry(fixed), original, int(broken.sum()), valid
 
 
 def _reproject(layer: gpd.GeoDataFrame, metric_crs: Any, grids: gpd.GeoDataFrame,
-               grids_metric: Future) -> gpd.GeoDataFrame:
+               grids_metric: Future) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
     """The published layer in the metric CRS, reusing the grid layer's reprojection.
+
+    Returns the layer, its rows that reused a grid's geometry and those grids' positions.
 
     A published layer is mostly the grid layer as delivered: a row whose
     geometry is identical (``equals_identical``: same coordinates bit for bit,
@@ -193,7 +203,7 @@ def _reproject(layer: gpd.GeoDataFrame, metric_crs: Any, grids: gpd.GeoDataFrame
     transforms each coordinate alone, so the result is the same.
     """
     if layer.crs != grids.crs or "grid_code" not in layer.columns:
-        return layer.to_crs(metric_crs)
+        return layer.to_crs(metric_crs), np.zeros(0, np.intp), np.zeros(0, np.intp)
     first = pd.Series(np.arange(len(grids)), index=text_column(grids["grid_code"]))
     twin = first[~first.index.duplicated()].reindex(text_column(layer["grid_code"])).to_numpy()
     rows = np.flatnonzero(~np.isnan(twin))
@@ -205,7 +215,8 @@ def _reproject(layer: gpd.GeoDataFrame, metric_crs: Any, grids: gpd.GeoDataFrame
     rest[rows[same]] = False
     out[rows[same]] = grids_metric.result()[1][twin[same]]
     out[rest] = layer.geometry[rest].to_crs(metric_crs).to_numpy()
-    return layer.set_geometry(gpd.GeoSeries(out, index=layer.index, crs=metric_crs))
+    return (layer.set_geometry(gpd.GeoSeries(out, index=layer.index, crs=metric_crs)),
+            rows[same], twin[same])
 
 
 def _has_crs(layer: gpd.GeoDataFrame) -> None:
