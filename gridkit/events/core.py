@@ -79,7 +79,7 @@ from gridkit.io.postgis import source_name
 from gridkit.io.values import LOCAL_TZ, convert_columns
 from gridkit.join import GridIndex
 from gridkit.metrics import metric_keys
-from gridkit.rollup import finding, ratio, rollup
+from gridkit.rollup import finding, ratio, records, rollup
 
 __all__ = [
     "BAD_ROWS", "CHUNK_ROWS", "COUNT_FIELDS", "DEFAULT_SLA_HOURS", "DEFAULT_TZ",
@@ -108,8 +108,9 @@ JOINED_SCHEMA = pa.schema([(c, pa.string() if c in ("event_id", "grid_code", "st
 STATUSES = ("located", "outside", "unlocatable")
 DEFAULT_SLA_HOURS = 2.0
 MAX_EXAMPLES = 5
-#: Events read and joined per chunk by default (bounds memory: ~100 MB a chunk).
-CHUNK_ROWS = 1_000_000
+#: Events read and joined per chunk by default (bounds memory: ~60 MB a chunk; smaller
+#: chunks cost more per-chunk overhead, larger ones more memory than the lookup raster).
+CHUNK_ROWS = 500_000
 #: Canonical columns the metrics use: only these are read from an events file.
 EVENT_COLUMNS = ("event_id", "lon", "lat", "reported_at", "assigned_grid_code",
                  "dispatched_at", "closed_at", "valid_complaint")
@@ -674,10 +675,29 @@ class EventsResult:
     def in_language(self, lang: str) -> EventsResult:
         """The same result with names and messages in ``lang`` (computation and
         presentation apart: the numbers are summarised once more from the counts)."""
-        if lang == self.lang or self._source is None:
+        if lang == self.lang:
             return self
+        return self._again(self.by, lang)
+
+    def rolled_up(self, by: str) -> EventsResult:
+        """The same join rolled up to level ``by`` (summarised again from the counts,
+        the events are not read again).
+
+        >>> from gridkit.data import SAMPLE_DIR
+        >>> from gridkit.io import read_layer, read_table
+        >>> orders = read_table(SAMPLE_DIR / "events.parquet", "events").head(100)
+        >>> from gridkit.events.local import compute_events
+        >>> result = compute_events(read_layer(SAMPLE_DIR / "grids.gpkg"), orders)
+        >>> result.by, int(result.rolled_up("city").rows["events"].sum())
+        ('district', 100)
+        """
+        return self if by == self.by else self._again(by, self.lang)
+
+    def _again(self, by: str, lang: str) -> EventsResult:
+        if self._source is None:
+            raise ValueError("this result keeps no counts to summarise again")
         total, grids, names, path = self._source
-        result = summarise(total, grids, self.params, by=self.by, names=names, lang=lang,
+        result = summarise(total, grids, self.params, by=by, names=names, lang=lang,
                            path=path)
         result.joined = self.joined
         return result
@@ -685,9 +705,8 @@ class EventsResult:
     def to_dict(self) -> dict:
         """The SPEC §7 JSON: flat metrics (with ``rejected``), ``by``, ``parameters``,
         ``rows``, ``findings``, ``unavailable`` and ``warnings``."""
-        rows = self.rows.astype(object).where(self.rows.notna(), None)
         return {**self.metrics, "by": self.by, "parameters": self.params.to_dict(),
-                "rows": rows.to_dict("records"), "findings": self.findings,
+                "rows": records(self.rows), "findings": self.findings,
                 "unavailable": self.unavailable, "warnings": self.warnings}
 
 
