@@ -64,3 +64,34 @@ def test_random_permutations_are_flagged_at_least_90_percent():
             hits += c in flagged(permuted)
     assert total >= 150
     assert hits / total >= 0.9, (hits, total)
+
+
+def test_communities_checked_together_give_what_one_by_one_gives():
+    """reading_order_breaks (communities of one size at once) equals _out_of_place per community."""
+    import pandas as pd
+
+    from gridkit.validate import serial
+
+    rng = np.random.default_rng(7)
+    x, y, side, number, group = [], [], [], [], []
+    for c in range(300):
+        n = int(rng.integers(1, 14))
+        s = float(rng.uniform(50, 200))
+        cols = int(rng.integers(1, 5))
+        k = np.arange(n)
+        gx = (k % cols) * s + rng.normal(0, s * rng.choice([0.01, 0.1, 0.3]), n)
+        gy = -(k // cols) * s + rng.normal(0, s * rng.choice([0.01, 0.1, 0.3]), n)
+        order = np.arange(1, n + 1)
+        if rng.random() < 0.5:
+            order = rng.permutation(order)
+        x.append(gx + 1000 * c), y.append(gy), side.append(np.full(n, s))
+        number.append(order), group.append(np.full(n, f"c{c:03d}"))
+    x, y, side, number, group = map(np.concatenate, (x, y, side, number, group))
+    got = serial.reading_order_breaks(x, y, side, number, group)
+    expected = np.zeros(len(x), bool)
+    for _, rows in pd.Series(np.arange(len(x))).groupby(group):
+        rows = rows.to_numpy()[np.lexsort((-y[rows], x[rows], number[rows]))]
+        if len(rows) > 1:
+            expected[rows] = serial._out_of_place(x[rows], y[rows], float(side[rows[0]]))
+    assert 20 < expected.sum() < len(x) / 2  # both kinds of community occur
+    np.testing.assert_array_equal(got, expected)

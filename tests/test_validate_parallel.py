@@ -34,3 +34,31 @@ def test_two_thread_coverage_check_equals_one_call(seed, monkeypatch):
     breaks = base.coverage_breaks(np.concatenate([geoms, [None, shapely.Polygon()]]))
     np.testing.assert_array_equal(breaks[:-2], ~shapely.is_empty(expected))
     assert not breaks[-2:].any()
+
+
+def test_published_layer_reuses_the_grids_reprojection_with_the_same_result():
+    """Rows identical to their grid take its reprojection; the others are projected alike."""
+    from concurrent.futures import Future
+
+    import geopandas as gpd
+
+    from gridkit.validate import core
+
+    lonlat = shapely.transform(broken_coverage(3, 60), lambda xy: xy * 1e-5 + [113.3, 23.1])
+    codes = [f"440104001001{k:03d}" for k in range(len(lonlat))]
+    grids = gpd.GeoDataFrame({"grid_code": codes}, geometry=lonlat, crs=4490)
+    ref_geoms = lonlat.copy()
+    ref_geoms[0] = shapely.force_3d(ref_geoms[0], 5.0)  # same x/y, a Z: not identical
+    ref_geoms[1] = shapely.transform(ref_geoms[1], lambda xy: xy + 1e-6)  # moved
+    ref_geoms[2] = None
+    ref_codes = codes[::-1] + ["440104001001999"]  # another order, one unknown code
+    reference = gpd.GeoDataFrame({"grid_code": ref_codes},
+                                 geometry=[*ref_geoms[::-1], lonlat[5]], crs=4490)
+    done = Future()
+    done.set_result(core._metric(grids, "EPSG:4547"))
+    got = core._reproject(reference, "EPSG:4547", grids, done)[0].geometry.to_numpy()
+    expected = reference.to_crs("EPSG:4547").geometry.to_numpy()
+    assert list(shapely.to_wkb(got)) == list(shapely.to_wkb(expected))  # bit for bit, Z too
+    reused = np.array([g is done.result()[1][len(lonlat) - 1 - r]
+                       for r, g in enumerate(got[:len(lonlat)])])
+    assert reused[:-3].all() and not reused[-3:].any()  # not the moved, 3D or missing rows

@@ -175,6 +175,16 @@ def test_gap_inside_community_names_the_grids_around_it():
     assert rows["severity"].iloc[0] == "error"
 
 
+@pytest.mark.parametrize("owner", [B, "440104001999"])
+def test_hole_covered_by_a_grid_of_another_or_an_unknown_community_is_no_gap(owner):
+    """The grids' union is taken per community first: grids of other communities count too."""
+    layer = grids()
+    layer.loc[0, "geometry"] = cell(0, 0, grow=(0, 0, -10, 0))  # 10 m gap to A002 ...
+    strip = box(X0 + W - 10, Y0 + H, X0 + W, Y0 + 2 * H)  # ... filled by another's grid
+    assert {code(A, 1), code(A, 2)} <= set(*found(run(layer, ref=False), "gap"))
+    assert found(run(add(layer, new_grid(owner, 9, strip)), ref=False), "gap") == []
+
+
 def test_gap_at_the_community_edge_needs_the_communities_layer():
     layer = grids()
     layer.loc[0, "geometry"] = cell(0, 0, grow=(0, 0, 0, -10))  # notch open to the north

@@ -52,23 +52,32 @@ def layer_centre(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
     >>> layer_centre(gpd.GeoDataFrame(geometry=[box(113.0, 23.0, 113.2, 23.2)], crs=4490))
     (113.1, 23.1)
     """
-    coords = shapely.get_coordinates(gdf.geometry.to_numpy())
-    coords = coords[np.isfinite(coords).all(axis=1)]
-    if not len(coords):
-        area = gdf.crs.area_of_use
-        if area is None:
-            return 0.0, 0.0
-        return (area.west + area.east) / 2, (area.south + area.north) / 2
-    x, y = (coords.min(axis=0) + coords.max(axis=0)) / 2
+    geoms = gdf.geometry.to_numpy()
+    coords = shapely.get_coordinates(geoms)
+    if len(coords) and np.isfinite(coords).all():
+        # All finite: the geometries' bounds span the same coordinates, and are quicker.
+        bounds = shapely.bounds(geoms)
+        low, high = np.nanmin(bounds[:, :2], axis=0), np.nanmax(bounds[:, 2:], axis=0)
+    else:
+        coords = coords[np.isfinite(coords).all(axis=1)]
+        if not len(coords):
+            area = gdf.crs.area_of_use
+            if area is None:
+                return 0.0, 0.0
+            return (area.west + area.east) / 2, (area.south + area.north) / 2
+        low, high = coords.min(axis=0), coords.max(axis=0)
+    x, y = (low + high) / 2
     lon, lat = pyproj.Transformer.from_crs(gdf.crs, 4326, always_xy=True).transform(x, y)
     return round(float(lon), 9), round(float(lat), 9)
 
 
-def metric_crs_for(gdf: gpd.GeoDataFrame, metric_crs: CrsLike = AUTO_METRIC_CRS) -> pyproj.CRS:
+def metric_crs_for(gdf: gpd.GeoDataFrame, metric_crs: CrsLike = AUTO_METRIC_CRS, *,
+                   centre: tuple[float, float] | None = None) -> pyproj.CRS:
     """The metric CRS to use for ``gdf``: ``auto`` resolved from its centre, else checked.
 
     ``auto`` keeps a layer that is already in a projected CRS in metres (other
     than Web Mercator); otherwise it is :func:`auto_metric_crs` of the centre.
+    ``centre``: :func:`layer_centre` of ``gdf`` when the caller has it already.
 
     Raises
     ------
@@ -81,19 +90,23 @@ def metric_crs_for(gdf: gpd.GeoDataFrame, metric_crs: CrsLike = AUTO_METRIC_CRS)
         if (own is not None and own.is_projected and "mercator" not in own.name.lower()
                 and all(axis.unit_name == "metre" for axis in own.axis_info)):
             return own  # delivered in a projected CRS in metres (not Web Mercator): keep it
-        return pyproj.CRS(auto_metric_crs(*layer_centre(gdf)))
+        return pyproj.CRS(auto_metric_crs(*(centre or layer_centre(gdf))))
     spec = parse_crs(metric_crs)
     if spec.offset or not spec.crs.is_projected or any(
         axis.unit_name != "metre" for axis in spec.crs.axis_info
     ):
+        here = auto_metric_crs(*(centre or layer_centre(gdf)))
         raise InputError(f"metric CRS {spec.name} is not a projected CRS in metres",
-                         hint=f"use {{option}} (here {auto_metric_crs(*layer_centre(gdf))})",
+                         hint=f"use {{option}} (here {here})",
                          option=("metric_crs", AUTO_METRIC_CRS))
     return spec.crs
 
 
-def metric_crs_warning(gdf: gpd.GeoDataFrame, crs: pyproj.CRS, lang: str = "en") -> str | None:
+def metric_crs_warning(gdf: gpd.GeoDataFrame, crs: pyproj.CRS, lang: str = "en", *,
+                       centre: tuple[float, float] | None = None) -> str | None:
     """A warning when the data's centre lies outside ``crs``'s area of use, else ``None``.
+
+    ``centre``: :func:`layer_centre` of ``gdf`` when the caller has it already.
 
     >>> from shapely import box
     >>> g = gpd.GeoDataFrame(geometry=[box(116.3, 39.9, 116.4, 40.0)], crs=4490)
@@ -103,7 +116,7 @@ def metric_crs_warning(gdf: gpd.GeoDataFrame, crs: pyproj.CRS, lang: str = "en")
     area = crs.area_of_use
     if area is None:
         return None
-    lon, lat = layer_centre(gdf)
+    lon, lat = centre or layer_centre(gdf)
     if area.west <= lon <= area.east and area.south <= lat <= area.north:
         return None
     auto = auto_metric_crs(lon, lat)

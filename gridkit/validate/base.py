@@ -329,6 +329,11 @@ class Context:
         return shapely.area(self.geoms)
 
     @cached_property
+    def centres(self) -> np.ndarray:
+        """Grid centroids (``None`` for unusable grids); several rules order or match by them."""
+        return shapely.centroid(self.geoms)
+
+    @cached_property
     def tree(self) -> shapely.STRtree:
         """Spatial index of the grids (positions = grid rows - 1; unusable grids left out)."""
         return shapely.STRtree(self.geoms)
@@ -352,7 +357,7 @@ class Context:
 
         Findings that merge several grids' polygons list them in this order.
         """
-        centre = shapely.centroid(self.geoms[rows])
+        centre = self.centres[rows]
         x = np.nan_to_num(shapely.get_x(centre), nan=np.inf)
         y = np.nan_to_num(shapely.get_y(centre), nan=np.inf)
         return np.lexsort((-y, x, self.codes_arr[rows].astype(str)))
@@ -455,6 +460,45 @@ class Context:
         return dissolve_layer(self.community_geoms)
 
     @cached_property
+    def by_community(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The grids dissolved by the community their code names.
+
+        Returns the mask of usable grids naming a community of the layer, the
+        position of that community in :attr:`community_codes` (0 for the
+        others) and the union of each community's grids (empty when none).
+        """
+        comm_codes, named = self.community_codes, self.named
+        k = np.searchsorted(comm_codes, named)
+        present = self.usable & (k < len(comm_codes))
+        present[present] = comm_codes[k[present]] == named[present]
+        k = np.where(present, k, 0)
+        return present, k, group_union(self.geoms[present], k[present], len(comm_codes),
+                                       self.breaks[present])
+
+    @cached_property
+    def _normal_by_community(self) -> tuple[np.ndarray, np.ndarray]:
+        """:attr:`by_community` unions and :attr:`community_geoms`, ``normalize``-d."""
+        return shapely.normalize(self.by_community[2]), shapely.normalize(self.community_geoms)
+
+    def _union_by_community(self) -> shapely.Geometry:
+        """Union of all grids from :attr:`by_community` (a few thousand polygons, not all grids).
+
+        The same area as :attr:`union`, drawn differently (other ring starts):
+        a community's union counts as unmatched when one of its grids does.
+        """
+        present, k, dissolved = self.by_community
+        broken = np.bincount(k[present & self.breaks], minlength=len(dissolved)) > 0
+        filled = ~shapely.is_empty(dissolved)
+        rest = self.usable & ~present
+        return dissolve_layer(np.concatenate([dissolved[filled], self.geoms[rest]]),
+                              np.concatenate([broken[filled], self.breaks[rest]]))
+
+    def _community_holes(self, union: shapely.Geometry) -> np.ndarray:
+        """Significant parts of the communities outside ``union``."""
+        holes = shapely.get_parts(shapely.difference(self.community_union, union))
+        return holes[significant(holes, self.config)]
+
+    @cached_property
     def location(self) -> Location:
         """Where each grid lies among the communities (see :class:`Location`).
 
@@ -464,15 +508,9 @@ class Context:
         overlaid with the communities one by one, in a single vectorised call.
         """
         n = len(self.grids)
-        comm_codes, comm_geoms = self.community_codes, self.community_geoms
-        named = self.named
-        k = np.searchsorted(comm_codes, named)
-        present = self.usable & (k < len(comm_codes))
-        present[present] = comm_codes[k[present]] == named[present]
-        k = np.where(present, k, 0)
-        dissolved = group_union(self.geoms[present], k[present], len(comm_codes),
-                                self.breaks[present])
-        spill = _spills(dissolved, comm_geoms, self.config)
+        comm_codes, comm_geoms, named = self.community_codes, self.community_geoms, self.named
+        present, k, dissolved = self.by_community
+        spill = _spills(dissolved, comm_geoms, *self._normal_by_community, self.config)
         candidate = self.usable & ~(present & ~spill[k])
         majority = np.where(present, named, "").astype(object)
         share = np.where(present, 1.0, np.nan)
@@ -531,7 +569,7 @@ class Context:
             shared = np.zeros(len(i))
             shared[dup] = shapely.area(shapely.intersection(self.geoms[i[dup]],
                                                             ref_geoms[j[dup]]))
-            centre = shapely.centroid(self.geoms[i])
+            centre = self.centres[i]
             x = np.nan_to_num(shapely.get_x(centre), nan=np.inf)
             y = np.nan_to_num(shapely.get_y(centre), nan=-np.inf)
             best = np.lexsort((-y, x, -np.nan_to_num(shared), self.codes_arr[i].astype(str)))
@@ -549,21 +587,30 @@ class Context:
         the grids. Without: the holes of the union of the grids (minus any
         grid lying inside a hole).
         """
-        union = self.union
         if self.communities is not None:
-            holes = shapely.get_parts(shapely.difference(self.community_union, union))
+            # The location rules dissolve the grids by community anyway, and the union of
+            # those unions is quick; only when it leaves a hole are the grids unioned as a
+            # whole, so that the holes reported are drawn from that union as they always were.
+            # When every community is exactly the union of its grids nothing is left to find.
+            if shapely.equals_identical(*self._normal_by_community).all():
+                holes = np.empty(0, dtype=object)
+            else:
+                holes = self._community_holes(self._union_by_community())
+            if len(holes):
+                holes = self._community_holes(self.union)
         else:
+            union = self.union
             rings, index = shapely.get_rings(shapely.get_parts(union), return_index=True)
             interior = np.zeros(len(index), bool)  # the first ring of each part is its shell
             interior[1:] = index[1:] == index[:-1]
             holes = shapely.polygons(rings[interior])
-        holes = holes[significant(holes, self.config)]
+            holes = holes[significant(holes, self.config)]
         if self.communities is not None:
             hi, ci = shapely.STRtree(self.community_geoms).query(holes, predicate="intersects")
             holes = shapely.intersection(holes[hi], self.community_geoms[ci])
             community = self.community_codes[ci]
         else:
-            holes = shapely.difference(holes, union)
+            holes = shapely.difference(holes, self.union)
             community = np.full(len(holes), "", dtype=object)
         parts, index = polygon_parts(holes)
         keep = significant(parts, self.config)
@@ -579,14 +626,15 @@ class Context:
                                                                       len(parts)))
 
 
-def _spills(inner: np.ndarray, outer: np.ndarray, config: RuleConfig) -> np.ndarray:
+def _spills(inner: np.ndarray, outer: np.ndarray, normal_inner: np.ndarray,
+            normal_outer: np.ndarray, config: RuleConfig) -> np.ndarray:
     """Mask of ``inner`` geometries reaching outside ``outer`` by more than the tolerances.
 
-    Fast paths first: vertex-wise equal shapes (after ``normalize``), then a
-    prepared ``covers``; only the rest are overlaid.
+    Fast paths first: vertex-wise equal shapes (``normal_inner``, ``normal_outer``:
+    both ``normalize``-d), then a prepared ``covers``; only the rest are overlaid.
     """
     tolerance = max(config.snap_tolerance_m, 1e-6)
-    same = shapely.equals_exact(shapely.normalize(inner), shapely.normalize(outer), tolerance)
+    same = shapely.equals_exact(normal_inner, normal_outer, tolerance)
     rest = np.flatnonzero(~same)
     shapely.prepare(outer[rest])
     rest = rest[~shapely.covers(outer[rest], inner[rest])]

@@ -116,18 +116,20 @@ def code_unknown_community(ctx: Context) -> pd.DataFrame:
     if ctx.codes is None:
         raise Skipped(ctx.text("未提供官方区划代码表（--codes）",
                                "no official code list (--codes)"))
-    listed = ctx.codes["code"]
-    community_level = ctx.codes["level"].astype(str).str.strip().str.lower() == "community"
-    official = listed[community_level | (listed.str.len() == COMMUNITY_CODE_LENGTH)]
     match = ctx.code_match
+    ok = match["ok"].to_numpy()
     prefix = match["community"].to_numpy()
-    lengths = set(official.str.len())
-    if not any(len(p) in lengths for p in prefix[match["ok"].to_numpy()]):
-        # Another code scheme (code_pattern) against a list of statistical codes.
-        raise Skipped(ctx.text("代码表中没有与本图层社区编码同一格式的编码（请用 --codes 提供）",
-                               "the code list has no community code of this layer's scheme "
-                               "(pass --codes)"))
-    rows = np.flatnonzero(match["ok"].to_numpy() & ~isin(prefix, official))
+    # The list may hold the whole country: only its rows naming a prefix of this layer are
+    # looked at (hashing the few prefixes, not the list), the whole list only when none is.
+    known = _communities(ctx.codes[ctx.codes["code"].isin(pd.unique(prefix[ok]))])
+    if not len(known):
+        lengths = set(_communities(ctx.codes).str.len())
+        if not any(len(p) in lengths for p in prefix[ok]):
+            # Another code scheme (code_pattern) against a list of statistical codes.
+            raise Skipped(ctx.text(
+                "代码表中没有与本图层社区编码同一格式的编码（请用 --codes 提供）",
+                "the code list has no community code of this layer's scheme (pass --codes)"))
+    rows = np.flatnonzero(ok & ~isin(prefix, known))
     return make_findings(
         "code_unknown_community",
         ctx.code_lists(rows),
@@ -158,7 +160,7 @@ def code_serial_order(ctx: Context) -> pd.DataFrame:
     serial = pd.to_numeric(pd.Series(match["serial"]), errors="coerce").to_numpy()
     rows = np.flatnonzero(match["ok"].to_numpy() & ctx.usable & ~np.isnan(serial))
     community = match["community"].to_numpy()[rows].astype(str)
-    centre = shapely.centroid(ctx.geoms[rows])
+    centre = ctx.centres[rows]
     side = np.sqrt(pd.Series(ctx.area[rows]).groupby(community).transform("median").to_numpy())
     wrong = np.flatnonzero(reading_order_breaks(shapely.get_x(centre), shapely.get_y(centre),
                                                 side, serial[rows], community))
@@ -175,6 +177,13 @@ def code_serial_order(ctx: Context) -> pd.DataFrame:
          for c, g in zip(bad, codes)],
         geometry=regroup(parts, finding[index], len(bad)),
     )
+
+
+def _communities(codes: pd.DataFrame) -> pd.Series:
+    """The community codes of a code list: rows of level ``community`` and 12-digit codes."""
+    listed = codes["code"]
+    community_level = codes["level"].astype(str).str.strip().str.lower() == "community"
+    return listed[community_level | (listed.str.len() == COMMUNITY_CODE_LENGTH)]
 
 
 RULES = {

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +38,13 @@ import pandas as pd
 import shapely
 
 from gridkit.codes import load_divisions
-from gridkit.crs import CGCS2000, DEFAULT_METRIC_CRS, metric_crs_for, metric_crs_warning
+from gridkit.crs import (
+    CGCS2000,
+    DEFAULT_METRIC_CRS,
+    layer_centre,
+    metric_crs_for,
+    metric_crs_warning,
+)
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io.columns import require_columns
@@ -159,14 +165,58 @@ def _wkt(findings: gpd.GeoDataFrame) -> list[str | None]:
     return [None if t is None else str(t) for t in text]
 
 
-def _metric(layer: gpd.GeoDataFrame, metric_crs: Any) -> tuple[gpd.GeoDataFrame, np.ndarray, int]:
-    """The layer in the metric CRS with repaired geometry, its geometry as delivered, repairs."""
+def _metric(layer: gpd.GeoDataFrame, metric_crs: Any, twins: tuple[gpd.GeoDataFrame, Future]
+            | None = None) -> tuple[gpd.GeoDataFrame, np.ndarray, int, np.ndarray]:
+    """The layer in the metric CRS with repaired geometry, its geometry as delivered, repairs
+    and the validity of that geometry (``shapely.is_valid``).
+
+    ``twins``: the grid layer and the future of its own ``_metric`` (see :func:`_reproject`).
+    """
     _has_crs(layer)
-    metric = layer.to_crs(metric_crs)
+    if twins is None:
+        metric, reused, known = layer.to_crs(metric_crs), np.zeros(0, np.intp), np.zeros(0, bool)
+    else:
+        metric, reused, source = _reproject(layer, metric_crs, *twins)
+        known = twins[1].result()[3][source]  # the validity of the grids reused
     original = metric.geometry.to_numpy()
-    fixed, broken = geometry.repair(original)
+    valid = np.empty(len(original), bool)
+    valid[reused] = known
+    rest = np.ones(len(original), bool)
+    rest[reused] = False
+    valid[rest] = shapely.is_valid(original[rest])
+    fixed, broken = geometry.repair(original, valid)
     fixed = gpd.GeoSeries(fixed, index=metric.index, crs=metric.crs)
-    return metric.set_geometry(fixed), original, int(broken.sum())
+    return metric.set_geometry(fixed), original, int(broken.sum()), valid
+
+
+def _reproject(layer: gpd.GeoDataFrame, metric_crs: Any, grids: gpd.GeoDataFrame,
+               grids_metric: Future) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """The published layer in the metric CRS, reusing the grid layer's reprojection.
+
+    Returns the layer, its rows that reused a grid's geometry and those grids' positions.
+
+    A published layer is mostly the grid layer as delivered: a row whose
+    geometry is identical (``equals_identical``: same coordinates bit for bit,
+    Z included, same CRS) to that of the grid with its code takes that grid's
+    reprojected geometry (``grids_metric``, the future of the grids'
+    ``_metric``) instead of projecting the same coordinates again; PROJ
+    transforms each coordinate alone, so the result is the same.
+    """
+    if layer.crs != grids.crs or "grid_code" not in layer.columns:
+        return layer.to_crs(metric_crs), np.zeros(0, np.intp), np.zeros(0, np.intp)
+    first = pd.Series(np.arange(len(grids)), index=text_column(grids["grid_code"]))
+    twin = first[~first.index.duplicated()].reindex(text_column(layer["grid_code"])).to_numpy()
+    rows = np.flatnonzero(~np.isnan(twin))
+    twin = twin[rows].astype(np.intp)
+    geoms = layer.geometry.to_numpy()
+    same = shapely.equals_identical(geoms[rows], grids.geometry.to_numpy()[twin])
+    out = np.empty(len(geoms), dtype=object)
+    rest = np.ones(len(geoms), bool)
+    rest[rows[same]] = False
+    out[rows[same]] = grids_metric.result()[1][twin[same]]
+    out[rest] = layer.geometry[rest].to_crs(metric_crs).to_numpy()
+    return (layer.set_geometry(gpd.GeoSeries(out, index=layer.index, crs=metric_crs)),
+            rows[same], twin[same])
 
 
 def _has_crs(layer: gpd.GeoDataFrame) -> None:
@@ -241,18 +291,23 @@ def validate(
     notes: list[str] = []
     _has_crs(grids)
     # One metric CRS for every layer, chosen from (or checked against) the grid layer.
-    metric_crs = metric_crs_for(grids, metric_crs)
-    warning = metric_crs_warning(grids, metric_crs, lang)
+    centre = layer_centre(grids)
+    metric_crs = metric_crs_for(grids, metric_crs, centre=centre)
+    warning = metric_crs_warning(grids, metric_crs, lang, centre=centre)
     if warning:
         notes.append(warning)
     # The three layers are reprojected and repaired at once (PROJ and GEOS release
     # the GIL); errors still surface in the order of the checks below.
     pool = ThreadPoolExecutor(3)
     jobs = {name: pool.submit(_metric, layer, metric_crs)
-            for name, layer in (("grids", grids), ("communities", communities),
-                                ("reference", reference)) if layer is not None}
+            for name, layer in (("grids", grids), ("communities", communities))
+            if layer is not None}
+    if reference is not None:
+        jobs["reference"] = pool.submit(_metric, reference, metric_crs, (grids, jobs["grids"]))
     pool.shutdown(wait=False)
-    metric, original, repaired = jobs["grids"].result()
+    # Read while the layers are reprojected (the note comes in its place below).
+    codes, codes_note = (codes, None) if codes is not None else _default_codes(lang)
+    metric, original, repaired, valid = jobs["grids"].result()
     if repaired:
         notes.append(pick(lang, zh=f"{repaired} 个无效几何已用 make_valid 修复后参与其他规则",
                           en=f"{repaired} invalid geometries were repaired with make_valid for "
@@ -265,7 +320,7 @@ def validate(
         if layer is None:
             continue
         require_columns(layer, (column,), what=f"{name} layer")
-        layers[name], _, count = jobs[name].result()
+        layers[name], _, count, _ = jobs[name].result()
         if count:
             notes.append(pick(lang, zh=f"{title}图层中 {count} 个无效几何已修复",
                               en=f"{count} invalid geometries of the {name} layer were repaired"))
@@ -278,11 +333,10 @@ def validate(
         if not (polygon & (text_column(comm["community_code"]) != "")).any():
             raise InputError("no polygon of the communities layer has a community code",
                              path=source, column="community_code")
-    if codes is None:
-        codes, note = _default_codes(lang)
-        notes.append(note)
+    if codes_note:
+        notes.append(codes_note)
     ctx = Context(metric, config, lang, comm, layers["reference"], codes)
-    frames = [geometry.geometry_findings(ctx, original)]
+    frames = [geometry.geometry_findings(ctx, original, valid)]
     if ctx.reference is not None:
         offset = publication.find_offset(ctx)
         if offset is not None:

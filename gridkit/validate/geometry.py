@@ -18,12 +18,13 @@ __all__ = ["RULES", "geometry_findings", "multipart", "non_finite", "repair"]
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
 
-def repair(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def repair(geoms: np.ndarray, valid: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Valid polygonal geometries for the other rules, and the mask of those that were repaired.
 
     Invalid polygons go through ``make_valid(method="structure")``; collections
     keep their polygons; anything without area, and any geometry with a NaN or
     infinite coordinate (nothing sensible can be made of it), becomes ``None``.
+    ``valid``: ``shapely.is_valid(geoms)`` when the caller has it already.
 
     Examples
     --------
@@ -34,8 +35,11 @@ def repair(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     polygonal = np.isin(shapely.get_type_id(geoms), _POLYGONAL)
-    broken = present & ~(polygonal & shapely.is_valid(geoms)) & ~non_finite(geoms)
-    out = np.where(present & ~non_finite(geoms), geoms, None)
+    valid = shapely.is_valid(geoms) if valid is None else valid
+    suspect = present & ~(polygonal & valid)
+    endless = non_finite(geoms, where=suspect)  # a valid polygon has finite coordinates
+    broken = suspect & ~endless
+    out = np.where(present & ~endless, geoms, None)
     if broken.any():
         fixed = shapely.make_valid(geoms[broken], method="structure", keep_collapsed=False)
         parts, index = polygon_parts(fixed)
@@ -46,34 +50,43 @@ def repair(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, broken
 
 
-def non_finite(geoms: np.ndarray) -> np.ndarray:
+def non_finite(geoms: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
     """Mask of geometries with a NaN or infinite coordinate.
+
+    Only the geometries ``where`` is true are looked at (the others count as
+    finite): GEOS finds every valid polygon's coordinates finite
+    (``is_valid`` reports an "Invalid Coordinate" otherwise), so callers
+    that know which polygons are valid need not read all the coordinates.
 
     >>> non_finite(np.array([shapely.box(0, 0, 1, 1), shapely.Point(float("nan"), 0), None]))
     array([False,  True, False])
     """
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    rows = np.arange(len(geoms)) if where is None else np.flatnonzero(where)
+    coords, index = shapely.get_coordinates(geoms[rows], return_index=True)
     out = np.zeros(len(geoms), bool)
-    out[index[~np.isfinite(coords).all(axis=1)]] = True
+    out[rows[index[~np.isfinite(coords).all(axis=1)]]] = True
     return out
 
 
-def geometry_findings(ctx: Context, original: np.ndarray) -> pd.DataFrame:
+def geometry_findings(ctx: Context, original: np.ndarray,
+                      valid: np.ndarray | None = None) -> pd.DataFrame:
     """``invalid_geometry`` and ``empty_geometry`` findings for the geometries as delivered.
 
-    ``original`` is the grid geometry before :func:`repair` (metric CRS). The
+    ``original`` is the grid geometry before :func:`repair` (metric CRS);
+    ``valid`` its ``shapely.is_valid`` when the caller has it already. The
     finding geometry of an invalid grid is the grid as delivered; its message
     carries the GEOS reason and where it is.
     """
     missing = shapely.is_missing(original) | shapely.is_empty(original)
     kind = shapely.get_type_id(original)
     wrong_type = ~missing & ~np.isin(kind, _POLYGONAL)
-    invalid = ~missing & ~wrong_type & ~shapely.is_valid(original)
+    valid = shapely.is_valid(original) if valid is None else valid
+    invalid = ~missing & ~wrong_type & ~valid
     reasons = shapely.is_valid_reason(original[invalid])
     rows = np.flatnonzero(invalid)
     kept = ctx.usable[rows]
     crs = ctx.grids.crs.to_string()
-    endless = non_finite(original)
+    endless = non_finite(original, where=invalid | wrong_type)
     invalid_msgs = [
         ctx.text(f"网格 {ctx.label(i)} 含非有限坐标（NaN 或无穷大），其他规则不检查它",
                  f"grid {ctx.label(i)} has non-finite coordinates (NaN or infinite); "

@@ -57,7 +57,7 @@ def find_offset(ctx: Context) -> Offset | None:
     i, j = _matched_usable(ctx)
     if len(i) < _MIN_MATCHED:
         return None
-    here = shapely.get_coordinates(shapely.centroid(ctx.geoms[i]))
+    here = shapely.get_coordinates(ctx.centres[i])
     there = shapely.get_coordinates(shapely.centroid(ctx.reference.geometry.to_numpy()[j]))
     shift = here - there
     dx, dy = np.median(shift, axis=0)

@@ -70,12 +70,57 @@ def reading_order_breaks(x: np.ndarray, y: np.ndarray, side: np.ndarray, serial:
     order = np.lexsort((-y, x, serial, pd.factorize(group, sort=True)[0]))
     codes = pd.factorize(group[order], sort=True)[0]
     bounds = np.flatnonzero(np.diff(codes, prepend=-1, append=-1))
-    for start, stop in zip(bounds[:-1], bounds[1:]):
-        if stop - start < 2:
-            continue
-        rows = order[start:stop]
-        out[rows] = _out_of_place(x[rows], y[rows], float(side[rows[0]]))
+    starts, sizes = bounds[:-1], np.diff(bounds)
+    # Communities of one size are checked together; the few that no row height explains
+    # (or that have too many heights to check together) one by one.
+    for n in np.unique(sizes[sizes >= 2]):
+        members = order[starts[sizes == n][:, None] + np.arange(n)]
+        suspect = _late_everywhere(x[members], y[members], side[members[:, 0]])
+        for rows in members[suspect]:
+            out[rows] = _out_of_place(x[rows], y[rows], float(side[rows[0]]))
     return out
+
+
+def _late_everywhere(x: np.ndarray, y: np.ndarray, side: np.ndarray) -> np.ndarray:
+    """For communities of one size (rows of ``x``, ``y``, in serial order): no height fits.
+
+    The first test of :func:`_out_of_place` for many communities at once, with
+    the same arithmetic: ``True`` where every row height leaves a grid read
+    late, and where a community has more than ``_MAX_HEIGHTS`` heights (those
+    are left to :func:`_out_of_place`).
+    """
+    depth = y.max(axis=1, keepdims=True) - y
+    low, high = ROW_HEIGHTS[0] * side, ROW_HEIGHTS[1] * side
+    heights, overflow = _heights_of_many(depth, low, high)
+    rows = np.floor(depth[:, None, :] / heights[:, :, None])
+    span = x.max(axis=1) - x.min(axis=1) + side
+    key = rows * span[:, None, None] * 4 + (x - x.min(axis=1, keepdims=True))[:, None, :]
+    tolerance = X_TOLERANCE * side
+    late = key < np.maximum.accumulate(key, axis=2) - tolerance[:, None, None]
+    return late.any(axis=2).all(axis=1) | overflow
+
+
+def _heights_of_many(depth: np.ndarray, low: np.ndarray, high: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_heights` of each row of ``depth``, padded with copies of its last height.
+
+    A repeated height changes no test. Also returns the mask of rows with more
+    than ``_MAX_HEIGHTS`` heights (:func:`_heights` thins those out; not done here).
+    """
+    k = np.arange(1, int(np.ceil(depth.max(initial=0) / low.min())) + 1)
+    # Breakpoints beyond a row's own k are below its low bound and drop out with it.
+    points = (depth[:, :, None] / k).reshape(len(depth), -1)
+    inside = (points > low[:, None]) & (points < high[:, None])
+    points = np.sort(np.where(inside, points, np.inf), axis=1)
+    with np.errstate(invalid="ignore"):  # inf - inf between the padding: NaN, never kept
+        step = np.diff(points, axis=1, prepend=-np.inf)
+    points = np.sort(np.where(step > _SAME_BREAK_M, points, np.inf), axis=1)
+    count = (points < np.inf).sum(axis=1)
+    width = int(count.max(initial=0))
+    cuts = np.column_stack([low, np.where(points[:, :width] < np.inf, points[:, :width],
+                                          high[:, None]), high])
+    heights = np.column_stack([low, (cuts[:, :-1] + cuts[:, 1:]) / 2, high])
+    return heights, count + 3 > _MAX_HEIGHTS
 
 
 def _out_of_place(x: np.ndarray, y: np.ndarray, side: float) -> np.ndarray:
