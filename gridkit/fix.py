@@ -206,10 +206,12 @@ def fix(
     """
     config = config or RuleConfig()
     if overlap_rule not in OVERLAP_RULES:
-        raise InputError(f"--overlap-rule must be one of {', '.join(OVERLAP_RULES)}, "
-                         f"got {overlap_rule!r}")
+        raise InputError(f"unknown overlap rule {overlap_rule!r}",
+                         hint=f"give {{option}} one of {', '.join(OVERLAP_RULES)}",
+                         option=("overlap_rule", None))
     if overlap_rule == "reference" and reference is None:
-        raise InputError("--overlap-rule reference needs the published layer (--reference)")
+        raise InputError("the overlap rule 'reference' needs the published layer",
+                         hint="give it with {option}", option=("reference", None))
     for layer, columns, what in ((grids, ("grid_code", "grid_name", "community_code"), "grid"),
                                  (communities, ("community_code",), "communities"),
                                  (reference, ("grid_code",), "reference")):

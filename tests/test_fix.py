@@ -280,8 +280,9 @@ def test_renumbered_layer_passes_the_serial_order_rule():
 
 
 def test_reference_rule_needs_a_reference():
-    with pytest.raises(InputError, match="--reference"):
+    with pytest.raises(InputError, match="needs the published layer") as err:
         fix(_grids([(0, 0, 100, 100)]), OUTLINE, overlap_rule="reference")
+    assert "--reference" in err.value.cli_message()
 
 
 def test_docstring_examples_hold():

@@ -188,7 +188,7 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
         write_workbook(out, validation_tables(result.to_dict(), lang), force=force, inputs=inputs)
     elif out and is_postgis_uri(out):
         write_findings_postgis(result.findings, out, rules=result.rules, by_rule=result.by_rule,
-                               skipped=result.skipped, schema=out_schema, force=force)
+                               skipped=result.skipped, out_schema=out_schema, force=force)
     elif out:
         result.write_gpkg(out, force)
     click.echo(render(result, "table" if fmt == "xlsx" else fmt, lang), nl=False)

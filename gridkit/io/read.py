@@ -132,9 +132,8 @@ def _choose_layer(path: Path, layer: str | int | None) -> str | int | None:
     if len(layers) == 1:
         return layers[0]
     if len(layers) > 1:
-        raise InputError(
-            f"has {len(layers)} layers ({', '.join(layers)}); choose one with --layer",
-            path=path)
+        raise InputError(f"has {len(layers)} layers ({', '.join(layers)})", path=path,
+                         hint="choose one with {option}", option=("layer", None))
     return None
 
 
