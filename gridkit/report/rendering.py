@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from gridkit import __version__
 from gridkit.diff import DiffResult, change_name
-from gridkit.i18n import pick
+from gridkit.i18n import pick, severity_name
 from gridkit.io.postgis import is_postgis_uri, source_name
 from gridkit.maps import human_size, share_geometry
 from gridkit.metrics import METRICS, format_value, label, table_columns
@@ -141,11 +141,6 @@ def _rule_name(rule: str, lang: str) -> str:
     return RULE_NAMES_ZH.get(rule, rule) if lang == "zh" else rule
 
 
-def _severity(severity: str, lang: str) -> str:
-    return {"error": pick(lang, "错误", "error"), "warning": pick(lang, "警告", "warning")}.get(
-        severity, severity)
-
-
 def _validation_section(result: ValidationResult, lang: str, maps: Mapping[str, str],
                         ) -> _Section:
     section = _Section("validation", pick(lang, "数据质量检查（划分、编码、上图）",
@@ -158,7 +153,7 @@ def _validation_section(result: ValidationResult, lang: str, maps: Mapping[str, 
     found = result.findings
     severity = found.groupby("rule")["severity"].first() if len(found) else pd.Series(dtype=str)
     rows = [{"rule": rule, "name": _rule_name(rule, lang), "count": n,
-             "severity": _severity(severity.get(rule, ""), lang) if n else "-",
+             "severity": severity_name(severity.get(rule), lang) if n else "-",
              "class": severity.get(rule, "") if n else ""}
             for rule, n in result.by_rule.items()]
     labels = {"rule": pick(lang, "规则", "rule"), "name": pick(lang, "检查项", "check"),
@@ -175,7 +170,7 @@ def _validation_section(result: ValidationResult, lang: str, maps: Mapping[str, 
             lang, "图：数据质量问题分布（按规则分图层，可在右上角切换）",
             "Map: validation findings, one layer per rule")))
     if len(found):
-        listed = [{"rule": _rule_name(r.rule, lang), "severity": _severity(r.severity, lang),
+        listed = [{"rule": _rule_name(r.rule, lang), "severity": severity_name(r.severity, lang),
                    "grid_codes": "、".join(map(str, r.grid_codes)),
                    "area_m2": None if pd.isna(r.area_m2) else float(r.area_m2),
                    "message": r.message, "class": r.severity}
