@@ -316,7 +316,7 @@ def small(tmp_path_factory):
 
 def test_english_report_of_a_small_project(small):
     _, output, text = small
-    assert "score: " in output and "report: " in output
+    assert "total / grade: " in output and "report: " in output
     assert '<html lang="en">' in text
     assert "<h2>1. Summary</h2>" in text and "<h2>2. Evaluation score</h2>" in text
     cards = dict((label, value) for value, label in re.findall(
