@@ -192,8 +192,12 @@ def test_multilayer_geopackage_needs_a_layer(tmp_path):
     with pytest.raises(InputError, match=r"has 2 layers \(grids, old\)"):
         read_layer(gpkg)
     assert len(read_layer(gpkg, layer="old")) == 1
-    with pytest.raises(InputError, match="cannot read"):
+    assert len(read_layer(gpkg, layer=1)) == 1  # by position
+    # a layer the file lacks: the layers it has, in the one-line error
+    with pytest.raises(InputError) as err:
         read_layer(gpkg, layer="nope")
+    assert err.value.cli_message() == (f"{gpkg}: has no layer 'nope' (its layers: grids, old); "
+                                       "choose one with --layer")
 
 
 def test_layer_codes_stored_as_numbers_become_text(tmp_path):
