@@ -46,6 +46,15 @@ class InputError(Exception):
     'out.gpkg: output exists; use --force to overwrite it'
     >>> InputError("no CRS", hint="pass {option}", option=("metric_crs", 4547)).cli_message()
     'no CRS; pass --metric-crs 4547'
+
+    A mapping is the repeatable ``KEY=VALUE`` flag, named in the singular:
+
+    >>> err = InputError("no grid code", hint="map it with {option}",
+    ...                  option=("columns", {"grid_code": "NAME"}))
+    >>> str(err)
+    "no grid code; map it with columns={'grid_code': 'NAME'}"
+    >>> err.cli_message()
+    'no grid code; map it with --column grid_code=NAME'
     """
 
     def __init__(
@@ -88,6 +97,9 @@ class InputError(Exception):
             return str(self)
         name, value = self.option
         flag = "--" + name.replace("_", "-")
+        if isinstance(value, dict):  # ``columns={...}`` is ``--column KEY=VALUE``, repeated
+            flag = flag.removesuffix("s")
+            return self._with_hint(" ".join(f"{flag} {k}={v}" for k, v in value.items()) or flag)
         return self._with_hint(flag if value is True or value is None else f"{flag} {value}")
 
     def _located(self) -> str:

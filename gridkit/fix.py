@@ -11,17 +11,22 @@ the community holding most of its area:
 3. overlaps are resolved by the overlap rule (``longest-border``, ``lowest-code``,
    or ``reference``: a piece goes to the grid whose published shape holds more of it),
    vertex mismatches and pieces below the snapping tolerance are snapped;
-4. detached parts of multipart grids (all but the largest) and sliver grids are merged
-   into the grid of the same community with the longest shared border;
+4. detached parts of multipart grids (all but the largest) are merged into the
+   grid of the same community with the longest shared border; so are sliver grids
+   (a thin strip with its own code) when ``merge_slivers=True``;
 5. gaps inside the community are given to the grid of that community with the
    longest shared border, so the grids cover the community outline exactly.
+
+A sliver grid is a grid in its own right until a person decides otherwise: by
+default it stays (repaired like any other grid) and is listed under
+``unresolved`` (and in :attr:`FixResult.slivers`) for review by hand.
 
 Grids farther than ``snap_tolerance_m`` from every finding keep their
 geometry byte for byte (the input CRS geometry, not a reprojected copy; the
 cleaner's sub-tolerance snapping of such grids is undone), and so does any
 grid whose shape the repair did not change. A grid is never deleted and its code
-never changes, except that a sliver grid is merged into its neighbour (the
-log says into which) and ``renumber=True`` proposes new serials.
+never changes, except that ``merge_slivers=True`` merges a sliver grid into its
+neighbour (the log says into which) and ``renumber=True`` proposes new serials.
 
 Change-log schema (:attr:`FixResult.log`, one row per changed grid)::
 
@@ -86,13 +91,15 @@ class FixResult:
     Attributes
     ----------
     fixed : the repaired layer: the input's columns and CRS, rows in input order
-        (sliver grids merged into a neighbour are left out, see ``log``).
+        (with ``merge_slivers``, sliver grids merged into a neighbour are left out,
+        see ``log``).
     log : one row per changed grid (see the module docstring), metric CRS.
     renumbered : ``old_code``, ``new_code``, ``community_code`` of every grid
         when ``renumber`` was asked, else ``None``.
     grids : grids in the input.
     communities : communities with a changed grid.
     unresolved : what could not be repaired (plain text, user's language).
+    slivers : codes of the sliver grids kept for review by hand (``merge_slivers=False``).
     """
 
     fixed: gpd.GeoDataFrame
@@ -101,6 +108,7 @@ class FixResult:
     grids: int
     communities: int
     unresolved: list[str] = field(default_factory=list)
+    slivers: list[str] = field(default_factory=list)
 
     @property
     def by_change(self) -> dict[str, int]:
@@ -111,7 +119,8 @@ class FixResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: ``{"grids", "changed", "removed", "communities", "by_change",
-        "changes": [log rows without geometry], "renumbered": [...] | null, "unresolved"}``."""
+        "changes": [log rows without geometry], "renumbered": [...] | null, "unresolved",
+        "slivers"}``."""
         rows = self.log.drop(columns="geometry")
         return {
             "grids": self.grids,
@@ -124,6 +133,7 @@ class FixResult:
             "renumbered": None if self.renumbered is None
             else self.renumbered.to_dict("records"),
             "unresolved": list(self.unresolved),
+            "slivers": list(self.slivers),
         }
 
 
@@ -149,6 +159,7 @@ def fix(
     *,
     overlap_rule: str = "longest-border",
     renumber: bool = False,
+    merge_slivers: bool = False,
     metric_crs: str = DEFAULT_METRIC_CRS,
     lang: str = "zh",
 ) -> FixResult:
@@ -165,6 +176,9 @@ def fix(
         limits) and ``code_pattern`` of :class:`~gridkit.validate.RuleConfig`.
     overlap_rule : ``longest-border`` (default), ``reference`` or ``lowest-code``.
     renumber : propose serials in reading order (west→east, north→south).
+    merge_slivers : merge each sliver grid (the ``sliver`` rule's limits) into the grid
+        of its community with the longest shared border; the row leaves the layer.
+        Otherwise (default) it stays and is listed in ``unresolved`` and ``slivers``.
     metric_crs : CRS for the geometry work (areas in m²).
     lang : language of ``unresolved``.
 
@@ -192,10 +206,12 @@ def fix(
     """
     config = config or RuleConfig()
     if overlap_rule not in OVERLAP_RULES:
-        raise InputError(f"--overlap-rule must be one of {', '.join(OVERLAP_RULES)}, "
-                         f"got {overlap_rule!r}")
+        raise InputError(f"unknown overlap rule {overlap_rule!r}",
+                         hint=f"give {{option}} one of {', '.join(OVERLAP_RULES)}",
+                         option=("overlap_rule", None))
     if overlap_rule == "reference" and reference is None:
-        raise InputError("--overlap-rule reference needs the published layer (--reference)")
+        raise InputError("the overlap rule 'reference' needs the published layer",
+                         hint="give it with {option}", option=("reference", None))
     for layer, columns, what in ((grids, ("grid_code", "grid_name", "community_code"), "grid"),
                                  (communities, ("community_code",), "communities"),
                                  (reference, ("grid_code",), "reference")):
@@ -223,7 +239,7 @@ def fix(
     merged_into = np.full(len(geoms), "", dtype=object)
     unresolved: list[str] = []
     work = _Work(geoms.copy(), codes, tags, merged_into, config, overlap_rule, ref, lang,
-                 unresolved)
+                 unresolved, merge_slivers)
     position = {c: k for k, c in enumerate(comm_codes)}
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     for code in codes[~present]:  # nothing to repair: the shape must be drawn again
@@ -255,7 +271,8 @@ def fix(
     fixed = fixed[merged_into == ""]
     log = _log(codes, home, before, work.geoms, tags, merged_into, changed, metric.crs)
     communities_changed = len(np.unique(log["community_code"]))
-    return FixResult(fixed, log, renumbered, len(grids), communities_changed, unresolved)
+    return FixResult(fixed, log, renumbered, len(grids), communities_changed, unresolved,
+                     work.slivers)
 
 
 def _home(geoms: np.ndarray, named: np.ndarray, comm_codes: np.ndarray,
@@ -358,6 +375,8 @@ class _Work:
     reference: dict[str, Any] | None
     lang: str
     unresolved: list[str]
+    merge_slivers: bool
+    slivers: list[str] = field(default_factory=list)
 
     def stage(self, rows: np.ndarray, new: np.ndarray, tag: str | Callable[[float], str]) -> None:
         """Replace the geometries of ``rows`` and tag the grids the step changed."""
@@ -391,10 +410,13 @@ class _Work:
         self.stage(rows, _polygonal(cleaned),
                    _by_delta(cfg.area_tolerance_m2, "overlap_resolved", "gap_filled"))
         self._merge_parts(rows)
-        rows = self._merge_slivers(rows)
+        if self.merge_slivers:
+            rows = self._merge_slivers(rows)
         self._fill_gaps(rows, outline)
         final = shapely.coverage_clean(self.geoms[rows], snapping_distance=0.0)
         self.stage(rows, _polygonal(final), "snapped")
+        if not self.merge_slivers:
+            self._keep_slivers(rows)
 
     def _by_reference(self, rows: np.ndarray) -> np.ndarray:
         """Each overlap goes to the grid whose published shape holds more of it."""
@@ -465,9 +487,18 @@ class _Work:
                 continue
             self.stage(np.array([target]), _polygonal(np.array(
                 [shapely.union(self.geoms[target], self.geoms[row])])), "sliver_received")
-            self.tags[row].add("sliver_merged")
+            # its area now lies in the receiver (so the log keeps the row as changed)
+            self.stage(np.array([row]), np.array([shapely.Polygon()]), "sliver_merged")
             self.merged_into[row] = self.codes[target]
         return rows[self.merged_into[rows] == ""]
+
+    def _keep_slivers(self, rows: np.ndarray) -> None:
+        """Sliver grids left after the repair: listed for review, never removed."""
+        for row in rows[_slivers(self.geoms[rows], self.config)]:
+            code = self.codes[row]
+            self.slivers.append(str(code))
+            self.unresolved.append(pick(self.lang, f"网格 {code} 为细长网格，需人工确认",
+                                        f"grid {code} is a sliver grid, review by hand"))
 
     def _fill_gaps(self, rows: np.ndarray, outline: shapely.Geometry) -> None:
         """Each part of the community no grid covers goes to its longest-border grid."""
@@ -558,7 +589,9 @@ def _log(codes: np.ndarray, named: np.ndarray, before: np.ndarray, after: np.nda
     log = gpd.GeoDataFrame({
         "grid_code": codes[rows].astype(str),
         "community_code": named[rows].astype(str),
-        "changes": [";".join(k for k in CHANGES if k in tags[i]) for i in rows],
+        # typed: an empty log's column must still be text for ``by_change``
+        "changes": np.array([";".join(k for k in CHANGES if k in tags[i]) for i in rows],
+                            dtype=str),
         "merged_into": merged_into[rows].astype(str),
         "area_before_m2": area_before,
         "area_after_m2": area_after,

@@ -23,37 +23,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gridkit.i18n import pick
+from gridkit.i18n import level_name, pick, severity_name
 from gridkit.io.xlsx import Column, Table, Typed
 from gridkit.metrics import METRICS, label, table_columns
 from gridkit.scoring import headers as score_headers
 from gridkit.validate.config import RULE_NAMES_ZH
 
-__all__ = ["LEVEL_NAMES", "metric_column", "metrics_tables", "score_tables",
-           "severity_label", "validation_tables"]
+__all__ = ["metric_column", "metrics_tables", "score_tables", "validation_tables"]
 
-#: Roll-up level → (Chinese, English) name, for sheet names.
-LEVEL_NAMES = {"grid": ("网格", "grid"), "community": ("社区", "community"),
-               "street": ("街道", "street"), "district": ("区", "district"),
-               "city": ("市", "city")}
 #: Catalogue kind of a metric → column kind.
 _METRIC_KINDS = {"rate": "percent", "ratio": "decimal", "count": "count"}
-_SEVERITY = {"error": ("错误", "error"), "warning": ("警告", "warning")}
 _TABLE_NAMES = {"grids": ("综合网格图层", "grids"), "filings": ("网格备案", "filings"),
                 "party": ("党组织", "Party organisations"), "cadres": ("包联干部", "cadres"),
                 "workers": ("网格员", "grid workers"), "events": ("工单", "work orders")}
 _METHOD_NAMES = {"manual": ("直接评分", "manual"), "positive": ("正向指标", "positive"),
                  "reverse": ("反向指标", "reverse"), "qualitative": ("定性评价", "qualitative"),
                  "equal": ("等于目标", "equal")}
-
-
-def severity_label(severity: str | None, lang: str) -> str:
-    """``错误`` / ``警告`` (``error`` / ``warning``); ``-`` when unknown.
-
-    >>> severity_label("warning", "zh"), severity_label(None, "en")
-    ('警告', '-')
-    """
-    return pick(lang, *_SEVERITY[severity]) if severity in _SEVERITY else "-"
 
 
 def metric_column(key: str, lang: str) -> Column:
@@ -105,7 +90,7 @@ def metrics_tables(result: Mapping[str, Any], group: str, lang: str = "zh", *,
     columns = table_columns(group) if columns is None else columns
     summary = [k for k in METRICS if k in result]
     present = [c for c in columns if c in ("code", "name") or any(c in r for r in rows)]
-    level = pick(lang, *LEVEL_NAMES.get(result.get("by"), (result.get("by"),) * 2))
+    level = level_name(result.get("by"), lang)
     tables = [Table(pick(lang, f"按{level}", f"By {level}"),
                     [metric_column(c, lang) for c in present], rows)]
     totals = [metric_column(k, lang) for k in summary]
@@ -134,7 +119,7 @@ def validation_tables(result: Mapping[str, Any], lang: str = "zh") -> list[Table
         severity.setdefault(finding["rule"], finding["severity"])
     skipped = result.get("skipped") or {}
     summary = [{"rule": rule, "name": RULE_NAMES_ZH.get(rule, rule),
-                "severity": severity_label(severity.get(rule), lang), "count": n, "note": ""}
+                "severity": severity_name(severity.get(rule), lang), "count": n, "note": ""}
                for rule, n in (result.get("by_rule") or {}).items()]
     summary += [{"rule": rule, "name": RULE_NAMES_ZH.get(rule, rule), "severity": "-",
                  "note": pick(lang, f"未检查：{why}", f"not checked: {why}")}
@@ -159,7 +144,7 @@ def validation_tables(result: Mapping[str, Any], lang: str = "zh") -> list[Table
                Column("wkt", pick(lang, "几何(WKT, EPSG:4490)", "geometry (WKT, EPSG:4490)"),
                       hidden=True)]
     rows = [{**f, "name": RULE_NAMES_ZH.get(f["rule"], f["rule"]),
-             "severity": severity_label(f["severity"], lang)} for f in findings]
+             "severity": severity_name(f["severity"], lang)} for f in findings]
     return [Table(pick(lang, "汇总", "Summary"), summary_columns, summary),
             Table(pick(lang, "问题清单", "Findings"), columns, rows)]
 

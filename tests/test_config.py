@@ -49,3 +49,22 @@ def test_files_and_sections_must_be_mappings(tmp_path):
         as_section(3, path="x.yaml", where="parts[1]", what="a part")
     with pytest.raises(InputError, match="'parts' must be a non-empty list"):
         ConfigSection({"parts": []}).sections("parts")
+
+
+@pytest.mark.parametrize("what", ["rules file", "project file", "scoring config"])
+def test_every_config_file_is_read_by_the_one_loader(tmp_path, what):
+    from gridkit.report import load_project
+    from gridkit.scoring import load_evaluation
+    from gridkit.validate import load_rules
+
+    load = {"rules file": load_rules, "project file": load_project,
+            "scoring config": load_evaluation}[what]
+    path = tmp_path / "c.yaml"
+    with pytest.raises(InputError, match=rf"^{path}: {what} not found$"):
+        load(path)
+    path.write_text("- a\n- b\n", encoding="utf-8")
+    with pytest.raises(InputError, match=rf"^{path}: the {what} must be a YAML mapping"):
+        load(path)
+    path.write_text("titel: x\n", encoding="utf-8")
+    with pytest.raises(InputError, match=rf"^{path}: .*unknown key 'titel'"):
+        load(path)

@@ -36,28 +36,36 @@ def synth_folder(tmp_path_factory):
     return folder
 
 
-@pytest.fixture(scope="module", params=["synth", "sample"])
+@pytest.fixture(scope="module", params=["synth", "sample", "synth --merge-slivers"])
 def fixed(request, synth_folder, tmp_path_factory):
     """(input folder, output folder, CLI JSON) of ``gridkit fix`` on a defective layer."""
-    folder = synth_folder if request.param == "synth" else SAMPLE
+    folder = synth_folder if request.param.startswith("synth") else SAMPLE
+    merge = ["--merge-slivers"] if request.param.endswith("--merge-slivers") else []
     out = tmp_path_factory.mktemp("fixed")
     before = hashlib.sha256((folder / "grids.gpkg").read_bytes()).hexdigest()
     result = CliRunner().invoke(cli, [
         "fix", str(folder / "grids.gpkg"), "--communities", str(folder / "communities.gpkg"),
-        "--out", str(out / "fixed.gpkg"), "--format", "json", "--lang", "en"])
+        "--out", str(out / "fixed.gpkg"), "--format", "json", "--lang", "en", *merge])
     assert result.exit_code == 0, result.output
     assert hashlib.sha256((folder / "grids.gpkg").read_bytes()).hexdigest() == before
     return folder, out, json.loads(result.output)
 
 
 def test_no_division_error_left(fixed):
-    folder, out, _ = fixed
+    folder, out, data = fixed
     grids = read_layer(folder / "grids.gpkg")
     communities = read_layer(folder / "communities.gpkg", "communities")
     before = validate(grids, communities, lang="en").by_rule
     assert all(before[rule] > 0 for rule in DIVISION_RULES)  # the layer had every defect
-    after = validate(read_layer(out / "fixed.gpkg"), communities, lang="en").by_rule
-    assert {rule: after[rule] for rule in DIVISION_RULES} == dict.fromkeys(DIVISION_RULES, 0)
+    after = validate(read_layer(out / "fixed.gpkg"), communities, lang="en")
+    repaired = [rule for rule in DIVISION_RULES if rule != "sliver"]
+    assert {rule: after.by_rule[rule] for rule in repaired} == dict.fromkeys(repaired, 0)
+    # the sliver grids left are exactly those listed for review by hand
+    slivers = after.findings[after.findings["rule"] == "sliver"]
+    assert sorted(c for codes in slivers["grid_codes"] for c in codes) == sorted(data["slivers"])
+    assert len(data["unresolved"]) >= len(data["slivers"])
+    for code in data["slivers"]:
+        assert f"grid {code} is a sliver grid, review by hand" in data["unresolved"]
 
 
 def test_each_community_keeps_its_area(fixed):
@@ -89,9 +97,11 @@ def test_grids_away_from_findings_keep_their_bytes(fixed):
     assert [c for c in kept if old[c] != new.get(c)] == []
     moved = [c for c in changed if c in new and new[c] != old[c]]
     assert len(moved) >= 5
-    # every grid is kept, except slivers merged into a neighbour (the log names it)
+    # every grid is kept, except slivers merged into a neighbour with --merge-slivers
+    # (the log names the receiver)
     merged = {c["grid_code"] for c in data["changes"] if c["merged_into"]}
     assert set(new) == set(old) - merged and data["removed"] == len(merged)
+    assert bool(merged) != bool(data["slivers"])  # merged (--merge-slivers) or listed
 
 
 def test_only_grids_at_a_finding_change(fixed):
@@ -203,6 +213,7 @@ def test_a_clean_community_is_left_alone():
     grids = _grids([(0, 0, 100, 100), (100, 0, 200, 100)])
     result = fix(grids, OUTLINE)
     assert result.communities == 0 and result.log.empty
+    assert result.to_dict()["changed"] == 0 and sum(result.by_change.values()) == 0
     assert shapely.equals_exact(result.fixed.geometry.values, grids.geometry.values, 0).all()
 
 
@@ -211,7 +222,7 @@ def test_every_overlap_rule_leaves_no_division_error(synth_folder, rule):
     grids = read_layer(synth_folder / "grids.gpkg")
     communities = read_layer(synth_folder / "communities.gpkg", "communities")
     reference = read_layer(synth_folder / "reference.gpkg", "reference")
-    result = fix(grids, communities, reference, overlap_rule=rule)
+    result = fix(grids, communities, reference, overlap_rule=rule, merge_slivers=True)
     after = validate(result.fixed, communities, lang="en").by_rule
     assert {r: after[r] for r in DIVISION_RULES} == dict.fromkeys(DIVISION_RULES, 0)
     assert result.by_change["overlap_resolved"] > 0
@@ -269,8 +280,9 @@ def test_renumbered_layer_passes_the_serial_order_rule():
 
 
 def test_reference_rule_needs_a_reference():
-    with pytest.raises(InputError, match="--reference"):
+    with pytest.raises(InputError, match="needs the published layer") as err:
         fix(_grids([(0, 0, 100, 100)]), OUTLINE, overlap_rule="reference")
+    assert "--reference" in err.value.cli_message()
 
 
 def test_docstring_examples_hold():
@@ -303,3 +315,33 @@ def test_communities_without_codes_exit_2(synth_folder, tmp_path):
                                    str(bad), "--out", str(tmp_path / "f.gpkg")])
     assert out.exit_code == 2 and "community_code" in out.output and str(bad) in out.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.gpkg"]
+
+
+def test_a_sliver_grid_stays_unless_merge_slivers_is_asked(tmp_path):
+    # grid 3 is a 2 m strip with its own code along the community's east edge
+    grids = _grids([(0, 0, 100, 100), (100, 0, 198, 100), (198, 0, 200, 100)])
+    kept = fix(grids, OUTLINE, lang="en")
+    assert kept.fixed["grid_code"].tolist() == grids["grid_code"].tolist()
+    assert kept.slivers == [f"{COMM}003"]
+    assert kept.unresolved == [f"grid {COMM}003 is a sliver grid, review by hand"]
+    assert kept.to_dict()["removed"] == 0
+    merged = fix(grids, OUTLINE, merge_slivers=True)
+    assert merged.fixed["grid_code"].tolist() == [f"{COMM}001", f"{COMM}002"]
+    assert merged.slivers == [] and merged.unresolved == []
+    row = merged.log.set_index("grid_code").loc[f"{COMM}003"]
+    assert row["merged_into"] == f"{COMM}002" and row["changes"] == "sliver_merged"
+    # the CLI: listed in the summary with the option that merges it
+    path = tmp_path / "g.gpkg"
+    grids.to_file(path)
+    OUTLINE.to_file(tmp_path / "c.gpkg")
+    args = ["fix", str(path), "--communities", str(tmp_path / "c.gpkg"),
+            "--out", str(tmp_path / "f.gpkg")]
+    out = CliRunner().invoke(cli, args)
+    assert out.exit_code == 0, out.output
+    assert f"网格 {COMM}003 为细长网格，需人工确认" in out.output
+    assert "--merge-slivers" in out.output
+    assert len(gpd.read_file(tmp_path / "f.gpkg")) == 3
+    out = CliRunner().invoke(cli, [*args, "--merge-slivers", "--force", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["removed"] == 1
+    assert len(gpd.read_file(tmp_path / "f.gpkg")) == 2

@@ -41,6 +41,7 @@ def test_check_writable_refuses_existing_without_force(tmp_path):
 def test_check_writable_never_touches_inputs(tmp_path):
     shp = tmp_path / "data" / "grids.shp"
     shp.parent.mkdir()
+    shp.touch()  # a missing input would be reported first
     for target in (shp, shp.with_suffix(".dbf"), tmp_path / "data", tmp_path):
         with pytest.raises(InputError, match="would overwrite the input"):
             check_writable(target, force=True, inputs=[None, shp])

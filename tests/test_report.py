@@ -190,7 +190,7 @@ def test_report_embeds_every_map(demo):
     assert pages["events"].overlays == ["事件数", "转派准确率", "街道界", "区界", "工单热力图"]
 
 
-#: Changes of gridkit/data/sample/last-year.gpkg → grids.gpkg (see its make_last_year.py).
+#: Changes of gridkit/data/sample/last-year.gpkg → grids.gpkg (see tools/make_last_year.py).
 SAMPLE_CHANGES = {"unchanged": 337, "recoded": 2, "reshaped": 2, "split": 3, "merged": 2,
                   "redrawn": 1, "added": 2, "removed": 1}
 
@@ -316,7 +316,7 @@ def small(tmp_path_factory):
 
 def test_english_report_of_a_small_project(small):
     _, output, text = small
-    assert "score: " in output and "report: " in output
+    assert "total / grade: " in output and "report: " in output
     assert '<html lang="en">' in text
     assert "<h2>1. Summary</h2>" in text and "<h2>2. Evaluation score</h2>" in text
     cards = dict((label, value) for value, label in re.findall(

@@ -507,7 +507,7 @@ def test_bad_metrics_file_is_named(tmp_path, content, message):
 
 @pytest.mark.parametrize(("content", "message"), [
     ("parts: [\n  - name: x\n  bad", "not valid YAML at line 2"),
-    ("- just\n- a list\n", "config: the config must be a mapping, got list"),
+    ("- just\n- a list\n", "the scoring config must be a YAML mapping"),
     ("title: x\n", "'parts' must be a non-empty list"),
 ])
 def test_unusable_config_file(tmp_path, content, message):

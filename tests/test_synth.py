@@ -115,7 +115,7 @@ def test_allocation_dense_districts_get_more_grids():
     assert (streets["communities"] >= 1).all()
     assert set(comms["parent_code"]) == set(streets["code"])
     assert 3 <= comms["grids"].mean() <= 8
-    with pytest.raises(InputError, match="at least the number of streets"):
+    with pytest.raises(InputError, match="fewer than the streets"):
         allocate(5, ["440104"], divisions, np.random.default_rng(0))
 
 

@@ -127,8 +127,11 @@ def test_out_writes_one_layer_per_rule_and_refuses_to_overwrite(files, defective
 
 
 def test_out_is_checked_before_any_work(files, tmp_path):
-    result = invoke(str(tmp_path / "missing.gpkg"), "--out", str(tmp_path / "no" / "f.gpkg"))
+    result = invoke(files["grids"], "--out", str(tmp_path / "no" / "f.gpkg"))
     assert result.exit_code == 2 and "output folder does not exist" in result.output
+    # a missing input is what to fix first
+    result = invoke(str(tmp_path / "missing.gpkg"), "--out", str(tmp_path / "no" / "f.gpkg"))
+    assert result.exit_code == 2 and "missing.gpkg: file not found" in result.output
 
 
 @pytest.mark.parametrize("args, message", [

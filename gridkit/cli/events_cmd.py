@@ -139,7 +139,9 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
             raise InputError("--out must be a .parquet file or an .xlsx workbook", path=out)
         check_writable(out, force, inputs=(grids, events, codes), folder=False)
     if rejects is not None:
-        check_writable(rejects, force, inputs=(grids, events, codes, out), folder=False)
+        if out is not None and Path(rejects).resolve() == Path(out).resolve():
+            raise InputError("--rejects and --out name the same file", path=rejects)
+        check_writable(rejects, force, inputs=(grids, events, codes), folder=False)
     # the join needs only the codes and the shapes of the grids
     layer = read_layer(grids, "grids", columns=column_overrides(columns, "grids"), crs=grids_crs,
                        required=("grid_code",))

@@ -57,6 +57,11 @@ def render_text(result: FixResult, lang: str) -> str:
     if rows:
         lines += [render_table(rows, columns, [titles[c] for c in columns]), ""]
     lines += [pick(lang, zh=f"未修复：{n}", en=f"not repaired: {n}") for n in result.unresolved]
+    if result.slivers:
+        lines += ["", pick(lang, zh=f"细长网格 {len(result.slivers)} 个已保留；确认后可用 "
+                                    "--merge-slivers 并入相邻网格",
+                           en=f"{len(result.slivers)} sliver grid(s) kept; once reviewed, "
+                              "--merge-slivers merges them into their neighbour")]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -91,6 +96,11 @@ def _source_names(path: str, layer: str | None, overrides: dict[str, str]) -> di
 @click.option("--renumber", is_flag=True,
               help="Renumber serials west→east, north→south inside each community and write "
                    "the old → new code table (<name>-renumber.csv).")
+@click.option("--merge-slivers", is_flag=True,
+              help="Merge each sliver grid (a thin strip with its own code, the sliver "
+                   "rule's limits) into its longest-border neighbour: the row leaves the "
+                   "layer and the log names the receiver. By default sliver grids stay and "
+                   "are listed for review by hand.")
 @click.option("--dry-run", is_flag=True, help="Write only the change log, not the fixed layer.")
 @crs_option
 @layer_option
@@ -101,9 +111,9 @@ def _source_names(path: str, layer: str | None, overrides: dict[str, str]) -> di
 @lang_option
 @column_option
 def command(grids: str, communities_path: str, out: str, reference_path: str | None,
-            overlap_rule: str, renumber: bool, dry_run: bool, crs_spec: str | None,
-            layer: str | None, metric_crs: str, config_path: str | None, force: bool, fmt: str,
-            lang: str, columns: tuple[str, ...]) -> None:
+            overlap_rule: str, renumber: bool, merge_slivers: bool, dry_run: bool,
+            crs_spec: str | None, layer: str | None, metric_crs: str, config_path: str | None,
+            force: bool, fmt: str, lang: str, columns: tuple[str, ...]) -> None:
     """Repair overlaps, gaps, spills, slivers, multipart and invalid grids (修复).
 
     Community by community: the grids end up covering each community outline
@@ -129,7 +139,8 @@ def command(grids: str, communities_path: str, out: str, reference_path: str | N
     communities = read_layer(communities_path, "communities")
     reference = read_layer(reference_path, "reference") if reference_path else None
     result = fix(layer_gdf, communities, reference, config, overlap_rule=overlap_rule,
-                 renumber=renumber, metric_crs=metric_crs, lang=lang)
+                 renumber=renumber, merge_slivers=merge_slivers, metric_crs=metric_crs,
+                 lang=lang)
     if not dry_run:
         names = _source_names(grids, layer, overrides)
         fixed = result.fixed.rename(columns={k: v for k, v in names.items() if k != v})

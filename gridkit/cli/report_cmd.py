@@ -8,11 +8,9 @@ import click
 
 from gridkit.cli._common import force_option, format_option, lang_option, to_csv, to_json
 from gridkit.cli._maps import basemap_option, check_basemap, offline_option
-from gridkit.diff import change_name
 from gridkit.i18n import pick
 from gridkit.maps import human_size
-from gridkit.metrics import format_value, label
-from gridkit.report import ReportOutput, write_report
+from gridkit.report import ReportOutput, headline_figures, write_report
 
 
 def echo_result(out: ReportOutput, fmt: str, lang: str) -> None:
@@ -26,32 +24,8 @@ def echo_result(out: ReportOutput, fmt: str, lang: str) -> None:
                                    "grade")),
                    nl=False)
         return
-    analysis = out.analysis
-    sep = pick(lang, "，", ", ")
-    lines = []
-    if analysis.validation is not None:
-        v = analysis.validation
-        lines.append(pick(lang, f"校验：网格 {v.grids:,} 个，错误 {v.errors} 条，"
-                                f"警告 {v.warnings} 条",
-                          f"validation: {v.grids:,} grids, {v.errors} errors, "
-                          f"{v.warnings} warnings"))
-    cov = analysis.coverage["district"].metrics
-    lines.append(pick(lang, "覆盖：", "coverage: ") + sep.join(
-        f"{label(k, lang)} {format_value(cov.get(k), k)}"
-        for k in ("filing_rate", "party_coverage", "cadre_coverage", "fulltime_worker_coverage")))
-    if analysis.events:
-        ev = analysis.events["district"].metrics
-        lines.append(pick(lang, f"工单：{ev['events']:,} 条，", f"work orders: {ev['events']:,}, ")
-                     + sep.join(f"{label(k, lang)} {format_value(ev.get(k), k)}"
-                                for k in ("dispatch_accuracy", "dispatch_timeliness",
-                                          "closure_rate")))
-    if analysis.diff is not None:
-        lines.append(pick(lang, "网格调整：", "grid changes: ") + (sep.join(
-            f"{change_name(k, lang)} {n}" for k, n in analysis.diff.by_change.items()
-            if n and k != "unchanged") or pick(lang, "无", "none")))
-    if analysis.score is not None:
-        lines.append(pick(lang, f"评分：{analysis.score.total:g}（{analysis.score.grade}）",
-                          f"score: {analysis.score.total:g} ({analysis.score.grade})"))
+    colon = pick(lang, "：", ": ")
+    lines = [f"{name}{colon}{value}" for name, value in headline_figures(out.analysis, lang)]
     lines += [pick(lang, f"地图 {kind}：{path}", f"map {kind}: {path}")
               for kind, path in out.map_files.items()]
     if out.path is not None:

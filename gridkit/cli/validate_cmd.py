@@ -25,7 +25,7 @@ from gridkit.cli._common import (
 )
 from gridkit.codes import load_divisions
 from gridkit.errors import InputError
-from gridkit.i18n import pick
+from gridkit.i18n import pick, severity_name
 from gridkit.io import check_writable, read_layer
 from gridkit.io.postgis import (
     DEFAULT_OUT_SCHEMA,
@@ -47,17 +47,14 @@ CSV_COLUMNS = ("rule", "severity", "grid_codes", "area_m2", "message", "wkt", *E
 EXAMPLES = 5
 
 
-def _severity(value: str, lang: str) -> str:
-    return pick(lang, zh={"error": "错误", "warning": "警告"}[value], en=value)
-
-
 def render_text(result: ValidationResult, lang: str = "zh") -> str:
     """The human table: counts per rule, then the first findings of each rule, notes."""
     counts = result.by_rule
     findings = result.findings
+    severity = findings.groupby("rule")["severity"].first()
     summary = [
         {"rule": rule, "name": RULE_NAMES_ZH[rule] if lang == "zh" else "",
-         "severity": _severity(findings.loc[findings["rule"] == rule, "severity"].iloc[0], lang),
+         "severity": severity_name(severity.get(rule), lang),
          "count": n}
         for rule, n in counts.items() if n
     ]
@@ -188,7 +185,7 @@ def command(grids: str, communities_path: str | None, reference_path: str | None
         write_workbook(out, validation_tables(result.to_dict(), lang), force=force, inputs=inputs)
     elif out and is_postgis_uri(out):
         write_findings_postgis(result.findings, out, rules=result.rules, by_rule=result.by_rule,
-                               skipped=result.skipped, schema=out_schema, force=force)
+                               skipped=result.skipped, out_schema=out_schema, force=force)
     elif out:
         result.write_gpkg(out, force)
     click.echo(render(result, "table" if fmt == "xlsx" else fmt, lang), nl=False)

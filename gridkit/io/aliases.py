@@ -331,13 +331,14 @@ def resolve_columns(
     for canonical, source in (columns or {}).items():
         if canonical not in ALIASES[kind]:
             raise InputError(
-                f"--column {canonical}={source}: {canonical!r} is not a column of {kind}; "
-                f"use one of {_listing(ALIASES[kind])}", path=path)
+                f"{canonical!r} is not a column of {kind}", path=path,
+                hint=f"{{option}}: use one of {_listing(ALIASES[kind])}",
+                option=("columns", {canonical: source}))
         found = by_key.get(match_key(source), [])
         if not found:
             raise InputError(
-                f"--column {canonical}={source}: the file has no column {source!r}; "
-                f"its columns are {_listing(names)}", path=path)
+                f"the file has no column {source!r}; its columns are {_listing(names)}",
+                path=path, hint="check {option}", option=("columns", {canonical: source}))
         if found[0] in mapping:  # one source column, several roles
             mapping.copies[canonical] = mapping[found[0]]
             continue
@@ -353,8 +354,8 @@ def resolve_columns(
     for canonical, sources in matches.items():
         if len(sources) > 1:
             raise InputError(
-                f"columns {_listing(repr(s) for s in sources)} all mean {canonical}; "
-                f"choose one with --column {canonical}=NAME", path=path)
+                f"columns {_listing(repr(s) for s in sources)} all mean {canonical}",
+                path=path, hint="choose one with {option}", option=("columns", {canonical: "NAME"}))
         mapping[sources[0]] = canonical
 
     missing = [c for c in (REQUIRED[kind] if required is None else required)
@@ -363,15 +364,16 @@ def resolve_columns(
         hints = "; ".join(f"{c}, e.g. {', '.join(ALIASES[kind][c][:3])}" for c in missing)
         raise InputError(
             f"missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} ({hints}); the file has columns {_listing(names)}; "
-            f"map one with --column {missing[0]}=NAME", path=path)
+            f"{', '.join(missing)} ({hints}); the file has columns {_listing(names)}",
+            path=path, hint="map one with {option}", option=("columns", {missing[0]: "NAME"}))
 
     renamed = [mapping.get(n, n) for n in names] + list(ignored) + list(mapping.copies)
     clash = sorted({str(n) for n in renamed if renamed.count(n) > 1})
     if clash:
         raise InputError(
-            f"after renaming to canonical names, column {_listing(clash)} would appear twice; "
-            "rename the extra column in the file or choose another with --column", path=path)
+            f"after renaming to canonical names, column {_listing(clash)} would appear twice",
+            path=path, hint="rename the extra column in the file or choose another with {option}",
+            option=("columns", {clash[0]: "NAME"}))
     return mapping
 
 

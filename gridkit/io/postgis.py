@@ -139,8 +139,9 @@ def _parse(uri: str, layer: str | None = None) -> _Target:
                          path=redact(uri)) from None
     named = {t for t in (*tables, layer) if t}
     if len(named) > 1:
-        raise InputError(f"names the table twice ({' and '.join(sorted(named))}); give it "
-                         "either as ?table= or with --layer", path=redact(uri))
+        raise InputError(f"names the table twice ({' and '.join(sorted(named))})",
+                         path=redact(uri), hint="give it either as ?table= or with {option}",
+                         option=("layer", None))
     return _Target(params, _split_table(named.pop()) if named else None)
 
 
@@ -198,8 +199,9 @@ def _resolve_table(conn: Connection, target: _Target) -> tuple[str, str]:
     """(schema, table) of the input's table, looked up along ``search_path``."""
 
     if target.table is None:
-        raise InputError(f"{target.database}: name the table with ?table=[schema.]table in the "
-                         "URI (or --layer for the grid layer)")
+        raise InputError(f"{target.database}: no table named",
+                         hint="name it with ?table=[schema.]table in the URI (or {option} "
+                              "for the grid layer)", option=("layer", None))
     found = _sql(conn, "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
                        "ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%(name)s)",
                  {"name": _quoted(conn, target.table)})
@@ -365,26 +367,27 @@ def _check_tables(conn: Connection, target: _Target, schema: str, names: Iterabl
     existing = _findings_tables(conn, schema)
     for name in names:
         if name in existing and not existing[name]:
-            raise InputError(f"table {schema}.{name} exists and was not written by gridkit; "
-                             "choose another --out-schema", path=target.database)
+            raise InputError(f"table {schema}.{name} exists and was not written by gridkit",
+                             path=target.database, hint="choose another {option}",
+                             option=("out_schema", None))
     ours = sorted(name for name, mark in existing.items() if mark)
     if ours and not force:
         raise InputError(f"schema {schema!r} holds findings of an earlier run "
-                         f"({', '.join(ours)}); use --force to replace them",
-                         path=target.database)
+                         f"({', '.join(ours)})", path=target.database,
+                         hint="use {option} to replace them", option=("force", True))
     return ours
 
 
-def check_findings_target(uri: str, schema: str, rules: Iterable[str],
+def check_findings_target(uri: str, out_schema: str, rules: Iterable[str],
                           force: bool) -> None:
     """Fail early (before validating) when ``--out`` could not be written.
 
-    Connects, and refuses a schema holding tables named after ``rules`` (or the
-    summary) that gridkit did not write, or earlier findings without ``force``.
+    Connects, and refuses a schema ``out_schema`` holding tables named after ``rules``
+    (or the summary) that gridkit did not write, or earlier findings without ``force``.
     """
     target = _parse(uri)
     with _connection(target) as conn:
-        _check_tables(conn, target, schema, (*rules, _SUMMARY), force)
+        _check_tables(conn, target, out_schema, (*rules, _SUMMARY), force)
 
 
 def _write_layer(conn: Connection, layer: gpd.GeoDataFrame, schema: str, name: str) -> None:
@@ -409,10 +412,11 @@ def _write_layer(conn: Connection, layer: gpd.GeoDataFrame, schema: str, name: s
 
 def write_findings_postgis(findings: gpd.GeoDataFrame, uri: str, *, rules: Iterable[str],
                            by_rule: Mapping[str, int], skipped: Mapping[str, str],
-                           schema: str = DEFAULT_OUT_SCHEMA, force: bool = False) -> list[str]:
-    """Write validation findings to ``schema``: one table per rule with findings, and
-    ``summary`` (:func:`gridkit.io.findings.findings_layers`); all in one transaction
-    (nothing is left half-written).
+                           out_schema: str = DEFAULT_OUT_SCHEMA,
+                           force: bool = False) -> list[str]:
+    """Write validation findings to the schema ``out_schema``: one table per rule with
+    findings, and ``summary`` (:func:`gridkit.io.findings.findings_layers`); all in one
+    transaction (nothing is left half-written).
 
     Each rule table (``geometry(Geometry, 4490)``) gets a GiST spatial index and a
     comment starting with :data:`FINDINGS_MARK`; with ``force`` the tables bearing
@@ -426,7 +430,7 @@ def write_findings_postgis(findings: gpd.GeoDataFrame, uri: str, *, rules: Itera
 
     from gridkit.io.findings import findings_layers
 
-    target = _parse(uri)
+    target, schema = _parse(uri), out_schema
     summary, layers = findings_layers(findings, rules=rules, by_rule=by_rule, skipped=skipped)
     written = []
     with _connection(target) as conn:

@@ -125,16 +125,24 @@ def sniff_text_encoding(path: str | os.PathLike) -> str:
 
 
 def _choose_layer(path: Path, layer: str | int | None) -> str | int | None:
-    if layer is not None or path.suffix.lower() in (".shp", ".parquet", ".geoparquet"):
+    """The layer to read: ``layer`` when the file has it, else its only layer of features."""
+    if path.suffix.lower() in (".shp", ".parquet", ".geoparquet"):
         return layer
+    listed = pyogrio.list_layers(path)
+    names = [str(name) for name, _ in listed]
     # Attribute tables (QGIS keeps styles in a ``layer_styles`` table) are not candidates.
-    layers = [str(name) for name, geom_type in pyogrio.list_layers(path) if geom_type]
+    layers = [str(name) for name, geom_type in listed if geom_type]
+    if layer is not None:
+        if str(layer) in names or (isinstance(layer, int) and 0 <= layer < len(names)):
+            return layer
+        raise InputError(f"has no layer {layer!r} (its layers: "
+                         f"{', '.join(layers or names) or 'none'})", path=path,
+                         hint="choose one with {option}", option=("layer", None))
     if len(layers) == 1:
         return layers[0]
     if len(layers) > 1:
-        raise InputError(
-            f"has {len(layers)} layers ({', '.join(layers)}); choose one with --layer",
-            path=path)
+        raise InputError(f"has {len(layers)} layers ({', '.join(layers)})", path=path,
+                         hint="choose one with {option}", option=("layer", None))
     return None
 
 

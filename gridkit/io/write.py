@@ -34,26 +34,44 @@ def check_writable(path: str | os.PathLike, force: bool = False, *,
     an output that is one of the ``inputs`` (or a folder holding one, or a
     shapefile's sidecar) is refused, and so is an existing folder when the
     output is a file (``folder=False``): inputs are never modified.
+
+    When the output is refused and an input is missing, the missing input is
+    reported instead (``file not found``): the user fixes the input first, and
+    does not clear the output only to learn that the input was never there.
     """
     path = Path(path)
+    inputs = [source for source in inputs if source is not None]
+    problem = _output_problem(path, force, inputs, folder)
+    if problem is not None:
+        for source in inputs:
+            # a database URI (postgresql://…) is no local file
+            if "://" not in str(source) and not Path(source).exists():
+                raise InputError("file not found", path=source)
+        raise problem
+    return path
+
+
+def _output_problem(path: Path, force: bool, inputs: Iterable[str | os.PathLike],
+                    folder: bool) -> InputError | None:
+    """Why ``path`` cannot be written (see :func:`check_writable`), or ``None``."""
     for source in inputs:
-        if source is not None and _clobbers(path, Path(source)):
-            raise InputError(f"output would overwrite the input {source}; write elsewhere",
-                             path=path)
+        if _clobbers(path, Path(source)):
+            return InputError(f"output would overwrite the input {source}; write elsewhere",
+                              path=path)
     if path.is_dir() and not folder:
-        raise InputError("output is a folder; give a file name", path=path)
+        return InputError("output is a folder; give a file name", path=path)
     if path.exists() and not force:
-        raise InputError("output exists", path=path, hint="use {option} to overwrite it",
-                         option=("force", True))
+        return InputError("output exists", path=path, hint="use {option} to overwrite it",
+                          option=("force", True))
     parent = path.parent
     if not parent.exists():
-        raise InputError("output folder does not exist", path=parent)
+        return InputError("output folder does not exist", path=parent)
     if not parent.is_dir():
-        raise InputError("is a file, not a folder: the output cannot go inside it", path=parent)
+        return InputError("is a file, not a folder: the output cannot go inside it", path=parent)
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError("output folder is not writable (read-only or no permission)",
-                         path=parent)
-    return path
+        return InputError("output folder is not writable (read-only or no permission)",
+                          path=parent)
+    return None
 
 
 @contextmanager

@@ -32,7 +32,7 @@ import pandas as pd
 
 from gridkit import __version__
 from gridkit.errors import InputError
-from gridkit.i18n import pick
+from gridkit.i18n import LEVEL_NAMES, SEVERITY_NAMES, pick
 
 MAP_KINDS = ("grids", "findings", "coverage", "events", "diff")
 BASEMAPS = ("none", "osm", "amap", "tencent")
@@ -64,9 +64,6 @@ BASEMAP_TILES = {
 }
 BASEMAP_NAMES = {"none": ("无底图", "no basemap"), "osm": ("OpenStreetMap", "OpenStreetMap"),
                   "amap": ("高德地图", "Amap"), "tencent": ("腾讯地图", "Tencent Maps")}
-LEVEL_NAMES = {"grid": ("网格", "grid"), "community": ("社区", "community"),
-                "street": ("街道", "street"), "district": ("区", "district")}
-SEVERITY_NAMES = {"error": ("错误", "error"), "warning": ("警告", "warning")}
 
 
 @dataclass(frozen=True)

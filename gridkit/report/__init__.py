@@ -10,8 +10,10 @@ apart) and the data sources with their dates. Every contractor string is
 escaped (the page is built with autoescaping templates).
 
 Modules: :mod:`~gridkit.report.project` (the project file),
-:mod:`~gridkit.report.analysis`, :mod:`~gridkit.report.rendering` (with
-``templates/``) and :mod:`~gridkit.report.output`.
+:mod:`~gridkit.report.analysis`, :mod:`~gridkit.report.headline` (the summary's
+figures, shared by the page, the Word document and the command's summary),
+:mod:`~gridkit.report.rendering` (with ``templates/``) and
+:mod:`~gridkit.report.output`.
 
 Examples
 --------
@@ -28,6 +30,7 @@ __all__ = [
     "ReportOutput",
     "analyse",
     "figure",
+    "headline_figures",
     "load_project",
     "project_maps",
     "render_report",
@@ -36,6 +39,7 @@ __all__ = [
 ]
 
 from gridkit.report.analysis import Analysis, analyse, project_maps
+from gridkit.report.headline import headline_figures
 from gridkit.report.output import ReportOutput, write_report
 from gridkit.report.project import Project, load_project
 from gridkit.report.rendering import figure, render_report, table

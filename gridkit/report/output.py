@@ -75,7 +75,7 @@ def write_report(project: str | os.PathLike | Project, out: str | os.PathLike | 
     inputs = (project.path, *project.inputs.values())  # never overwritten, even with force
     documents = [p for p in (out, docx, pdf) if p is not None]
     if not documents:
-        raise InputError("nothing to write: give the HTML report, --docx or --pdf")
+        raise InputError("nothing to write: give out (the HTML report), docx or pdf")
     out, docx, pdf = (None if p is None else check_writable(p, force, inputs=inputs,
                                                              folder=False)
                       for p in (out, docx, pdf))

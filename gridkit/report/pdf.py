@@ -58,7 +58,7 @@ def require_chromium() -> str:
     """The browser to print with, or a one-line :class:`InputError` saying how to get one."""
     binary = find_chromium()
     if binary is None:
-        raise InputError(f"--pdf needs Chromium, none found: {INSTALL_HINT}")
+        raise InputError(f"printing to PDF needs Chromium, none found: {INSTALL_HINT}")
     if shutil.which(binary) is None:
         raise InputError(f"GRIDKIT_CHROMIUM={binary} is not an executable: {INSTALL_HINT}")
     return binary

@@ -44,7 +44,7 @@ INPUTS = ("grids", "communities", "reference", "codes", "filings", "party", "cad
           "events", "evaluation", "validation", "previous_grids")
 #: Other keys of a project file and their meaning.
 SETTINGS = {"title": "report title", "period": "evaluation period (text)",
-            "crs": "CRS of the grid layer when the file has none (--crs)",
+            "crs": "CRS of the grid layer when the file has none (EPSG code, gcj02, bd09, …)",
             "events_crs": "CRS of the work orders' lon/lat (default wgs84)",
             "dispatch_sla": "hours (default 2)", "period_end": "date (default: end of year)",
             "metric_crs": "metric CRS (default auto: the zone of the data, EPSG:4547 in Guangzhou)",

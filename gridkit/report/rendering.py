@@ -22,11 +22,12 @@ from markupsafe import Markup
 
 from gridkit import __version__
 from gridkit.diff import DiffResult, change_name
-from gridkit.i18n import pick
+from gridkit.i18n import pick, severity_name
 from gridkit.io.postgis import is_postgis_uri, source_name
 from gridkit.maps import human_size, share_geometry
 from gridkit.metrics import METRICS, format_value, label, table_columns
 from gridkit.report.analysis import Analysis
+from gridkit.report.headline import headline_figures
 from gridkit.scoring import render_score_html as score_html
 from gridkit.validate import ValidationResult
 from gridkit.validate.config import RULE_NAMES_ZH
@@ -141,11 +142,6 @@ def _rule_name(rule: str, lang: str) -> str:
     return RULE_NAMES_ZH.get(rule, rule) if lang == "zh" else rule
 
 
-def _severity(severity: str, lang: str) -> str:
-    return {"error": pick(lang, "错误", "error"), "warning": pick(lang, "警告", "warning")}.get(
-        severity, severity)
-
-
 def _validation_section(result: ValidationResult, lang: str, maps: Mapping[str, str],
                         ) -> _Section:
     section = _Section("validation", pick(lang, "数据质量检查（划分、编码、上图）",
@@ -158,7 +154,7 @@ def _validation_section(result: ValidationResult, lang: str, maps: Mapping[str, 
     found = result.findings
     severity = found.groupby("rule")["severity"].first() if len(found) else pd.Series(dtype=str)
     rows = [{"rule": rule, "name": _rule_name(rule, lang), "count": n,
-             "severity": _severity(severity.get(rule, ""), lang) if n else "-",
+             "severity": severity_name(severity.get(rule), lang) if n else "-",
              "class": severity.get(rule, "") if n else ""}
             for rule, n in result.by_rule.items()]
     labels = {"rule": pick(lang, "规则", "rule"), "name": pick(lang, "检查项", "check"),
@@ -175,7 +171,7 @@ def _validation_section(result: ValidationResult, lang: str, maps: Mapping[str, 
             lang, "图：数据质量问题分布（按规则分图层，可在右上角切换）",
             "Map: validation findings, one layer per rule")))
     if len(found):
-        listed = [{"rule": _rule_name(r.rule, lang), "severity": _severity(r.severity, lang),
+        listed = [{"rule": _rule_name(r.rule, lang), "severity": severity_name(r.severity, lang),
                    "grid_codes": "、".join(map(str, r.grid_codes)),
                    "area_m2": None if pd.isna(r.area_m2) else float(r.area_m2),
                    "message": r.message, "class": r.severity}
@@ -369,26 +365,8 @@ def render_report(analysis: Analysis, maps: Mapping[str, str], lang: str = "zh",
     generated_at = generated_at or dt.datetime.now()
     # The grids the maps share are written once, in this page, for all their frames.
     shared, maps = share_geometry(maps)
-    cov = analysis.coverage["district"].metrics
-    ev = analysis.events["district"].metrics if analysis.events else {}
-    cards = [(pick(lang, "综合网格", "grids"), f"{len(analysis.grids):,}"),
-             (pick(lang, "街道（镇）", "streets"), f"{len(analysis.coverage['street'].rows):,}"),
-             (pick(lang, "区", "districts"), f"{len(analysis.coverage['district'].rows):,}")]
-    if analysis.validation is not None:
-        cards.append((pick(lang, "数据质量错误 / 警告", "errors / warnings"),
-                      f"{analysis.validation.errors} / {analysis.validation.warnings}"))
-    for key in ("filing_rate", "party_coverage", "fulltime_worker_coverage"):
-        if cov.get(key) is not None:
-            cards.append((label(key, lang), format_value(cov[key], key)))
-    if ev:
-        cards.append((pick(lang, "工单", "work orders"), f"{ev['events']:,}"))
-        cards.append((label("dispatch_accuracy", lang),
-                      format_value(ev.get("dispatch_accuracy"), "dispatch_accuracy")))
-    if analysis.score is not None:
-        cards.append((pick(lang, "综合得分 / 等级", "total / grade"),
-                      f"{analysis.score.total:g} / {analysis.score.grade}"))
-
-    summary = _Section("summary", pick(lang, "项目概况", "Summary"), [_cards(cards)])
+    summary = _Section("summary", pick(lang, "项目概况", "Summary"),
+                       [_cards(headline_figures(analysis, lang))])
     if "grids" in maps:
         summary.blocks.append(figure(maps["grids"], pick(
             lang, "图：综合网格分布（按区/街道着色，悬停查看网格编码、名称、社区、户数）",

@@ -35,7 +35,7 @@ from gridkit.i18n import display_width, pick
 from gridkit.io.write import atomic_output, check_writable
 from gridkit.io.xlsx import Column, Table, xml_text
 from gridkit.maps import GridMap, render_png
-from gridkit.metrics import label
+from gridkit.report.headline import headline_figures
 from gridkit.scoring import INDICATOR_COLUMNS, PART_COLUMNS, indicator_rows, part_rows
 from gridkit.scoring import headers as score_headers
 from gridkit.scoring import summary_line as score_summary
@@ -508,27 +508,9 @@ def build_docx(analysis: Analysis, maps: Mapping[str, GridMap], lang: str = "zh"
 
 
 def _summary_rows(analysis: Analysis, lang: str) -> list[dict[str, str]]:
-    """The key figures of the report's summary cards, two (label, value) pairs a row."""
-    cov = analysis.coverage["district"].metrics
-    ev = analysis.events["district"].metrics if analysis.events else {}
-    rows = [(pick(lang, "综合网格", "grids"), cell_text(len(analysis.grids), "count")),
-            (pick(lang, "街道（镇）", "streets"),
-             cell_text(len(analysis.coverage["street"].rows), "count")),
-            (pick(lang, "区", "districts"),
-             cell_text(len(analysis.coverage["district"].rows), "count"))]
-    if analysis.validation is not None:
-        rows.append((pick(lang, "数据质量错误 / 警告", "errors / warnings"),
-                     f"{analysis.validation.errors} / {analysis.validation.warnings}"))
-    for key in ("filing_rate", "party_coverage", "cadre_coverage", "fulltime_worker_coverage"):
-        if cov.get(key) is not None:
-            rows.append((label(key, lang), cell_text(cov[key], "percent")))
-    if ev:
-        rows.append((pick(lang, "工单", "work orders"), cell_text(ev["events"], "count")))
-        for key in ("dispatch_accuracy", "dispatch_timeliness", "closure_rate"):
-            rows.append((label(key, lang), cell_text(ev.get(key), "percent")))
-    if analysis.score is not None:
-        rows.append((pick(lang, "综合得分 / 等级", "total / grade"),
-                     f"{analysis.score.total:g} / {analysis.score.grade}"))
+    """The report's headline figures (:func:`headline_figures`), two (label, value) pairs
+    a row."""
+    rows = headline_figures(analysis, lang)
     # Two figures a row: the table stays short enough for the map to follow on page one.
     return [{"item": item, "value": value,
              "item2": rows[n + 1][0] if n + 1 < len(rows) else "",

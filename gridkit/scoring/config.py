@@ -11,8 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from gridkit.config import ConfigSection, as_section, is_number
-from gridkit.io.yamlfile import read_yaml
+from gridkit.config import ConfigSection, as_section, is_number, load_config_file
 from gridkit.scoring.model import (
     DEFAULT_GRADES,
     DEFAULT_PART_MAX,
@@ -76,7 +75,11 @@ def parse_evaluation(data: Any, path: str | os.PathLike | None = None) -> Evalua
     ...
     gridkit.errors.InputError: part 'P' at parts[0]: 'groups' must be a non-empty list
     """
-    top = as_section(data, path=path, where="config", what="the config")
+    return _evaluation(as_section(data, path=path, where="config", what="the config"))
+
+
+def _evaluation(top: ConfigSection) -> EvaluationConfig:
+    """The indicator tree of the config's top mapping (see :func:`parse_evaluation`)."""
     top.check_keys(_TOP_KEYS)
     title = top.text("title", required=False)
     grades = _parse_grades(top, top.get("grades", DEFAULT_GRADES))
@@ -217,7 +220,8 @@ def _parse_indicator(group_section: ConfigSection, raw: Any, pos: str, part: str
 
 
 def load_evaluation(path: str | os.PathLike) -> EvaluationConfig:
-    """Read and validate a scoring config (YAML, ``yaml.safe_load``).
+    """Read and validate a scoring config (YAML, ``yaml.safe_load``) with the one config
+    loader, :func:`gridkit.config.load_config_file`, like the rules and project files.
 
     Examples
     --------
@@ -226,6 +230,4 @@ def load_evaluation(path: str | os.PathLike) -> EvaluationConfig:
     >>> len(cfg.indicators)
     17
     """
-    path = Path(path)
-    data = read_yaml(path, "config")
-    return parse_evaluation(data, path)
+    return _evaluation(load_config_file(Path(path), "scoring config", where="config"))

@@ -90,18 +90,21 @@ def _metric_value(config: EvaluationConfig, ind: Indicator, metrics: Mapping[str
         raise InputError(f"{where}: metric {key!r} differs between metrics files ({found})",
                          path=config.path)
     if key not in metrics:
+        hint = option = None
         if isinstance(metrics, Metrics) and metrics.files:
             given = f"not found in any metrics file ({', '.join(metrics.files)})"
         elif metrics:
             given = "not found in the metrics given"
         else:
-            given = "no metrics given (pass gridkit coverage/events JSON with --metrics)"
+            given = "no metrics given"
+            hint, option = "pass gridkit coverage/events JSON with {option}", ("metrics", None)
         known = [k for k, m in METRICS.items() if m.summary or m.group == "unit"]
         if key not in METRICS:  # a typo, not a metric the files lack: name the catalogue's
             close = difflib.get_close_matches(str(key), known, n=1)
             given += (f"; not a gridkit metric (did you mean {close[0]!r}?)" if close else
                       f"; gridkit metrics: {', '.join(known)}")
-        raise InputError(f"{where}: metric {key!r}: {given}", path=config.path)
+        raise InputError(f"{where}: metric {key!r}: {given}", path=config.path, hint=hint,
+                         option=option)
     value = metrics[key]
     if value is None:
         raise InputError(f"{where}: metric {key!r} is null{source} (nothing to compute it "

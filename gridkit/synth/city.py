@@ -66,8 +66,8 @@ def select_districts(districts: Sequence[str] | None, divisions: pd.DataFrame) -
     unknown = [c for c in wanted if c not in known]
     if unknown or not wanted:
         raise InputError(
-            f"--districts: unknown district code(s) {', '.join(unknown) or '(none given)'}; "
-            f"known: {', '.join(known)}")
+            f"unknown district code(s) {', '.join(unknown) or '(none given)'}",
+            hint=f"{{option}} takes codes among {', '.join(known)}", option=("districts", None))
     return [c for c in known if c in wanted]
 
 
@@ -97,11 +97,13 @@ def allocate(n_grids: int, district_codes: Sequence[str], divisions: pd.DataFram
     comms = divisions[(divisions["level"] == "community")
                       & divisions["parent_code"].isin(streets["code"])].sort_values("code")
     if n_grids < len(streets):
-        raise InputError(f"--grids must be at least the number of streets of the districts "
-                         f"({len(streets)}), got {n_grids}")
+        raise InputError(f"{n_grids} grids are fewer than the streets of the districts "
+                         f"({len(streets)})", hint=f"give {{option}} at least {len(streets)}",
+                         option=("grids", None))
     per_street = comms.groupby("parent_code").size().reindex(streets["code"], fill_value=0)
     if (per_street == 0).any() or n_grids > 999 * len(comms):
-        raise InputError(f"--grids must be at most {999 * len(comms)} for these districts")
+        raise InputError(f"{n_grids} grids are too many for these districts",
+                         hint=f"give {{option}} at most {999 * len(comms)}", option=("grids", None))
     n_streets = streets.groupby("parent_code").size().reindex(district_codes).to_numpy()
     pop = np.array([DISTRICT_POPULATION.get(c, 100.0) for c in district_codes])
     per_district = n_streets + _apportion(n_grids - len(streets), pop)
@@ -120,8 +122,8 @@ def allocate(n_grids: int, district_codes: Sequence[str], divisions: pd.DataFram
         streets.iloc[i, streets.columns.get_loc("communities")] = k
     communities = pd.concat(used, ignore_index=True)
     if communities["grids"].max() > 999:
-        raise InputError("--grids: too many grids for the communities of these districts "
-                         "(at most 999 each)")
+        raise InputError("too many grids for the communities of these districts "
+                         "(at most 999 each)", hint="give fewer {option}", option=("grids", None))
     return streets.reset_index(drop=True), communities
 
 

@@ -93,9 +93,10 @@ def _keep_other_files(old: Path, new: Path) -> None:
 
 
 def _check_sizes(grids: int, events: int, seed: int) -> None:
-    for name, value, low in (("--grids", grids, 1), ("--events", events, 0), ("--seed", seed, 0)):
+    for name, value, low in (("grids", grids, 1), ("events", events, 0), ("seed", seed, 0)):
         if not isinstance(value, (int, np.integer)) or value < low:
-            raise InputError(f"{name} must be an integer ≥ {low}, got {value!r}")
+            raise InputError(f"{value!r} is not an integer ≥ {low}", hint="give another {option}",
+                             option=(name, None))
 
 
 def _write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> None:

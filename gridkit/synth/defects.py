@@ -208,9 +208,9 @@ class _Injector:
                 if claimed is not None:
                     self.claim(claimed)
                     return
-        raise InputError(f"--defects: the layer is too small to place a '{rule}' defect "
-                         f"apart from the others; use more --grids (about 120 for one district, "
-                         f"400 for the whole city)")
+        raise InputError(f"the layer is too small to place a '{rule}' defect apart from the "
+                         "others", hint="use more {option} (about 120 for one district, 400 for "
+                         "the whole city)", option=("grids", None))
 
     def set(self, row: int, **values: object) -> None:
         for key, value in values.items():

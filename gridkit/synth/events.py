@@ -104,7 +104,8 @@ def plan_events(layer: gpd.GeoDataFrame, covered: shapely.Geometry,
     ok &= ~shapely.is_empty(inner) & (shapely.area(inner) > 1.0)
     rows = np.flatnonzero(ok)
     if not len(rows):
-        raise InputError("no grid can receive events; use more --grids")
+        raise InputError("no grid can receive events", hint="use more {option}",
+                         option=("grids", None))
     a, b = tree.query(geoms[rows], predicate="intersects")
     keep = rows[a] != b
     a, b = a[keep], b[keep]

@@ -233,4 +233,5 @@ def partition(parents: np.ndarray, counts: np.ndarray, spacing: np.ndarray,
             _absorb_orphans(faces, face_parent, label)
             return dissolve(faces, label, len(pidx)), pidx
     # A seed can place points so that no attempt gives one face per seed: the user's remedy.
-    raise InputError("--seed: the synthetic partition failed for this seed; try another --seed")
+    raise InputError("the synthetic partition failed for this seed", hint="try another {option}",
+                     option=("seed", None))

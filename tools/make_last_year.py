@@ -5,9 +5,11 @@ then finds known changes: this year's layer is last year's with grids split,
 merged, recoded, reshaped, added, removed and one pair redrawn. The grids
 edited are chosen by code among clean ones (none named by ``truth.json``), a
 grid and its neighbours used at most once; the rest is copied as is, so the
-file is the same on every run::
+file is the same on every run. A maintainer's tool, not part of the package (it
+is not installed); run it from the checkout::
 
-    python data/sample/make_last_year.py          # from the checkout
+    python tools/make_last_year.py                     # gridkit/data/sample/last-year.gpkg
+    python tools/make_last_year.py --out /tmp/ly.gpkg  # anywhere else
 
 Last year's layer, in this year's terms (the inverse of each change):
 
@@ -22,6 +24,7 @@ Last year's layer, in this year's terms (the inverse of each change):
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -32,7 +35,8 @@ import shapely
 
 __all__ = ["main"]
 
-HERE = Path(__file__).resolve().parent
+#: The packaged sample the layer is derived from and written to.
+SAMPLE = Path(__file__).resolve().parent.parent / "gridkit" / "data" / "sample"
 METRIC = "EPSG:4547"
 #: How many of each change to make.
 COUNTS = {"split": 3, "merged": 2, "recoded": 2, "reshaped": 2, "added": 2, "redrawn": 1}
@@ -54,9 +58,10 @@ def _back(geom: shapely.Geometry, crs: object) -> shapely.Geometry:
     return gpd.GeoSeries([geom], crs=METRIC).to_crs(crs).iloc[0]
 
 
-def main() -> None:
-    grids = gpd.read_file(HERE / "grids.gpkg")
-    truth = json.loads((HERE / "truth.json").read_text(encoding="utf-8"))
+def main(out: str | Path = SAMPLE / "last-year.gpkg") -> Path:
+    """Write last year's layer to ``out`` (default: the sample's ``last-year.gpkg``)."""
+    grids = gpd.read_file(SAMPLE / "grids.gpkg")
+    truth = json.loads((SAMPLE / "truth.json").read_text(encoding="utf-8"))
     named = {c for d in truth["defects"] for c in d["grid_codes"]}
     metric = grids.to_crs(METRIC)
     geoms = metric.geometry.to_numpy()
@@ -122,12 +127,16 @@ def main() -> None:
     gone["grid_code"] = f"{codes[west][:12]}999"
     extra.append(gone)
 
-    out = pd.concat([rows.drop(index=drop), pd.DataFrame(extra)], ignore_index=True)
-    out = gpd.GeoDataFrame(out, geometry="geometry", crs=grids.crs)
-    target = HERE / "last-year.gpkg"
+    layer = pd.concat([rows.drop(index=drop), pd.DataFrame(extra)], ignore_index=True)
+    layer = gpd.GeoDataFrame(layer, geometry="geometry", crs=grids.crs)
+    target = Path(out)
     target.unlink(missing_ok=True)
-    out.to_file(target, driver="GPKG", promote_to_multi=True)
+    layer.to_file(target, driver="GPKG", promote_to_multi=True)
+    return target
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=SAMPLE / "last-year.gpkg", type=Path,
+                        help="where to write the layer (default: %(default)s)")
+    main(parser.parse_args().out)
