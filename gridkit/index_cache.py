@@ -108,7 +108,7 @@ def store_index(folder: str | os.PathLike, key: str, arrays: Mapping[str, object
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(prefix=".gridindex-", suffix=".bin", dir=target.parent)
     except OSError as exc:
-        raise InputError(f"--index-cache: cannot write in {folder}: "
+        raise InputError(f"index cache: cannot write in {folder}: "
                          f"{exc.strerror or exc}") from None
     try:
         with os.fdopen(handle, "wb") as out:
@@ -120,5 +120,5 @@ def store_index(folder: str | os.PathLike, key: str, arrays: Mapping[str, object
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise InputError(f"--index-cache: cannot write {target}: "
+        raise InputError(f"index cache: cannot write {target}: "
                          f"{exc.strerror or exc}") from None

@@ -95,7 +95,7 @@ def test_default_period_end_and_parameters():
     assert resolve_period_end(None, pd.Timestamp("2023-05-01")) == \
         pd.Timestamp("2023-12-31 23:59:59.999999999")
     assert resolve_period_end("2023-06-30 18:00") == pd.Timestamp("2023-06-30 18:00")
-    with pytest.raises(InputError, match="--period-end"):
+    with pytest.raises(InputError, match="period_end"):
         resolve_period_end(None, None)
     result = compute(layer(), events())  # latest report 2023 → 2023-12-31
     assert result.metrics["closure_rate"] == pytest.approx(4 / 9)

@@ -111,7 +111,7 @@ def test_key_depends_on_vertices_order_and_options():
 def test_unwritable_cache_folder_is_a_one_line_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(InputError, match="--index-cache"):
+    with pytest.raises(InputError, match="index cache: cannot write"):
         GridIndex(squares(), method="raster", cache=blocker / "sub")
 
 

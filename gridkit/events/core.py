@@ -266,16 +266,22 @@ def resolve_period_end(value: str | dt.date | None, latest_report: pd.Timestamp 
     if value is None:
         if latest_report is None or pd.isna(latest_report):
             raise InputError("no event has a report time to take the period end from "
-                             "(an empty file?): pass --period-end", path=path,
-                             column="reported_at")
+                             "(an empty file?)", path=path, column="reported_at",
+                             hint="give the period end with {option}",
+                             option=("period_end", None))
         return pd.Timestamp(year=latest_report.year, month=12, day=31) + day_end
     if isinstance(value, dt.datetime) and pd.Timestamp(value) != pd.Timestamp(value).normalize():
         return pd.Timestamp(value)  # a date with a time (e.g. YAML 2023-06-30 12:00): as is
     if isinstance(value, dt.date):
         return pd.Timestamp(value).normalize() + day_end
-    stamp = parse_datetimes(pd.Series([value]), column="--period-end", tz=tz).iloc[0]
+    try:
+        stamp = parse_datetimes(pd.Series([value]), tz=tz).iloc[0]
+    except InputError:
+        stamp = pd.NaT
     if pd.isna(stamp):
-        raise InputError(f"--period-end: {value!r} is not a date")
+        raise InputError(f"cannot read {value!r} as a date (the period end)",
+                         hint="give {option} as a day, e.g. 2023-12-31",
+                         option=("period_end", None))
     has_time = any(ch in str(value) for ch in ":时点") or stamp != stamp.normalize()
     return stamp if has_time else stamp + day_end
 
