@@ -10,7 +10,8 @@ tooltip columns and class indices for each layer.
 from __future__ import annotations
 
 __all__ = ["CONTEXT_BUFFER_M", "PARALLEL_SIMPLIFY_GRIDS", "coverage_map", "diff_map",
-           "events_map", "findings_map", "grids_map", "names_lookup", "simplify_grids"]
+           "events_map", "findings_map", "grids_map", "names_lookup", "simplify_grids",
+           "unit_rows"]
 
 import math
 import os
@@ -202,7 +203,7 @@ def _named(codes: pd.Series, names: Mapping[str, str]) -> pd.Series:
     ['越秀区', nan, nan]
     """
     known = {c: names[c] for c in codes.dropna().unique() if c in names}
-    return codes.map(known)
+    return codes.map(known).astype(object)
 
 
 def _grid_tooltip(table: gpd.GeoDataFrame, lang: str) -> tuple[gpd.GeoDataFrame, tuple]:
@@ -360,11 +361,15 @@ def _base(grids: gpd.GeoDataFrame, tolerance_m: float, metric_crs: str,
 
 def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None,
               tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
-              lang: str = "zh", simplified: gpd.GeoDataFrame | None = None) -> GridMap:
+              lang: str = "zh", simplified: gpd.GeoDataFrame | None = None,
+              level: str = "grid") -> GridMap:
     """The grid layer coloured by district (by street when it covers one district).
 
     Tooltips show grid code, name, community and households; street and
-    district boundaries are drawn on top.
+    district boundaries are drawn on top. With ``level="community"`` the
+    features are the communities dissolved from the grids (code and name in
+    the tooltips), coloured the same way: the overview of a layer too large
+    for one page (:mod:`gridkit.maps.pages`).
 
     Parameters
     ----------
@@ -375,6 +380,7 @@ def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None
     lang : ``zh`` or ``en``.
     simplified : ``simplify_grids(grids, tolerance_m, metric_crs)`` when
         already computed: the maps of one layer can share it.
+    level : ``grid`` or ``community`` (what a feature is).
 
     Examples
     --------
@@ -387,21 +393,35 @@ def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None
     """
     names = names_lookup() if names is None else names
     display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
-    level = "district" if display["district_code"].nunique() > 1 else "street"
-    units = sorted(display[f"{level}_code"].unique())
-    shown, tooltip = _grid_tooltip(display, lang)
-    shown["unit"] = display[f"{level}_code"].map({u: i for i, u in enumerate(units)})
+    if level not in ("grid", "community"):
+        raise InputError(f"a grids map draws grids or communities, not {level!r}")
+    by = "district" if display["district_code"].nunique() > 1 else "street"
+    outlines = ("street", "district") if by == "district" else ("street",)
+    colours = sorted(display[f"{by}_code"].unique())
+    dissolved = None
+    if level == "grid":
+        shown, tooltip = _grid_tooltip(display, lang)
+        unit = display[f"{by}_code"]
+    else:
+        dissolved = _unit_layers(display, ["community", *outlines])
+        shown, tooltip = _metric_source(display, pd.DataFrame(), level, names, lang, dissolved)
+        parents = display.drop_duplicates("community_code").set_index("community_code")
+        unit = shown.index.to_series().map(parents[f"{by}_code"])
+        shown = shown.reset_index(drop=True)
+        unit = unit.reset_index(drop=True)
+        notes.append(pick(lang, "按社区汇总", "rolled up by community"))
+    shown["unit"] = unit.map({u: i for i, u in enumerate(colours)}).to_numpy()
     sources = {"grids": shown}
-    palette = tuple(UNIT_COLORS[i % len(UNIT_COLORS)] for i in range(len(units)))
+    palette = tuple(UNIT_COLORS[i % len(UNIT_COLORS)] for i in range(len(colours)))
     themes: list[Theme | HeatTheme] = [Theme(
-        name=pick(lang, "网格", "Grids"), source="grids", palette=palette,
-        labels=tuple(names.get(u, u) for u in units), classes="unit", tooltip=tooltip,
-        stroke="#666666", weight=0.4, fill_opacity=0.6, outline_zoom=GRID_OUTLINE_ZOOM)]
-    themes += _outline_themes(sources, display, lang,
-                              ("street", "district") if level == "district" else ("street",))
+        name=pick(lang, *(("网格", "Grids") if level == "grid" else ("社区", "Communities"))),
+        source="grids", palette=palette, labels=tuple(names.get(u, u) for u in colours),
+        classes="unit", tooltip=tooltip, stroke="#666666", weight=0.4, fill_opacity=0.6,
+        outline_zoom=GRID_OUTLINE_ZOOM if level == "grid" else 0)]
+    themes += _outline_themes(sources, display, lang, outlines, dissolved)
     return GridMap(kind="grids", title=pick(lang, "综合网格分布图", "Grids"), lang=lang,
                    sources=sources, themes=themes, tolerance_m=tolerance_m,
-                   features=len(display), notes=notes)
+                   features=len(shown), level=level, notes=notes)
 
 
 def _code_list(codes: Any) -> list[str]:
@@ -508,7 +528,7 @@ def findings_map(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | Mapping[s
                    features=int(context.sum()), notes=notes)
 
 
-def _rows(result: Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
+def unit_rows(result: Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
     """The per-unit rows of a coverage/events JSON (or a table) keyed by ``code``."""
     if isinstance(result, pd.DataFrame):
         rows = result
@@ -612,7 +632,7 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
         raise InputError(f"unknown level {level!r}; use one of {', '.join(MAP_LEVELS)}")
     names = names_lookup() if names is None else names
     display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
-    rows = _rows(coverage)
+    rows = unit_rows(coverage)
     if metrics is None:
         metrics = [m for m in mapped_metrics("coverage", by_rank=True)
                    if m in rows and rows[m].notna().any()]
@@ -640,7 +660,8 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
                count: str = "events",
                names: Mapping[str, str] | None = None,
                tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
-               lang: str = "zh", simplified: gpd.GeoDataFrame | None = None) -> GridMap:
+               lang: str = "zh", simplified: gpd.GeoDataFrame | None = None,
+               level: str = "grid") -> GridMap:
     """Work orders per grid, dispatch accuracy per grid and an event heat map.
 
     Layers: the number of work orders per grid (shown), dispatch accuracy
@@ -656,17 +677,26 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
     points : work orders (``lon``, ``lat`` in ``points_crs``) for the heat map.
     points_crs : ``--crs`` spec of the points (GCJ-02/BD-09 are converted).
     count : the row column counted per grid (``events`` or ``located``).
+    level : ``grid``, or ``community`` with ``events`` rows of communities
+        (the overview of a layer split into district pages).
     Other parameters as :func:`grids_map`.
     """
+    if level not in ("grid", "community"):
+        raise InputError(f"an events map draws grids or communities, not {level!r}")
+    names = names_lookup() if names is None else names
     display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
-    rows = _rows(events)
-    shown, tooltip = _metric_source(display, rows, "grid", {}, lang)
+    rows = unit_rows(events)
+    units = _unit_layers(display, ["community", "street", "district"] if level == "community"
+                         else ["street", "district"])
+    shown, tooltip = _metric_source(display, rows, level, names, lang, units)
     metrics = [count] + [m for m in ("dispatch_accuracy",) if m in rows.columns]
     missing = {"dispatch_accuracy": pick(lang, "无已转派工单", "no dispatched orders")}
     shown, themes = _metric_themes(shown, rows.fillna({count: 0}), metrics, tooltip, lang,
-                                   missing, GRID_OUTLINE_ZOOM)
+                                   missing, GRID_OUTLINE_ZOOM if level == "grid" else 0)
     sources: dict[str, gpd.GeoDataFrame] = {"units": shown}
-    themes += _outline_themes(sources, display, lang, ("street", "district"))
+    themes += _outline_themes(sources, display, lang, ("street", "district"), units)
+    if level != "grid":
+        notes.append(pick(lang, "按社区汇总", "rolled up by community"))
     if points is not None:
         heat = heat_points(points["lon"].to_numpy(dtype=float),
                            points["lat"].to_numpy(dtype=float), points_crs,
@@ -678,7 +708,7 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
                           f"heat map binned on {side:.0f} m squares"))
     return GridMap(kind="events", title=pick(lang, "工单分布图", "Work orders"), lang=lang,
                    sources=sources, themes=themes, tolerance_m=tolerance_m,
-                   features=len(shown), notes=notes)
+                   features=len(shown), level=level, notes=notes)
 
 
 def _change_codes(old: Sequence[str], new: Sequence[str]) -> str:
