@@ -25,7 +25,14 @@ from helpers.mappage import parse_map
 import gridkit.maps.builders
 from gridkit.data import data_path
 from gridkit.io import read_layer
-from gridkit.maps import grids_map, paged_map, render_map, roll_up_rows, simplify_grids
+from gridkit.maps import (
+    grids_map,
+    paged_map,
+    render_map,
+    roll_up_rows,
+    simplify_grids,
+    write_district_pages,
+)
 
 SAMPLE = data_path("sample")
 ROSTERS = [a for k in ("filings", "party", "workers") for a in (f"--{k}", str(SAMPLE / f"{k}.csv"))]
@@ -154,6 +161,21 @@ def test_district_names_and_page_names_are_escaped(grids):
         text = render_map(gmap, offline=True)
         assert evil not in text
         assert html.escape(evil) in text or "\\u003cimg" in text
+
+
+def test_pages_of_an_embedded_overview_link_back_to_the_document(tmp_path, grids, drawn):
+    """A report embeds the overview and writes the district pages in a folder of its own."""
+    pages = paged_map(grids, drawn, "report-maps/grids",
+                      lambda: grids_map(grids, simplified=drawn, level="community"),
+                      lambda part, d: grids_map(part, simplified=d),
+                      overview_href="../../report.html")
+    written = write_district_pages(pages, tmp_path, offline=True)
+    assert [p.relative_to(tmp_path).as_posix() for p in written] == [
+        "report-maps/grids/440103.html", "report-maps/grids/440104.html"]
+    for path in written:
+        assert _HREF.findall(path.read_text(encoding="utf-8")) == ["../../report.html"]
+    assert _HREF.findall(render_map(pages.overview, offline=True)) == [
+        "report-maps/grids/440103.html", "report-maps/grids/440104.html"]
 
 
 def test_roll_up_sums_counts_and_recomputes_rates(grids):

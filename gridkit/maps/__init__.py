@@ -70,6 +70,7 @@ __all__ = [
     "render_png",
     "resolve_basemap",
     "simplify_grids",
+    "write_district_pages",
     "write_map",
     "write_map_pages",
 ]
@@ -105,6 +106,7 @@ from gridkit.maps.pages import (
     MapPages,
     paged_map,
     roll_up_rows,
+    write_district_pages,
     write_map_pages,
 )
 from gridkit.maps.png import render_png

@@ -26,7 +26,7 @@ Examples
 from __future__ import annotations
 
 __all__ = ["MAX_GRIDS_PER_PAGE", "DistrictPage", "MapPages", "page_name", "paged_map",
-           "roll_up_rows", "write_map_pages"]
+           "roll_up_rows", "write_district_pages", "write_map_pages"]
 
 import os
 import re
@@ -91,23 +91,29 @@ def _unit_of(layer: gpd.GeoDataFrame, level: str) -> np.ndarray:
 def paged_map(grids: gpd.GeoDataFrame, simplified: gpd.GeoDataFrame, folder: str,
               overview: Callable[[], GridMap],
               district: Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame], GridMap], *,
-              names: Mapping[str, str] | None = None, lang: str = "zh") -> MapPages:
+              names: Mapping[str, str] | None = None, lang: str = "zh",
+              overview_href: str | None = None) -> MapPages:
     """An overview and one grid-level map per district, linked to each other.
 
     Parameters
     ----------
     grids : the grid layer.
     simplified : ``simplify_grids(grids, ...)``: simplified once, shared by every page.
-    folder : the folder of the district pages, relative to the overview
-        (the overview's file name without ``.html``).
+    folder : the folder of the district pages, relative to the overview's
+        folder (``gridkit map``: the overview's file name without ``.html``; a
+        report: e.g. ``report-maps/coverage``).
     overview : builds the community-level map (e.g. ``coverage_map(...,
         level="community", simplified=simplified)``).
     district : builds the map of one district from its grids and their
         simplified geometry (e.g. ``coverage_map(part, rows, simplified=drawn)``).
     names : code → name of the districts (:func:`~gridkit.maps.names_lookup`).
     lang : ``zh`` or ``en``.
+    overview_href : the overview (or the document embedding it) as seen from
+        a district page; default ``../<folder>.html``.
     """
     names = names_lookup() if names is None else names
+    if overview_href is None:
+        overview_href = "../" * (folder.count("/") + 1) + f"{folder.rsplit('/', 1)[-1]}.html"
     top = overview()
     drawn_codes = _unit_of(simplified, "district")
     layer_codes = _unit_of(grids, "district")
@@ -117,7 +123,7 @@ def paged_map(grids: gpd.GeoDataFrame, simplified: gpd.GeoDataFrame, folder: str
         name = names.get(code) or code or pick(lang, "未知区", "unknown district")
         gmap.title = f"{gmap.title} · {name}"
         gmap.links = [(pick(lang, "返回全域概览", "back to the overview"),
-                       f"../{folder}.html")]
+                       overview_href)]
         gmap.links_title = pick(lang, "概览", "Overview")
         pages.append(DistrictPage(code, name, gmap.features,
                                   f"{folder}/{page_name(code, position)}", gmap))
@@ -189,33 +195,47 @@ def roll_up_rows(rows: pd.DataFrame, grids: gpd.GeoDataFrame,
     return summed.reset_index()
 
 
+def write_district_pages(pages: MapPages, base: str | os.PathLike, *,
+                         basemap: str | None = None, offline: bool = False,
+                         force: bool = False,
+                         inputs: Iterable[str | os.PathLike | None] = ()) -> list[Path]:
+    """Write every district page at ``base / page.href``; the paths written.
+
+    ``base`` is the folder of the overview (or of the report embedding it).
+    Every page is checked before any is written (an existing page needs
+    ``force``; ``inputs`` are never overwritten) and written atomically.
+    """
+    targets = [Path(base) / p.href for p in pages.districts]
+    for folder in dict.fromkeys(t.parent for t in targets):
+        if folder.exists() and not folder.is_dir():
+            raise InputError("is a file, not a folder: the district pages cannot go inside it",
+                             path=folder)
+    for target in targets:
+        if target.parent.is_dir():
+            check_writable(target, force, inputs=inputs, folder=False)
+    basemap = resolve_basemap(basemap, offline)
+    for page, target in zip(pages.districts, targets):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = render_map(page.gmap, basemap=basemap, offline=offline).encode("utf-8")
+        with atomic_output(target, force) as tmp:
+            tmp.write_bytes(text)
+    return targets
+
+
 def write_map_pages(pages: MapPages, path: str | os.PathLike, *, basemap: str | None = None,
                     offline: bool = False, force: bool = False,
                     inputs: Iterable[str | os.PathLike | None] = ()) -> MapOutput:
     """Write the overview at ``path`` and each district page in the folder beside it.
 
-    Every output is checked before any is written (an existing page needs
-    ``force``; ``inputs`` are never overwritten), and each page is written
-    atomically; the overview is written last, so that its links never point
-    at pages that are not there.
+    Every output is checked before any is written (see
+    :func:`write_district_pages`); the overview is written last, so that its
+    links never point at pages that are not there.
     """
     path = Path(path)
-    targets = [path.parent / p.href for p in pages.districts]
     check_writable(path, force, inputs=inputs, folder=False)
-    if targets:
-        folder = targets[0].parent
-        if folder.exists() and not folder.is_dir():
-            raise InputError("is a file, not a folder: the district pages cannot go inside it",
-                             path=folder)
-        if folder.is_dir():
-            for target in targets:
-                check_writable(target, force, inputs=inputs, folder=False)
-        folder.mkdir(exist_ok=True)
     basemap = resolve_basemap(basemap, offline)
-    for page, target in zip(pages.districts, targets):
-        text = render_map(page.gmap, basemap=basemap, offline=offline).encode("utf-8")
-        with atomic_output(target, force) as tmp:
-            tmp.write_bytes(text)
+    targets = write_district_pages(pages, path.parent, basemap=basemap, offline=offline,
+                                   force=force, inputs=inputs)
     text = render_map(pages.overview, basemap=basemap, offline=offline).encode("utf-8")
     with atomic_output(path, force) as tmp:
         tmp.write_bytes(text)
