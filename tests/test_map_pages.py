@@ -86,6 +86,7 @@ def test_overview_links_district_pages_of_their_grids_only(kind, tmp_path, drawn
         code = next(v for k, v in feature["properties"].items() if v in communities)
         assert feature["properties"][href_key] == f"{kind}/{code[:6]}.html"
     assert "按社区汇总" in overview.footer
+    assert "简化容差 25 m" in overview.footer  # communities simplified 5× the grids' 5 m
     for district in districts:
         page_text = (folder / f"{district}.html").read_text(encoding="utf-8")
         page = parse_map(page_text)

@@ -280,12 +280,15 @@ def _union(geoms: np.ndarray) -> Any:
     return shapely.union_all(shapely.make_valid(geoms))
 
 
-def _unit_layers(display: gpd.GeoDataFrame, levels: Sequence[str]) -> dict[str, gpd.GeoDataFrame]:
+def _unit_layers(display: gpd.GeoDataFrame, levels: Sequence[str],
+                 tolerance_m: float = 0.0) -> dict[str, gpd.GeoDataFrame]:
     """Units of several levels, each coarser level dissolved from the finer one when it nests.
 
     A finer unit nests when all its grids carry one code of the coarser level
     (always true for codes derived from the grid code; not for messy layers,
-    which are then dissolved from the grids).
+    which are then dissolved from the grids). ``tolerance_m``: the finest
+    level is simplified again as a coverage (an overview of communities needs
+    less detail than the grids), the coarser ones then dissolved from it.
     """
     out: dict[str, gpd.GeoDataFrame] = {}
     previous = None
@@ -297,6 +300,9 @@ def _unit_layers(display: gpd.GeoDataFrame, levels: Sequence[str]) -> dict[str, 
             if parents.index.is_unique:
                 finer = out[previous].assign(parent=out[previous]["code"].map(parents))
         out[level] = _units(display, level, finer)
+        if previous is None and tolerance_m > 0 and len(out[level]):
+            out[level] = out[level].set_geometry(_polygonal(shapely.coverage_simplify(
+                out[level].geometry.values, tolerance_m / _METRES_PER_DEGREE)))
         previous = level
     return out
 
@@ -362,7 +368,7 @@ def _base(grids: gpd.GeoDataFrame, tolerance_m: float, metric_crs: str,
 def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None,
               tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
               lang: str = "zh", simplified: gpd.GeoDataFrame | None = None,
-              level: str = "grid") -> GridMap:
+              level: str = "grid", unit_tolerance_m: float = 0.0) -> GridMap:
     """The grid layer coloured by district (by street when it covers one district).
 
     Tooltips show grid code, name, community and households; street and
@@ -381,6 +387,9 @@ def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None
     simplified : ``simplify_grids(grids, tolerance_m, metric_crs)`` when
         already computed: the maps of one layer can share it.
     level : ``grid`` or ``community`` (what a feature is).
+    unit_tolerance_m : the dissolved communities (and the outlines dissolved
+        from them) simplified again with this tolerance, metres: the overview
+        of a large layer (0: not again).
 
     Examples
     --------
@@ -403,7 +412,7 @@ def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None
         shown, tooltip = _grid_tooltip(display, lang)
         unit = display[f"{by}_code"]
     else:
-        dissolved = _unit_layers(display, ["community", *outlines])
+        dissolved = _unit_layers(display, ["community", *outlines], unit_tolerance_m)
         shown, tooltip = _metric_source(display, pd.DataFrame(), level, names, lang, dissolved)
         parents = display.drop_duplicates("community_code").set_index("community_code")
         unit = shown.index.to_series().map(parents[f"{by}_code"])
@@ -420,7 +429,8 @@ def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None
         outline_zoom=GRID_OUTLINE_ZOOM if level == "grid" else 0)]
     themes += _outline_themes(sources, display, lang, outlines, dissolved)
     return GridMap(kind="grids", title=pick(lang, "综合网格分布图", "Grids"), lang=lang,
-                   sources=sources, themes=themes, tolerance_m=tolerance_m,
+                   sources=sources, themes=themes,
+                   tolerance_m=max(tolerance_m, unit_tolerance_m if dissolved else 0),
                    features=len(shown), level=level, notes=notes)
 
 
@@ -604,7 +614,8 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
                  metrics: Sequence[str] | None = None, *, level: str | None = None,
                  names: Mapping[str, str] | None = None,
                  tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
-                 lang: str = "zh", simplified: gpd.GeoDataFrame | None = None) -> GridMap:
+                 lang: str = "zh", simplified: gpd.GeoDataFrame | None = None,
+                 unit_tolerance_m: float = 0.0) -> GridMap:
     """Choropleth of coverage metrics per grid or per community/street/district.
 
     Each metric is a layer with its own legend (the first one shown); every
@@ -621,6 +632,8 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
         :func:`gridkit.metrics.mapped_metrics` of coverage that have a value in some row.
     level : ``grid``, ``community``, ``street`` or ``district``; default the
         JSON's ``by`` (``grid`` for a DataFrame).
+    unit_tolerance_m : units drawn (not grids) simplified again, metres (see
+        :func:`grids_map`).
     Other parameters as :func:`grids_map`.
 
     Examples
@@ -641,7 +654,8 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
                          "--cadres, --workers) or a coverage JSON with rates")
     outlines = ("street", "district") if level in ("grid", "community") else ("district",)
     # Every level drawn is dissolved once, the coarser from the finer.
-    units = _unit_layers(display, sorted({level, *outlines} - {"grid"}, key=MAP_LEVELS.index))
+    units = _unit_layers(display, sorted({level, *outlines} - {"grid"}, key=MAP_LEVELS.index),
+                         unit_tolerance_m if level != "grid" else 0.0)
     shown, tooltip = _metric_source(display, rows, level, names, lang, units)
     missing = {"households_per_fulltime_worker": pick(lang, "无专职网格员", "no full-time worker")}
     shown, themes = _metric_themes(shown, rows, list(metrics), tooltip, lang, missing,
@@ -651,7 +665,8 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
     if level != "grid":
         notes.append(pick(lang, f"按{LEVEL_NAMES[level][0]}汇总", f"rolled up by {level}"))
     return GridMap(kind="coverage", title=pick(lang, "网格覆盖情况图", "Coverage"), lang=lang,
-                   sources=sources, themes=themes, tolerance_m=tolerance_m,
+                   sources=sources, themes=themes,
+                   tolerance_m=max(tolerance_m, unit_tolerance_m if level != "grid" else 0),
                    features=len(shown), level=level, notes=notes)
 
 
@@ -661,7 +676,7 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
                names: Mapping[str, str] | None = None,
                tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
                lang: str = "zh", simplified: gpd.GeoDataFrame | None = None,
-               level: str = "grid") -> GridMap:
+               level: str = "grid", unit_tolerance_m: float = 0.0) -> GridMap:
     """Work orders per grid, dispatch accuracy per grid and an event heat map.
 
     Layers: the number of work orders per grid (shown), dispatch accuracy
@@ -687,7 +702,8 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
     display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
     rows = unit_rows(events)
     units = _unit_layers(display, ["community", "street", "district"] if level == "community"
-                         else ["street", "district"])
+                         else ["street", "district"],
+                         unit_tolerance_m if level == "community" else 0.0)
     shown, tooltip = _metric_source(display, rows, level, names, lang, units)
     metrics = [count] + [m for m in ("dispatch_accuracy",) if m in rows.columns]
     missing = {"dispatch_accuracy": pick(lang, "无已转派工单", "no dispatched orders")}
@@ -707,7 +723,8 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
         notes.append(pick(lang, f"热力图：{side:.0f} m 方格汇总",
                           f"heat map binned on {side:.0f} m squares"))
     return GridMap(kind="events", title=pick(lang, "工单分布图", "Work orders"), lang=lang,
-                   sources=sources, themes=themes, tolerance_m=tolerance_m,
+                   sources=sources, themes=themes,
+                   tolerance_m=max(tolerance_m, unit_tolerance_m if level != "grid" else 0),
                    features=len(shown), level=level, notes=notes)
 
 

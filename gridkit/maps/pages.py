@@ -25,8 +25,8 @@ Examples
 
 from __future__ import annotations
 
-__all__ = ["MAX_GRIDS_PER_PAGE", "DistrictPage", "MapPages", "page_name", "paged_map",
-           "roll_up_rows", "write_district_pages", "write_map_pages"]
+__all__ = ["MAX_GRIDS_PER_PAGE", "OVERVIEW_TOLERANCE_FACTOR", "DistrictPage", "MapPages",
+           "page_name", "paged_map", "roll_up_rows", "write_district_pages", "write_map_pages"]
 
 import os
 import re
@@ -50,6 +50,9 @@ from gridkit.rollup import ratio, unit_codes
 
 #: Grids drawn on one page at most; a larger layer is split into district pages.
 MAX_GRIDS_PER_PAGE = 50_000
+#: The communities of an overview are simplified with this multiple of the map's tolerance
+#: (a province on one screen: a pixel is some hundreds of metres).
+OVERVIEW_TOLERANCE_FACTOR = 5
 #: A district code that can name a file as it is.
 _SAFE_NAME = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 

@@ -57,7 +57,7 @@ from gridkit.maps.builders import (
     unit_rows,
 )
 from gridkit.maps.model import DEFAULT_TOLERANCE_M, GridMap
-from gridkit.maps.pages import MapPages, paged_map, roll_up_rows
+from gridkit.maps.pages import OVERVIEW_TOLERANCE_FACTOR, MapPages, paged_map, roll_up_rows
 from gridkit.validate import load_rules, validate
 
 PathLike = str | os.PathLike
@@ -79,6 +79,11 @@ class MapSettings:
     lang: str = "zh"
     max_grids_per_page: int | None = None
     pages_folder: str = "map"
+
+    def overview_options(self) -> dict[str, Any]:
+        """:meth:`builder_options` of an overview: communities, simplified more."""
+        return {**self.builder_options(), "level": "community",
+                "unit_tolerance_m": OVERVIEW_TOLERANCE_FACTOR * self.tolerance_m}
 
     def builder_options(self) -> dict[str, Any]:
         """Keyword arguments of the builders (:func:`~gridkit.maps.builders.grids_map` ...)."""
@@ -108,7 +113,7 @@ def grids_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings) -> Grid
     options = settings.builder_options()
     return _one_or_paged(
         grids, settings,
-        lambda drawn: grids_map(grids, simplified=drawn, level="community", **options),
+        lambda drawn: grids_map(grids, simplified=drawn, **settings.overview_options()),
         lambda part, drawn: grids_map(part, simplified=drawn, **options))
 
 
@@ -193,7 +198,7 @@ def coverage_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, *,
             return _one_or_paged(
                 grids, settings,
                 lambda drawn: coverage_map(grids, roll_up_rows(rows, grids), metrics,
-                                           level="community", simplified=drawn, **options),
+                                           simplified=drawn, **settings.overview_options()),
                 lambda part, drawn: coverage_map(part, rows, metrics, level="grid",
                                                  simplified=drawn, **options))
         except InputError as exc:
@@ -215,8 +220,8 @@ def coverage_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, *,
     rows = rows_by("grid")
     return _one_or_paged(
         grids, settings,
-        lambda drawn: coverage_map(grids, rows_by("community"), metrics, level="community",
-                                   simplified=drawn, **options),
+        lambda drawn: coverage_map(grids, rows_by("community"), metrics, simplified=drawn,
+                                   **settings.overview_options()),
         lambda part, drawn: coverage_map(part, rows, metrics, level="grid", simplified=drawn,
                                          **options))
 
@@ -244,8 +249,8 @@ def events_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, events
     return _one_or_paged(
         grids, settings,
         lambda drawn: events_map(grids, roll_up_rows(result.rows, grids), points=orders,
-                                 points_crs=events_crs, simplified=drawn, level="community",
-                                 **options),
+                                 points_crs=events_crs, simplified=drawn,
+                                 **settings.overview_options()),
         lambda part, drawn: events_map(
             part, result.rows, points=orders if len(part) == len(grids) else None,
             points_crs=events_crs, simplified=drawn, **options))
