@@ -27,12 +27,14 @@ from gridkit.data import data_path
 from gridkit.io import read_layer
 from gridkit.maps import (
     grids_map,
+    names_lookup,
     paged_map,
     render_map,
     roll_up_rows,
     simplify_grids,
     write_district_pages,
 )
+from gridkit.maps.pipeline import MapSettings, one_or_paged
 
 SAMPLE = data_path("sample")
 ROSTERS = [a for k in ("filings", "party", "workers") for a in (f"--{k}", str(SAMPLE / f"{k}.csv"))]
@@ -164,12 +166,14 @@ def test_district_names_and_page_names_are_escaped(grids):
         assert html.escape(evil) in text or "\\u003cimg" in text
 
 
-def test_pages_of_an_embedded_overview_link_back_to_the_document(tmp_path, grids, drawn):
+def test_pages_of_an_embedded_overview_link_back_to_the_document(tmp_path, grids):
     """A report embeds the overview and writes the district pages in a folder of its own."""
-    pages = paged_map(grids, drawn, "report-maps/grids",
-                      lambda: grids_map(grids, simplified=drawn, level="community"),
-                      lambda part, d: grids_map(part, simplified=d),
-                      overview_href="../../report.html")
+    settings = MapSettings(names_lookup(), max_grids_per_page=10,
+                           pages_folder="report-maps/grids", overview_href="../../report.html")
+    pages = one_or_paged(grids, settings,
+                         lambda d: grids_map(grids, simplified=d, **settings.overview_options()),
+                         lambda part, d: grids_map(part, simplified=d,
+                                                   **settings.builder_options()))
     written = write_district_pages(pages, tmp_path, offline=True)
     assert [p.relative_to(tmp_path).as_posix() for p in written] == [
         "report-maps/grids/440103.html", "report-maps/grids/440104.html"]

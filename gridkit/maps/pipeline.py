@@ -21,6 +21,7 @@ __all__ = [
     "MapSettings",
     "coverage_map_from_files",
     "grids_map_from_files",
+    "one_or_paged",
     "diff_map_from_files",
     "events_map_from_files",
     "findings_map_from_files",
@@ -69,8 +70,11 @@ class MapSettings:
 
     ``max_grids_per_page``: a grids, coverage or events map of more grids is
     an overview of communities and one page per district
-    (:mod:`gridkit.maps.pages`), in the folder ``pages_folder`` next to it;
-    ``None``: always one page.
+    (:mod:`gridkit.maps.pages`), in the folder ``pages_folder`` next to it
+    (relative to the overview's folder); ``None``: always one page.
+    ``overview_href``: the overview as seen from a district page (a report
+    that embeds the overview: ``../../report.html``); default
+    ``../<pages_folder>.html``.
     """
 
     names: Mapping[str, str] = field(default_factory=dict)
@@ -79,6 +83,7 @@ class MapSettings:
     lang: str = "zh"
     max_grids_per_page: int | None = None
     pages_folder: str = "map"
+    overview_href: str | None = None
 
     def overview_options(self) -> dict[str, Any]:
         """:meth:`builder_options` of an overview: communities, simplified more."""
@@ -91,27 +96,31 @@ class MapSettings:
                 "metric_crs": self.metric_crs, "lang": self.lang}
 
 
-def _one_or_paged(grids: gpd.GeoDataFrame, settings: MapSettings,
+def one_or_paged(grids: gpd.GeoDataFrame, settings: MapSettings,
                   overview: Callable[[gpd.GeoDataFrame], GridMap],
                   page: Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame], GridMap],
                   ) -> GridMap | MapPages:
     """One grid-level map, or an overview and district pages above ``max_grids_per_page``.
 
-    ``overview(simplified)`` builds the community-level map, ``page(grids,
-    simplified)`` the grid-level map of some grids; the layer is simplified once.
+    ``overview(simplified)`` builds the community-level map (with
+    :meth:`MapSettings.overview_options`), ``page(grids, simplified)`` the
+    grid-level map of some grids; the layer is simplified once. A report
+    calls it for each of its maps and writes the district pages with
+    :func:`~gridkit.maps.pages.write_district_pages`.
     """
     simplified = simplify_grids(grids, settings.tolerance_m, settings.metric_crs)
     limit = settings.max_grids_per_page
     if limit is None or len(simplified) <= limit:
         return page(grids, simplified)
     return paged_map(grids, simplified, settings.pages_folder, lambda: overview(simplified),
-                     page, names=settings.names, lang=settings.lang)
+                     page, names=settings.names, lang=settings.lang,
+                     overview_href=settings.overview_href)
 
 
 def grids_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings) -> GridMap | MapPages:
     """The grid layer coloured by district (communities and district pages when it is large)."""
     options = settings.builder_options()
-    return _one_or_paged(
+    return one_or_paged(
         grids, settings,
         lambda drawn: grids_map(grids, simplified=drawn, **settings.overview_options()),
         lambda part, drawn: grids_map(part, simplified=drawn, **options))
@@ -195,7 +204,7 @@ def coverage_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, *,
             if level != "grid":
                 return coverage_map(grids, result, metrics, level=level, **options)
             rows = unit_rows(result).reset_index()
-            return _one_or_paged(
+            return one_or_paged(
                 grids, settings,
                 lambda drawn: coverage_map(grids, roll_up_rows(rows, grids), metrics,
                                            simplified=drawn, **settings.overview_options()),
@@ -218,7 +227,7 @@ def coverage_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, *,
     if by not in (None, "grid"):
         return coverage_map(grids, rows_by(by), metrics, level=by, **options)
     rows = rows_by("grid")
-    return _one_or_paged(
+    return one_or_paged(
         grids, settings,
         lambda drawn: coverage_map(grids, rows_by("community"), metrics, simplified=drawn,
                                    **settings.overview_options()),
@@ -246,7 +255,7 @@ def events_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, events
                             ).in_language(settings.lang)
     options = settings.builder_options()
     # Over max_grids_per_page: the heat map is drawn on the overview only.
-    return _one_or_paged(
+    return one_or_paged(
         grids, settings,
         lambda drawn: events_map(grids, roll_up_rows(result.rows, grids), points=orders,
                                  points_crs=events_crs, simplified=drawn,
