@@ -45,7 +45,7 @@ from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import normalise_codes, parse_numbers, require_columns
 from gridkit.metrics import metric_keys
-from gridkit.rollup import finding, group_sum, ratio, rollup, unit_codes
+from gridkit.rollup import finding, group_sum, ratio, records, rollup, unit_codes
 
 __all__ = [
     "CoverageResult", "DISTINCT", "DUPLICATE_KEYS", "FILING_STATUSES", "ID_COLUMNS",
@@ -107,8 +107,7 @@ class CoverageResult:
 
     def to_dict(self) -> dict:
         """The SPEC §7 JSON: flat metrics, ``by``, ``rows`` and ``findings``."""
-        rows = self.rows.astype(object).where(self.rows.notna(), None)
-        return {**self.metrics, "by": self.by, "rows": rows.to_dict("records"),
+        return {**self.metrics, "by": self.by, "rows": records(self.rows),
                 "findings": self.findings}
 
 

@@ -23,13 +23,28 @@ from gridkit.codes import CODE_LENGTHS, parent_code
 from gridkit.i18n import pick
 
 __all__ = [
-    "BY_LEVELS", "CITY_CODE_LENGTH", "finding", "group_sum", "ratio", "rollup", "unit_codes",
-    "unit_names",
+    "BY_LEVELS", "CITY_CODE_LENGTH", "finding", "group_sum", "layer_codes", "ratio", "records",
+    "rollup", "unit_codes", "unit_names",
 ]
 
 #: Values of ``--by``, finest first.
 BY_LEVELS = ("grid", "community", "street", "district", "city")
 CITY_CODE_LENGTH = 4
+
+
+#: The layer's columns that hold codes of its grids' units (:func:`unit_codes`).
+UNIT_CODE_COLUMNS = ("grid_code", "community_code", "street_code", "district_code")
+
+
+def layer_codes(grids: pd.DataFrame) -> np.ndarray:
+    """Every code a roll-up of ``grids`` can name: the grid codes and the layer's
+    community/street/district codes (``within`` of :func:`gridkit.codes.load_divisions`).
+
+    >>> layer_codes(pd.DataFrame({"grid_code": ["440104001001001"], "district_code": ["D7"]}))
+    array(['440104001001001', 'D7'], dtype=object)
+    """
+    columns = [grids[c] for c in UNIT_CODE_COLUMNS if c in grids]
+    return pd.unique(pd.concat(columns).dropna().astype(str).to_numpy(dtype=object))
 
 
 def unit_codes(grids: pd.DataFrame, by: str) -> pd.Series:
@@ -188,3 +203,24 @@ def ratio(numerator, denominator) -> pd.Series | float | None:
     num = pd.Series(numerator, dtype="float64")
     den = pd.Series(denominator, dtype="float64")
     return (num / den.where(den != 0)).astype("float64")
+
+
+def records(table: pd.DataFrame) -> list[dict]:
+    """The rows of a roll-up table as dicts of plain Python values, ``None`` where
+    missing (the ``rows`` of the JSON results).
+
+    Column by column: ``DataFrame.to_dict("records")`` boxes every cell and
+    takes three times as long for a city's 20,000 grids.
+
+    >>> records(pd.DataFrame({"code": ["a", "b"], "rate": [0.5, np.nan], "n": [1, 2]}))
+    [{'code': 'a', 'rate': 0.5, 'n': 1}, {'code': 'b', 'rate': None, 'n': 2}]
+    """
+    columns = []
+    for name in table.columns:
+        values = table[name].tolist()
+        if table[name].hasnans:
+            missing = table[name].isna().to_numpy()
+            values = [None if gap else value for value, gap in zip(values, missing)]
+        columns.append(values)
+    keys = [str(name) for name in table.columns]
+    return [dict(zip(keys, row)) for row in zip(*columns)]

@@ -47,3 +47,19 @@ def test_a_code_of_another_length_is_refused(tmp_path):
     path.write_text("code,level,name,parent_code\n44010,district,x,4401\n", encoding="utf-8")
     with pytest.raises(InputError, match="not 2, 4, 6, 9 or 12 digits"):
         load_divisions(path)
+
+
+def test_within_keeps_the_units_of_the_given_codes_and_checks_the_whole_file(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text("code,level,name,parent_code\n44,province,广东省,\n4401,city,广州市,44\n"
+                    "440104,district,越秀区,4401\n440105,district,海珠区,4401\n",
+                    encoding="utf-8")
+    kept = load_divisions(path, within=["440104001001001", None])
+    assert kept["code"].tolist() == ["44", "4401", "440104"]
+    national = load_divisions(within=["440104001001001", "110101001001001"])
+    assert set(national["code"]) >= {"11", "1101", "110101", "44", "4401", "440104"}
+    assert len(national) < 20
+    path.write_text(path.read_text(encoding="utf-8") + "440105,district,重名区,4401\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match="listed twice"):
+        load_divisions(path, within=["440104001001001"])

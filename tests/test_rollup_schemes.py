@@ -42,3 +42,19 @@ def test_statistical_codes_of_any_city_are_named_from_the_national_list():
     street = rollup(shenzhen, "street", ["filed"], names=names)
     assert street[["code", "name"]].values.tolist() == [["440304001", names["440304001"]]]
     assert rollup(shenzhen, "city", ["filed"], names=names)["name"].tolist() == ["深圳市"]
+
+
+def test_names_kept_for_the_layer_name_every_unit_of_every_level():
+    """load_divisions(within=layer_codes(layer)) loses no name a roll-up prints."""
+    from gridkit.data import SAMPLE_DIR
+    from gridkit.io import read_layer
+    from gridkit.rollup import BY_LEVELS, layer_codes
+
+    mixed = pd.concat([read_layer(SAMPLE_DIR / "grids.gpkg").drop(columns="geometry").assign(
+        filed=True), OTHER.assign(street_code=["440304001"] * 3 + ["S"] * 2)])
+    whole = code_names(load_divisions())
+    kept = code_names(load_divisions(within=layer_codes(mixed)))
+    assert 0 < len(kept) < len(whole) / 100
+    for by in BY_LEVELS:
+        assert rollup(mixed, by, ["filed"], names=kept).equals(
+            rollup(mixed, by, ["filed"], names=whole)), by

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 import stat
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import orjson
 
 from gridkit.crs import DEFAULT_METRIC_CRS
 from gridkit.errors import InputError
@@ -104,6 +104,8 @@ def _json_default(obj: Any) -> Any:
         return obj.isoformat()
     if isinstance(obj, Path):
         return str(obj)
+    if isinstance(obj, Mapping):
+        return dict(obj)
     if hasattr(obj, "item"):  # numpy / pandas scalars
         return obj.item()
     if hasattr(obj, "tolist"):
@@ -111,20 +113,31 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def _clean(obj: Any) -> Any:
-    """Replace NaN/inf by None so the JSON is standard (json.dumps would write NaN)."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, Mapping):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
 def to_json(obj: Any) -> str:
-    """Serialise a result to the stable JSON form (UTF-8, Chinese unescaped)."""
-    return json.dumps(_clean(obj), ensure_ascii=False, indent=2, default=_json_default)
+    """Serialise a result to the stable JSON form (UTF-8, Chinese unescaped, indented
+    by two spaces; NaN and infinity become null, so the JSON is standard).
+
+    orjson, not the standard library: with an indent, ``json.dumps`` runs its
+    pure-Python encoder, 0.5 s for the 20,000 rows of a city's ``--by grid``.
+
+    >>> print(to_json({"rate": float("nan"), "名称": ["越秀区", 1.5]}))
+    {
+      "rate": null,
+      "名称": [
+        "越秀区",
+        1.5
+      ]
+    }
+    """
+    return orjson.dumps(obj, default=_json_default, option=_JSON_OPTIONS).decode()
+
+
+_JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def _finite(value: Any) -> Any:
+    """NaN/inf as None (an empty CSV cell)."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _fmt_cell(value: Any) -> str:
@@ -183,7 +196,7 @@ def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *,
                             lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({c: _clean(row.get(c)) for c in columns})
+        writer.writerow({c: _finite(row.get(c)) for c in columns})
     return buf.getvalue()
 
 

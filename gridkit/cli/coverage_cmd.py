@@ -24,6 +24,7 @@ from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer, read_table
 from gridkit.io.xlsx import write_workbook
+from gridkit.rollup import layer_codes
 from gridkit.workbook import metrics_tables
 
 #: Columns of the per-grid output (``--out``), when present.
@@ -90,9 +91,9 @@ def command(grids: str, filings: str | None, party: str | None, cadres: str | No
             raise InputError(f"--out must end in {', '.join(OUT_SUFFIXES)}", path=out)
         check_writable(out, force, inputs=(grids, filings, party, cadres, workers, codes),
                        folder=False)
-    names = code_names(load_divisions(codes))
     layer = read_layer(grids, "grids", columns=column_overrides(columns, "grids"), crs=crs_spec,
                        layer=layer)
+    names = code_names(load_divisions(codes, within=layer_codes(layer)))
     paths = dict(zip(ROSTERS, (filings, party, cadres, workers)))
     tables = {kind: read_table(path, kind, columns=column_overrides(columns, kind))
               for kind, path in paths.items() if path is not None}

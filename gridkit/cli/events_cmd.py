@@ -39,6 +39,7 @@ from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer
 from gridkit.io.xlsx import write_workbook
 from gridkit.metrics import label
+from gridkit.rollup import layer_codes
 from gridkit.workbook import metrics_tables
 
 #: Shown in tables for a metric whose input column is absent (never 0).
@@ -141,10 +142,10 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
         check_writable(out, force, inputs=(grids, events, codes), folder=False)
     if rejects is not None:
         check_writable(rejects, force, inputs=(grids, events, codes, out), folder=False)
-    names = code_names(load_divisions(codes))
     # the join needs only the codes and the shapes of the grids
     layer = read_layer(grids, "grids", columns=column_overrides(columns, "grids"), crs=grids_crs,
                        required=("grid_code",))
+    names = code_names(load_divisions(codes, within=layer_codes(layer)))
     event_overrides = {**column_overrides(columns, "events"),
                        **parse_column_overrides(event_columns)}
     params = EventParams(crs=crs_spec or "wgs84", dispatch_sla_hours=dispatch_sla_hours,

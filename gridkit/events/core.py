@@ -79,7 +79,7 @@ from gridkit.io.postgis import source_name
 from gridkit.io.values import LOCAL_TZ, convert_columns
 from gridkit.join import GridIndex
 from gridkit.metrics import metric_keys
-from gridkit.rollup import finding, ratio, rollup
+from gridkit.rollup import finding, ratio, records, rollup
 
 __all__ = [
     "BAD_ROWS", "CHUNK_ROWS", "COUNT_FIELDS", "DEFAULT_SLA_HOURS", "DEFAULT_TZ",
@@ -108,8 +108,9 @@ JOINED_SCHEMA = pa.schema([(c, pa.string() if c in ("event_id", "grid_code", "st
 STATUSES = ("located", "outside", "unlocatable")
 DEFAULT_SLA_HOURS = 2.0
 MAX_EXAMPLES = 5
-#: Events read and joined per chunk by default (bounds memory: ~100 MB a chunk).
-CHUNK_ROWS = 1_000_000
+#: Events read and joined per chunk by default (bounds memory: ~60 MB a chunk; smaller
+#: chunks cost more per-chunk overhead, larger ones more memory than the lookup raster).
+CHUNK_ROWS = 500_000
 #: Canonical columns the metrics use: only these are read from an events file.
 EVENT_COLUMNS = ("event_id", "lon", "lat", "reported_at", "assigned_grid_code",
                  "dispatched_at", "closed_at", "valid_complaint")
@@ -685,9 +686,8 @@ class EventsResult:
     def to_dict(self) -> dict:
         """The SPEC §7 JSON: flat metrics (with ``rejected``), ``by``, ``parameters``,
         ``rows``, ``findings``, ``unavailable`` and ``warnings``."""
-        rows = self.rows.astype(object).where(self.rows.notna(), None)
         return {**self.metrics, "by": self.by, "parameters": self.params.to_dict(),
-                "rows": rows.to_dict("records"), "findings": self.findings,
+                "rows": records(self.rows), "findings": self.findings,
                 "unavailable": self.unavailable, "warnings": self.warnings}
 
 

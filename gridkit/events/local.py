@@ -22,8 +22,9 @@ from gridkit.io.postgis import source_name
 
 __all__ = ["PREFETCH", "accumulate", "compute_events", "join_events_local"]
 
-#: Chunks :func:`accumulate` reads ahead.
-PREFETCH = 2
+#: Chunks :func:`accumulate` reads ahead (one: reading overlaps the join; each more costs
+#: a chunk of memory while the lookup raster is built, the peak of a run).
+PREFETCH = 1
 
 
 def accumulate(chunks: Iterable[pd.DataFrame], grids: EventGrids, params: EventParams,
