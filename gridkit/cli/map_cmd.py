@@ -152,7 +152,8 @@ def _draw(kind: str, shared: dict[str, Any], inputs: Iterable[str | None],
         check_writable(target.with_suffix(".png"), shared["force"], inputs=inputs, folder=False)
     grids, communities, names = read_map_grids(
         shared["grids"], columns=parse_column_overrides(shared["columns"]),
-        crs=shared["crs_spec"], communities=shared["communities"], codes=shared["codes"])
+        crs=shared["crs_spec"], communities=shared["communities"], codes=shared["codes"],
+        every_name=kind == "diff")
     settings = MapSettings(names=names, tolerance_m=shared["tolerance"],
                            metric_crs=shared["metric_crs"], lang=shared["lang"],
                            max_grids_per_page=shared["max_grids_per_page"],

@@ -51,7 +51,7 @@ from gridkit.maps.model import (
 )
 from gridkit.metrics import METRICS, format_value, map_scheme, mapped_metrics
 from gridkit.metrics import label as metric_label
-from gridkit.rollup import unit_codes
+from gridkit.rollup import layer_codes, unit_codes
 from gridkit.validate.config import RULE_NAMES_ZH, RULES
 
 #: Grids from which :func:`simplify_grids` simplifies districts in parallel chunks.
@@ -68,10 +68,12 @@ _FAMILY_ORDER = ("division", "coding", "publication", "other")
 
 
 def names_lookup(divisions: pd.DataFrame | None = None,
-                 communities: gpd.GeoDataFrame | None = None) -> dict[str, str]:
+                 communities: gpd.GeoDataFrame | None = None, *,
+                 within: gpd.GeoDataFrame | None = None) -> dict[str, str]:
     """Names of districts, streets and communities by code.
 
-    From the official code list (default: the shipped Guangzhou 2023 list),
+    From the official code list (default: the shipped national 2023 list;
+    with ``within``, a grid layer, only the codes of its units are read),
     overridden by ``community_name`` of a communities layer.
 
     Examples
@@ -79,7 +81,9 @@ def names_lookup(divisions: pd.DataFrame | None = None,
     >>> names_lookup()["440104"]
     '越秀区'
     """
-    names = code_names(load_divisions() if divisions is None else divisions)
+    if divisions is None:
+        divisions = load_divisions(within=None if within is None else layer_codes(within))
+    names = code_names(divisions)
     if communities is not None and "community_name" in communities.columns:
         known = communities.dropna(subset=["community_code", "community_name"])
         names.update(zip(known["community_code"].astype(str), known["community_name"].astype(str)))
@@ -353,7 +357,7 @@ def _base(grids: gpd.GeoDataFrame, tolerance_m: float, metric_crs: str,
     if "grid_code" not in grids.columns:
         raise InputError("the grid layer has no grid_code column",
                          path=grids.attrs.get("source_path"))
-    names = names_lookup() if names is None else names
+    names = names_lookup(within=grids) if names is None else names
     if simplified is None:
         simplified = simplify_grids(grids, tolerance_m, metric_crs)
     display = _grid_table(simplified, names)
@@ -400,7 +404,7 @@ def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None
     >>> html_text.startswith("<!DOCTYPE html>")
     True
     """
-    names = names_lookup() if names is None else names
+    names = names_lookup(within=grids) if names is None else names
     display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
     if level not in ("grid", "community"):
         raise InputError(f"a grids map draws grids or communities, not {level!r}")
@@ -643,7 +647,7 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
     level = level or (coverage.get("by", "grid") if isinstance(coverage, Mapping) else "grid")
     if level not in MAP_LEVELS:
         raise InputError(f"unknown level {level!r}; use one of {', '.join(MAP_LEVELS)}")
-    names = names_lookup() if names is None else names
+    names = names_lookup(within=grids) if names is None else names
     display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
     rows = unit_rows(coverage)
     if metrics is None:
@@ -698,7 +702,7 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
     """
     if level not in ("grid", "community"):
         raise InputError(f"an events map draws grids or communities, not {level!r}")
-    names = names_lookup() if names is None else names
+    names = names_lookup(within=grids) if names is None else names
     display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
     rows = unit_rows(events)
     units = _unit_layers(display, ["community", "street", "district"] if level == "community"

@@ -114,7 +114,7 @@ def paged_map(grids: gpd.GeoDataFrame, simplified: gpd.GeoDataFrame, folder: str
     overview_href : the overview (or the document embedding it) as seen from
         a district page; default ``../<folder>.html``.
     """
-    names = names_lookup() if names is None else names
+    names = names_lookup(within=grids) if names is None else names
     if overview_href is None:
         overview_href = "../" * (folder.count("/") + 1) + f"{folder.rsplit('/', 1)[-1]}.html"
     top = overview()

@@ -59,6 +59,7 @@ from gridkit.maps.builders import (
 )
 from gridkit.maps.model import DEFAULT_TOLERANCE_M, GridMap
 from gridkit.maps.pages import OVERVIEW_TOLERANCE_FACTOR, MapPages, paged_map, roll_up_rows
+from gridkit.rollup import layer_codes
 from gridkit.validate import load_rules, validate
 
 PathLike = str | os.PathLike
@@ -128,16 +129,19 @@ def grids_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings) -> Grid
 
 def read_map_grids(path: PathLike, *, columns: Mapping[str, str] | None = None,
                    crs: str | None = None, communities: PathLike | None = None,
-                   codes: PathLike | None = None,
+                   codes: PathLike | None = None, every_name: bool = False,
                    ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, dict[str, str]]:
     """The grid layer, the communities layer (if given) and the unit names of a map.
 
-    Names come from the code list ``codes`` (default: the shipped one),
-    overridden by the communities' ``community_name``.
+    Names come from the code list ``codes`` (default: the shipped one), those
+    of the layer's units only unless ``every_name`` (a diff map also names the
+    units of a second layer), overridden by the communities' ``community_name``.
     """
     layer = read_layer(path, "grids", columns=columns, crs=crs)
     communities_layer = read_layer(communities, "communities") if communities else None
-    return layer, communities_layer, names_lookup(load_divisions(codes), communities_layer)
+    within = None if every_name else layer_codes(layer)
+    return layer, communities_layer, names_lookup(load_divisions(codes, within=within),
+                                                  communities_layer)
 
 
 def findings_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, *,
