@@ -23,7 +23,9 @@ events; valid_complaints = events with ``valid_complaint`` true.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+
+import pandas as pd
 
 from gridkit.events.core import (
     BAD_ROWS,
@@ -83,7 +85,8 @@ __all__ = [
 def join_events(grids, events: str | os.PathLike, params: EventParams | None = None, *,
                 names: Mapping[str, str] | None = None,
                 out: str | os.PathLike | None = None,
-                progress: Progress | None = None) -> EventsResult:
+                progress: Progress | None = None,
+                each_chunk: Callable[[pd.DataFrame], object] | None = None) -> EventsResult:
     """Join an events file to a grid layer and compute the metrics, in bounded memory.
 
     ``gridkit events`` in a function. The local engine reads the file in
@@ -102,6 +105,9 @@ def join_events(grids, events: str | os.PathLike, params: EventParams | None = N
         this Parquet file, atomically; an existing file is replaced (an input
         never is).
     progress : called as work is done (:data:`gridkit.events.core.Progress`).
+    each_chunk : called with every chunk of typed events before it is joined
+        (e.g. to bin their coordinates for a heat map, :class:`gridkit.maps.HeatBins`);
+        local engine only.
 
     Returns
     -------
@@ -128,7 +134,10 @@ def join_events(grids, events: str | os.PathLike, params: EventParams | None = N
     """
     params = EventParams() if params is None else params
     if params.engine == "dask":
+        if each_chunk is not None:
+            raise ValueError("each_chunk needs the local engine")
         from gridkit.events.dask_engine import join_events_dask
 
         return join_events_dask(grids, events, params, names=names, out=out, progress=progress)
-    return join_events_local(grids, events, params, names=names, out=out, progress=progress)
+    return join_events_local(grids, events, params, names=names, out=out, progress=progress,
+                             each_chunk=each_chunk)

@@ -675,10 +675,29 @@ class EventsResult:
     def in_language(self, lang: str) -> EventsResult:
         """The same result with names and messages in ``lang`` (computation and
         presentation apart: the numbers are summarised once more from the counts)."""
-        if lang == self.lang or self._source is None:
+        if lang == self.lang:
             return self
+        return self._again(self.by, lang)
+
+    def rolled_up(self, by: str) -> EventsResult:
+        """The same join rolled up to level ``by`` (summarised again from the counts,
+        the events are not read again).
+
+        >>> from gridkit.data import SAMPLE_DIR
+        >>> from gridkit.io import read_layer, read_table
+        >>> orders = read_table(SAMPLE_DIR / "events.parquet", "events").head(100)
+        >>> from gridkit.events.local import compute_events
+        >>> result = compute_events(read_layer(SAMPLE_DIR / "grids.gpkg"), orders)
+        >>> result.by, int(result.rolled_up("city").rows["events"].sum())
+        ('district', 100)
+        """
+        return self if by == self.by else self._again(by, self.lang)
+
+    def _again(self, by: str, lang: str) -> EventsResult:
+        if self._source is None:
+            raise ValueError("this result keeps no counts to summarise again")
         total, grids, names, path = self._source
-        result = summarise(total, grids, self.params, by=self.by, names=names, lang=lang,
+        result = summarise(total, grids, self.params, by=by, names=names, lang=lang,
                            path=path)
         result.joined = self.joined
         return result

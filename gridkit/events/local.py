@@ -127,14 +127,16 @@ def compute_events(grids, events: pd.DataFrame, params: EventParams | None = Non
 def join_events_local(grids, events: str | os.PathLike, params: EventParams, *,
                       names: Mapping[str, str] | None = None,
                       out: str | os.PathLike | None = None,
-                      progress: core.Progress | None = None) -> EventsResult:
+                      progress: core.Progress | None = None,
+                      each_chunk: Callable[[pd.DataFrame], object] | None = None
+                      ) -> EventsResult:
     """The local engine of :func:`gridkit.events.join_events` (same parameters)."""
     core.check_joined_out(out, events, grids)
     prepared, params, rows = core.prepare_events(grids, events, params)
     # read raw and typed in the reader thread (with the run's formats, zone, bad rows)
     raw = read_events_chunks(events, columns=params.column_map, chunk_rows=params.chunk_rows,
                              select=core.EVENT_COLUMNS, convert=False)
-    chunks = (core.type_events(chunk, params) for chunk in raw)
+    chunks = (_seen(core.type_events(chunk, params), each_chunk) for chunk in raw)
     done = 0
 
     def on_chunk(size: int) -> None:
@@ -153,3 +155,11 @@ def join_events_local(grids, events: str | os.PathLike, params: EventParams, *,
             total = accumulate(chunks, prepared, params, sink=writer.write_table,
                                on_chunk=update)
     return core.summarise(total, prepared, params, names=names, path=source_name(events))
+
+
+def _seen(chunk: pd.DataFrame, each_chunk: Callable[[pd.DataFrame], object] | None
+          ) -> pd.DataFrame:
+    """``chunk``, after ``each_chunk`` saw it (in the reader thread, in file order)."""
+    if each_chunk is not None:
+        each_chunk(chunk)
+    return chunk

@@ -60,6 +60,7 @@ __all__ = [
     "events_map",
     "findings_map",
     "grids_map",
+    "HeatBins",
     "heat_points",
     "human_size",
     "names_lookup",
@@ -86,7 +87,7 @@ from gridkit.maps.builders import (
 )
 from gridkit.maps.classification import classify
 from gridkit.maps.encoding import encode_geometries, encode_source
-from gridkit.maps.heat import heat_points
+from gridkit.maps.heat import HeatBins, heat_points
 from gridkit.maps.html import render_map, share_geometry
 from gridkit.maps.model import (
     BASEMAPS,

@@ -38,7 +38,7 @@ from gridkit.maps.classification import (
     classify,
     rule_colors,
 )
-from gridkit.maps.heat import heat_points
+from gridkit.maps.heat import HeatBins
 from gridkit.maps.model import (
     DEFAULT_TOLERANCE_M,
     GRID_OUTLINE_ZOOM,
@@ -676,7 +676,7 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
 
 def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame, *,
                points: pd.DataFrame | None = None, points_crs: str = "wgs84",
-               count: str = "events",
+               heat: HeatBins | None = None, count: str = "events",
                names: Mapping[str, str] | None = None,
                tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
                lang: str = "zh", simplified: gpd.GeoDataFrame | None = None,
@@ -695,6 +695,7 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
         ``code``, ``events``, ``dispatch_accuracy``, ...) or such a DataFrame.
     points : work orders (``lon``, ``lat`` in ``points_crs``) for the heat map.
     points_crs : ``--crs`` spec of the points (GCJ-02/BD-09 are converted).
+    heat : the work orders binned already, chunk by chunk (instead of ``points``).
     count : the row column counted per grid (``events`` or ``located``).
     level : ``grid``, or ``community`` with ``events`` rows of communities
         (the overview of a layer split into district pages).
@@ -718,12 +719,13 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
     if level != "grid":
         notes.append(pick(lang, "按社区汇总", "rolled up by community"))
     if points is not None:
-        heat = heat_points(points["lon"].to_numpy(dtype=float),
-                           points["lat"].to_numpy(dtype=float), points_crs,
-                           metric_crs=metric_crs)
+        heat = HeatBins(points_crs, metric_crs=metric_crs)
+        heat.add(points["lon"].to_numpy(dtype=float), points["lat"].to_numpy(dtype=float))
+    if heat is not None:
+        binned = heat.points()
         themes.append(HeatTheme(name=pick(lang, "工单热力图", "Work-order heat map"),
-                                points=heat))
-        side = heat.attrs["bin_m"]
+                                points=binned))
+        side = binned.attrs["bin_m"]
         notes.append(pick(lang, f"热力图：{side:.0f} m 方格汇总",
                           f"heat map binned on {side:.0f} m squares"))
     return GridMap(kind="events", title=pick(lang, "工单分布图", "Work orders"), lang=lang,

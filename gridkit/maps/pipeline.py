@@ -44,7 +44,7 @@ from gridkit.coverage import ROSTERS, compute_coverage
 from gridkit.crs import DEFAULT_METRIC_CRS
 from gridkit.diff import diff
 from gridkit.errors import InputError
-from gridkit.events import DEFAULT_SLA_HOURS, EventParams, compute_events
+from gridkit.events import DEFAULT_SLA_HOURS, EventParams, join_events
 from gridkit.io import read_layer, read_table
 from gridkit.io.findings import read_findings
 from gridkit.maps.builders import (
@@ -57,6 +57,7 @@ from gridkit.maps.builders import (
     simplify_grids,
     unit_rows,
 )
+from gridkit.maps.heat import HeatBins
 from gridkit.maps.model import DEFAULT_TOLERANCE_M, GridMap
 from gridkit.maps.pages import OVERVIEW_TOLERANCE_FACTOR, MapPages, paged_map, roll_up_rows
 from gridkit.rollup import layer_codes
@@ -252,21 +253,22 @@ def events_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, events
     events_crs : CRS spec of its lon/lat (GCJ-02/BD-09 are converted).
     columns : canonical → source column of the events file.
     """
-    orders = read_table(events, "events", columns=dict(columns or {}))
-    params = EventParams(crs=events_crs, dispatch_sla_hours=dispatch_sla_hours,
-                         period_end=period_end, by="grid")
-    result = compute_events(grids, orders, params, names=settings.names
-                            ).in_language(settings.lang)
     options = settings.builder_options()
+    heat = HeatBins(events_crs, metric_crs=options["metric_crs"])
+    params = EventParams(crs=events_crs, dispatch_sla_hours=dispatch_sla_hours,
+                         period_end=period_end, by="grid", columns=dict(columns or {}))
+    # streamed as by gridkit events: a year of work orders is never loaded whole
+    result = join_events(grids, events, params, names=settings.names,
+                         each_chunk=lambda chunk: heat.add(chunk["lon"], chunk["lat"])
+                         ).in_language(settings.lang)
     # Over max_grids_per_page: the heat map is drawn on the overview only.
     return one_or_paged(
         grids, settings,
-        lambda drawn: events_map(grids, roll_up_rows(result.rows, grids), points=orders,
-                                 points_crs=events_crs, simplified=drawn,
-                                 **settings.overview_options()),
-        lambda part, drawn: events_map(
-            part, result.rows, points=orders if len(part) == len(grids) else None,
-            points_crs=events_crs, simplified=drawn, **options))
+        lambda drawn: events_map(grids, roll_up_rows(result.rows, grids), heat=heat,
+                                 simplified=drawn, **settings.overview_options()),
+        lambda part, drawn: events_map(part, result.rows,
+                                       heat=heat if len(part) == len(grids) else None,
+                                       simplified=drawn, **options))
 
 
 def diff_map_from_files(old: gpd.GeoDataFrame, new: PathLike, settings: MapSettings, *,

@@ -4,30 +4,20 @@ from __future__ import annotations
 
 __all__ = ["TABLE_LEVELS", "Analysis", "analyse", "project_maps"]
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from gridkit.codes import load_divisions
 from gridkit.coverage import ROSTERS, CoverageResult, compute_coverage
 from gridkit.diff import DiffResult, diff, refile_list
 from gridkit.errors import InputError
-from gridkit.events import (
-    EVENT_COLUMNS,
-    EventParams,
-    EventsResult,
-    accumulate,
-    prepare_events,
-    summarise,
-    type_events,
-)
-from gridkit.io import read_events_chunks, read_layer, read_table
-from gridkit.io.postgis import source_name
+from gridkit.events import EventParams, EventsResult, join_events
+from gridkit.io import read_layer, read_table
 from gridkit.maps import (
     GridMap,
+    HeatBins,
     coverage_map,
     diff_map,
     events_map,
@@ -56,7 +46,7 @@ class Analysis:
     validation: ValidationResult | None
     coverage: dict[str, CoverageResult]
     events: dict[str, EventsResult] = field(default_factory=dict)
-    event_points: pd.DataFrame | None = None
+    event_heat: HeatBins | None = None
     score: ScoreResult | None = None
     diff: DiffResult | None = None
 
@@ -87,8 +77,8 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
     analysis = Analysis(project=project, grids=grids, names=names, records=records,
                         validation=validation, coverage=coverage)
     if "events" in inputs:
-        analysis.events, analysis.event_points = _work_orders(project, grids, names, lang)
-        records["events"] = len(analysis.event_points)
+        analysis.events, analysis.event_heat = _work_orders(project, grids, names, lang)
+        records["events"] = analysis.events["grid"].metrics["events"]
     if "evaluation" in inputs:
         config = load_evaluation(inputs["evaluation"])
         records["evaluation"] = len(config.indicators)
@@ -103,32 +93,21 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
 
 
 def _work_orders(project: Project, grids: gpd.GeoDataFrame, names: dict[str, str],
-                 lang: str) -> tuple[dict[str, EventsResult], pd.DataFrame]:
-    """The work orders joined chunk by chunk, as ``gridkit events`` does, and their points.
+                 lang: str) -> tuple[dict[str, EventsResult], HeatBins]:
+    """The work orders joined chunk by chunk (:func:`gridkit.events.join_events`, as
+    ``gridkit events`` does), rolled up per grid and per :data:`TABLE_LEVELS`, and
+    binned for the heat map.
 
-    The events file is never loaded whole: each chunk (Parquet batch, CSV
-    chunk) is joined and counted, and only its coordinates are kept, for the
-    heat map (16 bytes an event).
+    The events file is never loaded whole: each chunk is joined and counted,
+    and its coordinates are binned (:class:`~gridkit.maps.HeatBins`) and dropped.
     """
-    path = project.inputs["events"]
-    prepared, params, _ = prepare_events(grids, path, EventParams(
-        crs=project.events_crs, dispatch_sla_hours=project.dispatch_sla,
-        period_end=project.period_end))
-    points: list[np.ndarray] = []
-
-    def keep_points(chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for chunk in chunks:
-            points.append(np.column_stack([pd.to_numeric(chunk[c], errors="coerce")
-                                           .to_numpy(dtype=float) for c in ("lon", "lat")]))
-            yield chunk
-
-    raw = read_events_chunks(path, select=EVENT_COLUMNS, convert=False)
-    total = accumulate(keep_points(type_events(chunk, params) for chunk in raw), prepared, params)
-    results = {level: summarise(total, prepared, params, by=level, names=names, lang=lang,
-                                path=source_name(path))
-               for level in ("grid", *TABLE_LEVELS)}
-    lonlat = np.concatenate(points) if points else np.empty((0, 2))
-    return results, pd.DataFrame({"lon": lonlat[:, 0], "lat": lonlat[:, 1]})
+    heat = HeatBins(project.events_crs, metric_crs=project.metric_crs)
+    params = EventParams(crs=project.events_crs, dispatch_sla_hours=project.dispatch_sla,
+                         period_end=project.period_end, by="grid")
+    joined = join_events(grids, project.inputs["events"], params, names=names,
+                         each_chunk=lambda chunk: heat.add(chunk["lon"], chunk["lat"])
+                         ).in_language(lang)
+    return {level: joined.rolled_up(level) for level in ("grid", *TABLE_LEVELS)}, heat
 
 
 def _grid_changes(project: Project, grids: gpd.GeoDataFrame, rules: RuleConfig,
@@ -165,8 +144,7 @@ def project_maps(analysis: Analysis, lang: str = "zh") -> dict[str, GridMap]:
         maps["coverage"] = coverage_map(analysis.grids, rows, level="grid", **common)
     if analysis.events:
         maps["events"] = events_map(analysis.grids, analysis.events["grid"].rows,
-                                    points=analysis.event_points,
-                                    points_crs=project.events_crs, **common)
+                                    heat=analysis.event_heat, **common)
     if analysis.diff is not None:
         maps["diff"] = diff_map(analysis.diff.changes, names=analysis.names,
                                 tolerance_m=project.tolerance_m,
