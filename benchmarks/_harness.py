@@ -61,11 +61,20 @@ def timed_run(command: list[str], stdout: Path) -> dict:
             "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
-def alternate(commands: Mapping[str, list[str]], rounds: int, work: Path) -> dict[str, list]:
+def alternate(commands: Mapping[str, list[str]], rounds: int, work: Path, *,
+              warmup: int = 1) -> dict[str, list]:
     """Run every command ``rounds`` times, the order rotating each round.
 
+    ``warmup`` rounds run first and are not counted: they bring the files into
+    the page cache and, on this project's virtual machine, the memory: the
+    first touch of a page the host has not backed yet costs about 4 ms per MB
+    (a 400 MB array takes 2 s to fill the first time, 0.1 s afterwards), which
+    would charge whichever command ran first.
     The output of each command's last run is in ``work / f"{name}.out"``.
     """
+    for _ in range(warmup):
+        for name, command in commands.items():
+            timed_run(command, work / f"{name}.out")
     runs: dict[str, list[dict]] = {name: [] for name in commands}
     names = list(commands)
     for i in range(rounds):

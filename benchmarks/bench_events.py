@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--dir", type=Path, default=None, help="synth folder (reused if complete)")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1, help="uncounted rounds first")
     parser.add_argument("--peers", default="sjoin,duckdb",
                         help="comma-separated: sjoin, duckdb (default both)")
     parser.add_argument("--no-cache", action="store_true",
@@ -108,7 +109,7 @@ def main() -> None:
                                   str(events)]
         else:
             notes.append(f"duckdb left out: {why}")
-    runs = alternate(commands, args.rounds, work)
+    runs = alternate(commands, args.rounds, work, warmup=args.warmup)
 
     outputs = {name: (work / f"{name}.out").read_bytes() for name in commands}
     ours = json.loads(outputs["gridkit"])

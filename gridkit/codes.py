@@ -29,7 +29,7 @@ from gridkit.errors import InputError
 from gridkit.io.columns import require_columns
 
 __all__ = ["CODE_LENGTHS", "code_names", "load_divisions", "parent_code",
-           "serial_order"]
+           "select_divisions", "serial_order"]
 
 #: Length of each level's code in the national scheme, from the province to the grid.
 CODE_LENGTHS = {"province": 2, "city": 4, "district": 6, "street": 9, "community": 12,
@@ -73,9 +73,8 @@ def load_divisions(path: str | os.PathLike | None = None, *,
     [['44', '广东省'], ['4401', '广州市'], ['440104', '越秀区'], ['440104001', '洪桥街道'],
      ['440104001007', '三眼井社区居委会']]
     """
-    wanted = None if within is None else _with_ancestors(within)
     if path is None:
-        return _national(wanted)
+        return _national(None if within is None else _with_ancestors(within))
     path = Path(path)
     if not path.is_file():
         raise InputError("code list not found" if not path.exists() else
@@ -100,9 +99,20 @@ def load_divisions(path: str | os.PathLike | None = None, *,
             f"{second} ({table['name'].iloc[second - 1]})",
             path=path, column="code", row=int(second),
         )
-    if wanted is not None:
-        table = table[table["code"].isin(wanted.to_pylist())].reset_index(drop=True)
-    return table
+    return table if within is None else select_divisions(table, within)
+
+
+def select_divisions(divisions: pd.DataFrame, within: Iterable[str]) -> pd.DataFrame:
+    """The rows of a code list that name ``within`` codes or their ancestors (see
+    ``within`` of :func:`load_divisions`), in the list's order.
+
+    >>> d = load_divisions(within=["440104001007003", "440105001001001"])
+    >>> select_divisions(d, ["440104001007003"])["code"].tolist()
+    ['44', '4401', '440104', '440104001', '440104001007']
+    """
+    keep = pc.is_in(pa.array(divisions["code"].to_numpy(dtype=object), type=pa.string()),
+                    value_set=_with_ancestors(within))
+    return divisions[keep.to_numpy(zero_copy_only=False)].reset_index(drop=True)
 
 
 def _with_ancestors(codes: Iterable[str]) -> pa.Array:

@@ -36,7 +36,7 @@ __all__ = ["DISTINCT", "DUPLICATE_KEYS", "FILING_STATUSES", "ID_COLUMNS", "MAX_E
            "compute_coverage"]
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -104,11 +104,29 @@ class CoverageResult:
     metrics: dict
     by: str
     findings: list[dict] = field(default_factory=list)
+    # The cleaned rosters, names and language, to roll up again at another level.
+    _source: tuple | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
         """The SPEC §7 JSON: flat metrics, ``by``, ``rows`` and ``findings``."""
         return {**self.metrics, "by": self.by, "rows": records(self.rows),
                 "findings": self.findings}
+
+    def rolled_up(self, by: str) -> CoverageResult:
+        """The same coverage rolled up to level ``by`` (the rosters are not read or
+        checked again; the metrics and findings are the same).
+
+        >>> from gridkit.data import SAMPLE_DIR
+        >>> from gridkit.io import read_layer, read_table
+        >>> result = compute_coverage(read_layer(SAMPLE_DIR / "grids.gpkg"),
+        ...                           filings=read_table(SAMPLE_DIR / "filings.csv", "filings"))
+        >>> len(result.rows), len(result.rolled_up("street").rows) > len(result.rows)
+        (2, True)
+        """
+        if by == self.by:
+            return self
+        rosters, names, lang = self._source
+        return replace(self, rows=_unit_rows(self.per_grid, rosters, by, names, lang), by=by)
 
 
 def compute_coverage(
@@ -159,17 +177,7 @@ def compute_coverage(
             findings.extend(problems)
     _add_grid_counts(per_grid, rosters)
 
-    counts = [c for c in ("filed", "party_grids", "cadre_grids", "fulltime_grids")
-              if c in per_grid]
-    layer_columns = [c for c in ("grid_code", "grid_name", "community_code", "street_code",
-                                 "district_code") if c in per_grid]
-    table = per_grid[[*counts, *layer_columns]].assign(
-        households=per_grid["households"].fillna(0).round().astype("int64"),
-        grids_without_households=per_grid["households"].isna())
-    sums = [*counts, "households", "grids_without_households"]
-    units = unit_codes(per_grid, by)
-    rows = _finish(rollup(table, by, sums, names=names, lang=lang), rosters,
-                   pd.Series(units.to_numpy(), index=per_grid["grid_code"]))
+    table, sums = _summable(per_grid)
     whole = group_sum(table, np.zeros(len(table), dtype=int), sums)
     whole = whole.set_index("code").reindex(["0"], fill_value=0).reset_index()  # empty layer
     whole = _finish(whole, rosters, pd.Series("0", index=per_grid["grid_code"]))
@@ -182,8 +190,30 @@ def compute_coverage(
                                           if f["kind"] != "missing_households")
     metrics = {k: (None if isinstance(v, float) and np.isnan(v) else v)
                for k, v in metrics.items()}
-    return CoverageResult(per_grid=per_grid, rows=rows, metrics=metrics, by=by,
-                          findings=findings)
+    return CoverageResult(per_grid=per_grid, rows=_unit_rows(per_grid, rosters, by, names, lang),
+                          metrics=metrics, by=by, findings=findings,
+                          _source=(rosters, names, lang))
+
+
+def _summable(per_grid: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The per-grid counts to add up (and the layer's unit columns), and their names."""
+    counts = [c for c in ("filed", "party_grids", "cadre_grids", "fulltime_grids")
+              if c in per_grid]
+    layer_columns = [c for c in ("grid_code", "grid_name", "community_code", "street_code",
+                                 "district_code") if c in per_grid]
+    table = per_grid[[*counts, *layer_columns]].assign(
+        households=per_grid["households"].fillna(0).round().astype("int64"),
+        grids_without_households=per_grid["households"].isna())
+    return table, [*counts, "households", "grids_without_households"]
+
+
+def _unit_rows(per_grid: pd.DataFrame, rosters: Mapping[str, pd.DataFrame], by: str,
+               names: Mapping[str, str], lang: str) -> pd.DataFrame:
+    """One row per unit of level ``by``: sums, distinct counts, rates."""
+    table, sums = _summable(per_grid)
+    units = unit_codes(per_grid, by)
+    return _finish(rollup(table, by, sums, names=names, lang=lang), rosters,
+                   pd.Series(units.to_numpy(), index=per_grid["grid_code"]))
 
 
 def _finish(table: pd.DataFrame, rosters: Mapping[str, pd.DataFrame],

@@ -273,3 +273,21 @@ def test_cli_out_never_overwrites_an_input_and_takes_a_layer(files):
     result = run(files / "grids.gpkg", "--layer", "old", "--cadres", files / "cadres.csv",
                  "--format", "json")
     assert result.exit_code == 0 and json.loads(result.output)["grids"] == 1
+
+
+def test_rolled_up_equals_computing_at_that_level():
+    """The report computes coverage once and rolls it up per level (CoverageResult.rolled_up)."""
+    from gridkit.data import SAMPLE_DIR
+    from gridkit.io import read_layer, read_table
+    from gridkit.rollup import BY_LEVELS
+
+    grids = read_layer(SAMPLE_DIR / "grids.gpkg")
+    rosters = {kind: read_table(SAMPLE_DIR / f"{kind}.csv", kind)
+               for kind in ("filings", "party", "cadres", "workers")}
+    names = code_names(load_divisions())
+    once = compute_coverage(grids, **rosters, by="grid", names=names, lang="en")
+    for by in BY_LEVELS:
+        direct = compute_coverage(grids, **rosters, by=by, names=names, lang="en")
+        again = once.rolled_up(by)
+        pd.testing.assert_frame_equal(again.rows, direct.rows)
+        assert (again.by, again.metrics, again.findings) == (by, direct.metrics, direct.findings)

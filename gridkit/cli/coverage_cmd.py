@@ -23,9 +23,7 @@ from gridkit.coverage import ROSTERS, compute_coverage
 from gridkit.errors import InputError
 from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer, read_table
-from gridkit.io.xlsx import write_workbook
 from gridkit.rollup import layer_codes
-from gridkit.workbook import metrics_tables
 
 #: Columns of the per-grid output (``--out``), when present.
 GRID_COLUMNS = ("grid_code", "grid_name", "community_code", "households", "filing_status",
@@ -99,6 +97,10 @@ def command(grids: str, filings: str | None, party: str | None, cadres: str | No
               for kind, path in paths.items() if path is not None}
     result = compute_coverage(layer, **tables, by=by, names=names, lang=lang)
     if xlsx:
+        # imported here: the workbook pulls in openpyxl, scoring and validation (0.2 s)
+        from gridkit.io.xlsx import write_workbook
+        from gridkit.workbook import metrics_tables
+
         write_workbook(out, metrics_tables(result.to_dict(), "coverage", lang), force=force)
     elif out is not None:
         write_per_grid(result.per_grid, out, force)

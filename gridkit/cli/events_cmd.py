@@ -37,10 +37,8 @@ from gridkit.events import (
 )
 from gridkit.i18n import pick
 from gridkit.io import atomic_output, check_writable, read_layer
-from gridkit.io.xlsx import write_workbook
 from gridkit.metrics import label
 from gridkit.rollup import layer_codes
-from gridkit.workbook import metrics_tables
 
 #: Shown in tables for a metric whose input column is absent (never 0).
 UNAVAILABLE = "—"
@@ -159,6 +157,10 @@ def command(grids: str, events: str, crs_spec: str | None, grids_crs: str | None
                              progress=progress)
     result = result.in_language(lang)
     if xlsx:
+        # imported here: the workbook pulls in openpyxl, scoring and validation (0.2 s)
+        from gridkit.io.xlsx import write_workbook
+        from gridkit.workbook import metrics_tables
+
         write_workbook(out, metrics_tables(result.to_dict(), "events", lang), force=force,
                        inputs=(grids, events, codes))
     if rejects is not None:

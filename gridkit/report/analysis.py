@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from gridkit.codes import load_divisions
+from gridkit.codes import load_divisions, select_divisions
 from gridkit.coverage import ROSTERS, CoverageResult, compute_coverage
 from gridkit.diff import DiffResult, diff, refile_list
 from gridkit.errors import InputError
@@ -28,6 +28,7 @@ from gridkit.maps import (
 )
 from gridkit.metrics import mapped_metrics
 from gridkit.report.project import Project
+from gridkit.rollup import layer_codes
 from gridkit.scoring import ScoreResult, load_evaluation, score
 from gridkit.validate import RuleConfig, ValidationResult, load_rules, validate
 
@@ -60,20 +61,25 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
     scoring config is fed with the whole-city metrics of both.
     """
     inputs = project.inputs
-    divisions = load_divisions(inputs.get("codes"))
+    # a code list given is checked and used whole by the validation; names are needed only
+    # for the layer's units (the national list has 665,276 codes)
+    divisions = load_divisions(inputs["codes"]) if "codes" in inputs else None
     grids = read_layer(inputs["grids"], "grids", crs=project.crs)
     layers = {k: read_layer(inputs[k], k) for k in ("communities", "reference") if k in inputs}
     tables = {k: read_table(inputs[k], k) for k in ROSTERS if k in inputs}
-    records = {"grids": len(grids), **{k: len(v) for k, v in (layers | tables).items()},
-               "codes": len(divisions)}
-    names = names_lookup(divisions, layers.get("communities"))
+    records = {"grids": len(grids), **{k: len(v) for k, v in (layers | tables).items()}}
+    units = layer_codes(grids)
+    if divisions is not None:
+        records["codes"] = len(divisions)
+    names = names_lookup(load_divisions(within=units) if divisions is None else
+                         select_divisions(divisions, units), layers.get("communities"))
     rules = load_rules(inputs.get("validation"))
     validation = validate(grids, layers.get("communities"), layers.get("reference"),
-                          divisions if "codes" in inputs else None, rules, lang,
-                          metric_crs=project.metric_crs)
+                          divisions, rules, lang, metric_crs=project.metric_crs)
+    del divisions  # not kept while the work orders are joined
     rosters = {k: tables[k] for k in ROSTERS if k in tables}
-    coverage = {level: compute_coverage(grids, **rosters, by=level, names=names, lang=lang)
-                for level in ("grid", *TABLE_LEVELS)}
+    per_grid = compute_coverage(grids, **rosters, by="grid", names=names, lang=lang)
+    coverage = {level: per_grid.rolled_up(level) for level in ("grid", *TABLE_LEVELS)}
     analysis = Analysis(project=project, grids=grids, names=names, records=records,
                         validation=validation, coverage=coverage)
     if "events" in inputs:
