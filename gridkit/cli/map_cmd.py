@@ -37,11 +37,13 @@ from gridkit.io import check_writable
 from gridkit.maps import (
     DEFAULT_TOLERANCE_M,
     MAP_LEVELS,
+    MAX_GRIDS_PER_PAGE,
     GridMap,
     MapOutput,
-    grids_map,
+    MapPages,
     human_size,
     write_map,
+    write_map_pages,
 )
 from gridkit.maps.pipeline import (
     MapSettings,
@@ -49,10 +51,13 @@ from gridkit.maps.pipeline import (
     diff_map_from_files,
     events_map_from_files,
     findings_map_from_files,
+    grids_map_from_files,
     read_map_grids,
 )
 from gridkit.metrics import mapped_metrics
 
+#: Kinds drawn as an overview and district pages above --max-grids-per-page.
+_PAGED_KINDS = ("grids", "coverage", "events")
 _ROWS = ("path", "bytes", "features", "tolerance_m", "basemap", "offline", "png")
 
 
@@ -86,6 +91,11 @@ def _shared_options(f: Callable, grids_metavar: str = "GRIDS") -> Callable:
                      show_default=True, metavar="METRES",
                      help="Coverage-simplification tolerance (shared edges stay shared); "
                           "0: none."),
+        click.option("--max-grids-per-page", type=click.IntRange(min=1),
+                     default=MAX_GRIDS_PER_PAGE, show_default=True, metavar="N",
+                     help="grids, coverage, events: a layer of more grids is drawn as an "
+                          "overview of communities (OUT) and one grid-level page per "
+                          "district in the folder next to it (OUT without .html)."),
         click.option("--communities", type=click.Path(dir_okay=False), default=None,
                      help="Communities layer: community names in tooltips; findings: "
                           "validation input."),
@@ -116,15 +126,20 @@ def _summary(out: MapOutput, lang: str) -> str:
     ]
     if out.png is not None:
         rows.append({"item": "PNG", "value": str(out.png)})
+    if out.pages:
+        rows.append({"item": pick(lang, "分区网格图", "district pages"),
+                     "value": pick(lang, f"{len(out.pages)} 页，位于 {out.pages[0].parent}",
+                                   f"{len(out.pages)} in {out.pages[0].parent}")})
     return render_table(rows, ("item", "value"), (pick(lang, "项目", "item"),
                                                    pick(lang, "值", "value"))) + "\n"
 
 
 def _draw(kind: str, shared: dict[str, Any], inputs: Iterable[str | None],
-          build: Callable[[Any, Any, MapSettings], GridMap]) -> None:
+          build: Callable[[Any, Any, MapSettings], GridMap | MapPages]) -> None:
     """Check the outputs, read the grids, build the map with ``build``, write it and print.
 
-    ``build(grids, communities, settings)`` returns the :class:`GridMap`.
+    ``build(grids, communities, settings)`` returns the :class:`GridMap`, or
+    the overview and district pages of a layer over ``--max-grids-per-page``.
     """
     check_basemap(shared["basemap"], shared["offline"])
     out = shared["out"]
@@ -137,11 +152,23 @@ def _draw(kind: str, shared: dict[str, Any], inputs: Iterable[str | None],
         check_writable(target.with_suffix(".png"), shared["force"], inputs=inputs, folder=False)
     grids, communities, names = read_map_grids(
         shared["grids"], columns=parse_column_overrides(shared["columns"]),
-        crs=shared["crs_spec"], communities=shared["communities"], codes=shared["codes"])
+        crs=shared["crs_spec"], communities=shared["communities"], codes=shared["codes"],
+        every_name=kind == "diff")
     settings = MapSettings(names=names, tolerance_m=shared["tolerance"],
-                           metric_crs=shared["metric_crs"], lang=shared["lang"])
-    result = write_map(build(grids, communities, settings), target, basemap=shared["basemap"],
-                       offline=shared["offline"], png=shared["png"], force=shared["force"])
+                           metric_crs=shared["metric_crs"], lang=shared["lang"],
+                           max_grids_per_page=shared["max_grids_per_page"],
+                           pages_folder=target.stem)
+    if shared["png"] and kind in _PAGED_KINDS and len(grids) > shared["max_grids_per_page"]:
+        raise InputError(f"--png draws one page, and {len(grids):,} grids are over "
+                         f"--max-grids-per-page {shared['max_grids_per_page']:,}: raise it")
+    built = build(grids, communities, settings)
+    if isinstance(built, MapPages):
+        result = write_map_pages(built, target, basemap=shared["basemap"],
+                                 offline=shared["offline"], force=shared["force"],
+                                 inputs=inputs)
+    else:
+        result = write_map(built, target, basemap=shared["basemap"],
+                           offline=shared["offline"], png=shared["png"], force=shared["force"])
     if shared["fmt"] == "json":
         click.echo(to_json(result.to_dict()))
     elif shared["fmt"] == "csv":
@@ -193,8 +220,8 @@ def grids_command(**shared: Any) -> None:
     Example:
       gridkit map grids grids.gpkg --communities communities.gpkg --png
     """
-    _draw("grids", shared, (), lambda grids, _, settings: grids_map(
-        grids, **settings.builder_options()))
+    _draw("grids", shared, (), lambda grids, _, settings: grids_map_from_files(
+        grids, settings))
 
 
 @command.command(name="findings", cls=_KindCommand)

@@ -23,7 +23,9 @@ Modules: :mod:`~gridkit.maps.model` (what a map shows),
 :mod:`~gridkit.maps.builders` (the five kinds), :mod:`~gridkit.maps.heat`,
 :mod:`~gridkit.maps.encoding` (the geometry codec), :mod:`~gridkit.maps.html`
 (folium; the page's JS/CSS are ``gridkit/static/gridkit-map.*``),
-:mod:`~gridkit.maps.png`, :mod:`~gridkit.maps.output` (writing) and
+:mod:`~gridkit.maps.png`, :mod:`~gridkit.maps.output` (writing),
+:mod:`~gridkit.maps.pages` (a layer over :data:`MAX_GRIDS_PER_PAGE` grids: an
+overview of communities and one page per district) and
 :mod:`~gridkit.maps.pipeline` (from input files to a map, as ``gridkit map``).
 
 ``offline=True`` inlines the vendored Leaflet (``gridkit/static``) and loads no
@@ -44,9 +46,11 @@ __all__ = [
     "DEFAULT_TOLERANCE_M",
     "MAP_KINDS",
     "MAP_LEVELS",
+    "MAX_GRIDS_PER_PAGE",
     "GridMap",
     "HeatTheme",
     "MapOutput",
+    "MapPages",
     "Theme",
     "classify",
     "coverage_map",
@@ -60,12 +64,16 @@ __all__ = [
     "heat_points",
     "human_size",
     "names_lookup",
+    "paged_map",
     "render_map",
+    "roll_up_rows",
     "share_geometry",
     "render_png",
     "resolve_basemap",
     "simplify_grids",
+    "write_district_pages",
     "write_map",
+    "write_map_pages",
 ]
 
 from gridkit.maps.builders import (
@@ -94,4 +102,12 @@ from gridkit.maps.model import (
     resolve_basemap,
 )
 from gridkit.maps.output import write_map
+from gridkit.maps.pages import (
+    MAX_GRIDS_PER_PAGE,
+    MapPages,
+    paged_map,
+    roll_up_rows,
+    write_district_pages,
+    write_map_pages,
+)
 from gridkit.maps.png import render_png

@@ -9,11 +9,14 @@ tooltip columns and class indices for each layer.
 
 from __future__ import annotations
 
-__all__ = ["CONTEXT_BUFFER_M", "coverage_map", "diff_map", "events_map", "findings_map",
-           "grids_map", "names_lookup", "simplify_grids"]
+__all__ = ["CONTEXT_BUFFER_M", "PARALLEL_SIMPLIFY_GRIDS", "coverage_map", "diff_map",
+           "events_map", "findings_map", "grids_map", "names_lookup", "simplify_grids",
+           "unit_rows"]
 
 import math
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -48,9 +51,13 @@ from gridkit.maps.model import (
 )
 from gridkit.metrics import METRICS, format_value, map_scheme, mapped_metrics
 from gridkit.metrics import label as metric_label
-from gridkit.rollup import unit_codes
+from gridkit.rollup import layer_codes, unit_codes
 from gridkit.validate.config import RULE_NAMES_ZH, RULES
 
+#: Grids from which :func:`simplify_grids` simplifies districts in parallel chunks.
+PARALLEL_SIMPLIFY_GRIDS = 5_000
+#: At most this many threads simplify (each chunk's outline stays unsimplified).
+_MAX_SIMPLIFY_THREADS = 4
 #: Grids around validation findings drawn as context, metres.
 CONTEXT_BUFFER_M = 300.0
 #: Metres in a degree of latitude (the longest a degree gets on the map: a degree of
@@ -61,10 +68,12 @@ _FAMILY_ORDER = ("division", "coding", "publication", "other")
 
 
 def names_lookup(divisions: pd.DataFrame | None = None,
-                 communities: gpd.GeoDataFrame | None = None) -> dict[str, str]:
+                 communities: gpd.GeoDataFrame | None = None, *,
+                 within: gpd.GeoDataFrame | None = None) -> dict[str, str]:
     """Names of districts, streets and communities by code.
 
-    From the official code list (default: the shipped Guangzhou 2023 list),
+    From the official code list (default: the shipped national 2023 list;
+    with ``within``, a grid layer, only the codes of its units are read),
     overridden by ``community_name`` of a communities layer.
 
     Examples
@@ -72,7 +81,9 @@ def names_lookup(divisions: pd.DataFrame | None = None,
     >>> names_lookup()["440104"]
     '越秀区'
     """
-    names = code_names(load_divisions() if divisions is None else divisions)
+    if divisions is None:
+        divisions = load_divisions(within=None if within is None else layer_codes(within))
+    names = code_names(divisions)
     if communities is not None and "community_name" in communities.columns:
         known = communities.dropna(subset=["community_code", "community_name"])
         names.update(zip(known["community_code"].astype(str), known["community_name"].astype(str)))
@@ -136,8 +147,41 @@ def simplify_grids(grids: gpd.GeoDataFrame, tolerance_m: float = DEFAULT_TOLERAN
     else:
         kept, tolerance = to_metric(kept, metric_crs), tolerance_m
     if tolerance > 0 and len(kept):
-        kept = kept.set_geometry(shapely.coverage_simplify(kept.geometry.values, tolerance))
+        kept = kept.set_geometry(_coverage_simplify(kept, tolerance))
     return kept.to_crs(4326)
+
+
+def _coverage_simplify(grids: gpd.GeoDataFrame, tolerance: float) -> np.ndarray:
+    """:func:`shapely.coverage_simplify` of the grids, in parallel chunks of whole districts.
+
+    A layer of :data:`PARALLEL_SIMPLIFY_GRIDS` grids or more with two or more
+    districts is cut into one chunk per core (whole districts, balanced by
+    vertices), simplified on threads (GEOS releases the GIL). Shared edges stay
+    shared only within one call, so each chunk keeps its outline as it is
+    (``simplify_boundary=False``): both sides of a border between chunks keep
+    the same original vertices and no gap or overlap opens there; the outline
+    of the layer is then not simplified either (a few percent more vertices).
+    """
+    geoms = grids.geometry.values
+    workers = min(len(os.sched_getaffinity(0)), _MAX_SIMPLIFY_THREADS)
+    if workers < 2 or len(grids) < PARALLEL_SIMPLIFY_GRIDS or "grid_code" not in grids.columns:
+        return shapely.coverage_simplify(geoms, tolerance)
+    keyed = grids if "community_code" in grids.columns else grids.assign(community_code=None)
+    districts = unit_codes(keyed, "district").fillna("").to_numpy(dtype=str)
+    names, index = np.unique(districts, return_inverse=True)
+    if len(names) < 2:
+        return shapely.coverage_simplify(geoms, tolerance)
+    weight = np.bincount(index.ravel(), weights=shapely.get_num_coordinates(geoms))
+    # Whole districts in code order, cut where the running vertex count passes each share.
+    chunk = np.minimum((np.cumsum(weight) - weight / 2) * workers // weight.sum(),
+                       workers - 1).astype(int)[index.ravel()]
+    parts = [np.flatnonzero(chunk == c) for c in np.unique(chunk)]
+    out = np.empty(len(geoms), dtype=object)
+    with ThreadPoolExecutor(len(parts)) as pool:
+        for rows, simplified in zip(parts, pool.map(lambda rows: shapely.coverage_simplify(
+                geoms[rows], tolerance, simplify_boundary=False), parts)):
+            out[rows] = simplified
+    return out
 
 
 def _grid_table(grids: gpd.GeoDataFrame, names: Mapping[str, str]) -> gpd.GeoDataFrame:
@@ -149,8 +193,21 @@ def _grid_table(grids: gpd.GeoDataFrame, names: Mapping[str, str]) -> gpd.GeoDat
         **{f"{level}_code": unit_codes(keyed, level) for level in MAP_LEVELS[1:]},
     }, geometry=grids.geometry, crs=grids.crs)
     out["households"] = grids["households"] if "households" in grids.columns else np.nan
-    out["community_name"] = out["community_code"].map(names).fillna(out["community_code"])
+    out["community_name"] = _named(out["community_code"], names).fillna(out["community_code"])
     return out
+
+
+def _named(codes: pd.Series, names: Mapping[str, str]) -> pd.Series:
+    """The name of each code (missing where ``names`` has none).
+
+    Looks up each distinct code once: ``Series.map`` of a whole code list
+    (650,000 names) would first turn the dict into a Series.
+
+    >>> _named(pd.Series(["440104", None, "x"]), names_lookup()).tolist()
+    ['越秀区', nan, nan]
+    """
+    known = {c: names[c] for c in codes.dropna().unique() if c in names}
+    return codes.map(known).astype(object)
 
 
 def _grid_tooltip(table: gpd.GeoDataFrame, lang: str) -> tuple[gpd.GeoDataFrame, tuple]:
@@ -227,12 +284,15 @@ def _union(geoms: np.ndarray) -> Any:
     return shapely.union_all(shapely.make_valid(geoms))
 
 
-def _unit_layers(display: gpd.GeoDataFrame, levels: Sequence[str]) -> dict[str, gpd.GeoDataFrame]:
+def _unit_layers(display: gpd.GeoDataFrame, levels: Sequence[str],
+                 tolerance_m: float = 0.0) -> dict[str, gpd.GeoDataFrame]:
     """Units of several levels, each coarser level dissolved from the finer one when it nests.
 
     A finer unit nests when all its grids carry one code of the coarser level
     (always true for codes derived from the grid code; not for messy layers,
-    which are then dissolved from the grids).
+    which are then dissolved from the grids). ``tolerance_m``: the finest
+    level is simplified again as a coverage (an overview of communities needs
+    less detail than the grids), the coarser ones then dissolved from it.
     """
     out: dict[str, gpd.GeoDataFrame] = {}
     previous = None
@@ -244,6 +304,9 @@ def _unit_layers(display: gpd.GeoDataFrame, levels: Sequence[str]) -> dict[str, 
             if parents.index.is_unique:
                 finer = out[previous].assign(parent=out[previous]["code"].map(parents))
         out[level] = _units(display, level, finer)
+        if previous is None and tolerance_m > 0 and len(out[level]):
+            out[level] = out[level].set_geometry(_polygonal(shapely.coverage_simplify(
+                out[level].geometry.values, tolerance_m / _METRES_PER_DEGREE)))
         previous = level
     return out
 
@@ -294,7 +357,7 @@ def _base(grids: gpd.GeoDataFrame, tolerance_m: float, metric_crs: str,
     if "grid_code" not in grids.columns:
         raise InputError("the grid layer has no grid_code column",
                          path=grids.attrs.get("source_path"))
-    names = names_lookup() if names is None else names
+    names = names_lookup(within=grids) if names is None else names
     if simplified is None:
         simplified = simplify_grids(grids, tolerance_m, metric_crs)
     display = _grid_table(simplified, names)
@@ -308,11 +371,15 @@ def _base(grids: gpd.GeoDataFrame, tolerance_m: float, metric_crs: str,
 
 def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None,
               tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
-              lang: str = "zh", simplified: gpd.GeoDataFrame | None = None) -> GridMap:
+              lang: str = "zh", simplified: gpd.GeoDataFrame | None = None,
+              level: str = "grid", unit_tolerance_m: float = 0.0) -> GridMap:
     """The grid layer coloured by district (by street when it covers one district).
 
     Tooltips show grid code, name, community and households; street and
-    district boundaries are drawn on top.
+    district boundaries are drawn on top. With ``level="community"`` the
+    features are the communities dissolved from the grids (code and name in
+    the tooltips), coloured the same way: the overview of a layer too large
+    for one page (:mod:`gridkit.maps.pages`).
 
     Parameters
     ----------
@@ -323,6 +390,10 @@ def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None
     lang : ``zh`` or ``en``.
     simplified : ``simplify_grids(grids, tolerance_m, metric_crs)`` when
         already computed: the maps of one layer can share it.
+    level : ``grid`` or ``community`` (what a feature is).
+    unit_tolerance_m : the dissolved communities (and the outlines dissolved
+        from them) simplified again with this tolerance, metres: the overview
+        of a large layer (0: not again).
 
     Examples
     --------
@@ -333,23 +404,38 @@ def grids_map(grids: gpd.GeoDataFrame, *, names: Mapping[str, str] | None = None
     >>> html_text.startswith("<!DOCTYPE html>")
     True
     """
+    names = names_lookup(within=grids) if names is None else names
     display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
-    names = names_lookup() if names is None else names
-    level = "district" if display["district_code"].nunique() > 1 else "street"
-    units = sorted(display[f"{level}_code"].unique())
-    shown, tooltip = _grid_tooltip(display, lang)
-    shown["unit"] = display[f"{level}_code"].map({u: i for i, u in enumerate(units)})
+    if level not in ("grid", "community"):
+        raise InputError(f"a grids map draws grids or communities, not {level!r}")
+    by = "district" if display["district_code"].nunique() > 1 else "street"
+    outlines = ("street", "district") if by == "district" else ("street",)
+    colours = sorted(display[f"{by}_code"].unique())
+    dissolved = None
+    if level == "grid":
+        shown, tooltip = _grid_tooltip(display, lang)
+        unit = display[f"{by}_code"]
+    else:
+        dissolved = _unit_layers(display, ["community", *outlines], unit_tolerance_m)
+        shown, tooltip = _metric_source(display, pd.DataFrame(), level, names, lang, dissolved)
+        parents = display.drop_duplicates("community_code").set_index("community_code")
+        unit = shown.index.to_series().map(parents[f"{by}_code"])
+        shown = shown.reset_index(drop=True)
+        unit = unit.reset_index(drop=True)
+        notes.append(pick(lang, "按社区汇总", "rolled up by community"))
+    shown["unit"] = unit.map({u: i for i, u in enumerate(colours)}).to_numpy()
     sources = {"grids": shown}
-    palette = tuple(UNIT_COLORS[i % len(UNIT_COLORS)] for i in range(len(units)))
+    palette = tuple(UNIT_COLORS[i % len(UNIT_COLORS)] for i in range(len(colours)))
     themes: list[Theme | HeatTheme] = [Theme(
-        name=pick(lang, "网格", "Grids"), source="grids", palette=palette,
-        labels=tuple(names.get(u, u) for u in units), classes="unit", tooltip=tooltip,
-        stroke="#666666", weight=0.4, fill_opacity=0.6, outline_zoom=GRID_OUTLINE_ZOOM)]
-    themes += _outline_themes(sources, display, lang,
-                              ("street", "district") if level == "district" else ("street",))
+        name=pick(lang, *(("网格", "Grids") if level == "grid" else ("社区", "Communities"))),
+        source="grids", palette=palette, labels=tuple(names.get(u, u) for u in colours),
+        classes="unit", tooltip=tooltip, stroke="#666666", weight=0.4, fill_opacity=0.6,
+        outline_zoom=GRID_OUTLINE_ZOOM if level == "grid" else 0)]
+    themes += _outline_themes(sources, display, lang, outlines, dissolved)
     return GridMap(kind="grids", title=pick(lang, "综合网格分布图", "Grids"), lang=lang,
-                   sources=sources, themes=themes, tolerance_m=tolerance_m,
-                   features=len(display), notes=notes)
+                   sources=sources, themes=themes,
+                   tolerance_m=max(tolerance_m, unit_tolerance_m if dissolved else 0),
+                   features=len(shown), level=level, notes=notes)
 
 
 def _code_list(codes: Any) -> list[str]:
@@ -456,7 +542,7 @@ def findings_map(grids: gpd.GeoDataFrame, findings: gpd.GeoDataFrame | Mapping[s
                    features=int(context.sum()), notes=notes)
 
 
-def _rows(result: Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
+def unit_rows(result: Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
     """The per-unit rows of a coverage/events JSON (or a table) keyed by ``code``."""
     if isinstance(result, pd.DataFrame):
         rows = result
@@ -492,7 +578,7 @@ def _metric_source(display: gpd.GeoDataFrame, rows: pd.DataFrame, level: str,
     shown = units[["geometry"]].copy()
     shown["t_code"] = _escaped(units.index)
     shown["t_name"] = _escaped(unit_names.reindex(units.index).fillna(
-        fallback.map(names)).fillna(fallback))
+        _named(fallback, names)).fillna(fallback))
     return shown, (("t_code", pick(lang, f"{label}编码", f"{label} code")),
                    ("t_name", pick(lang, f"{label}名称", f"{label} name")))
 
@@ -532,7 +618,8 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
                  metrics: Sequence[str] | None = None, *, level: str | None = None,
                  names: Mapping[str, str] | None = None,
                  tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
-                 lang: str = "zh", simplified: gpd.GeoDataFrame | None = None) -> GridMap:
+                 lang: str = "zh", simplified: gpd.GeoDataFrame | None = None,
+                 unit_tolerance_m: float = 0.0) -> GridMap:
     """Choropleth of coverage metrics per grid or per community/street/district.
 
     Each metric is a layer with its own legend (the first one shown); every
@@ -549,6 +636,8 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
         :func:`gridkit.metrics.mapped_metrics` of coverage that have a value in some row.
     level : ``grid``, ``community``, ``street`` or ``district``; default the
         JSON's ``by`` (``grid`` for a DataFrame).
+    unit_tolerance_m : units drawn (not grids) simplified again, metres (see
+        :func:`grids_map`).
     Other parameters as :func:`grids_map`.
 
     Examples
@@ -558,9 +647,9 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
     level = level or (coverage.get("by", "grid") if isinstance(coverage, Mapping) else "grid")
     if level not in MAP_LEVELS:
         raise InputError(f"unknown level {level!r}; use one of {', '.join(MAP_LEVELS)}")
+    names = names_lookup(within=grids) if names is None else names
     display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
-    names = names_lookup() if names is None else names
-    rows = _rows(coverage)
+    rows = unit_rows(coverage)
     if metrics is None:
         metrics = [m for m in mapped_metrics("coverage", by_rank=True)
                    if m in rows and rows[m].notna().any()]
@@ -569,7 +658,8 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
                          "--cadres, --workers) or a coverage JSON with rates")
     outlines = ("street", "district") if level in ("grid", "community") else ("district",)
     # Every level drawn is dissolved once, the coarser from the finer.
-    units = _unit_layers(display, sorted({level, *outlines} - {"grid"}, key=MAP_LEVELS.index))
+    units = _unit_layers(display, sorted({level, *outlines} - {"grid"}, key=MAP_LEVELS.index),
+                         unit_tolerance_m if level != "grid" else 0.0)
     shown, tooltip = _metric_source(display, rows, level, names, lang, units)
     missing = {"households_per_fulltime_worker": pick(lang, "无专职网格员", "no full-time worker")}
     shown, themes = _metric_themes(shown, rows, list(metrics), tooltip, lang, missing,
@@ -579,7 +669,8 @@ def coverage_map(grids: gpd.GeoDataFrame, coverage: Mapping[str, Any] | pd.DataF
     if level != "grid":
         notes.append(pick(lang, f"按{LEVEL_NAMES[level][0]}汇总", f"rolled up by {level}"))
     return GridMap(kind="coverage", title=pick(lang, "网格覆盖情况图", "Coverage"), lang=lang,
-                   sources=sources, themes=themes, tolerance_m=tolerance_m,
+                   sources=sources, themes=themes,
+                   tolerance_m=max(tolerance_m, unit_tolerance_m if level != "grid" else 0),
                    features=len(shown), level=level, notes=notes)
 
 
@@ -588,7 +679,8 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
                heat: HeatBins | None = None, count: str = "events",
                names: Mapping[str, str] | None = None,
                tolerance_m: float = DEFAULT_TOLERANCE_M, metric_crs: str = DEFAULT_METRIC_CRS,
-               lang: str = "zh", simplified: gpd.GeoDataFrame | None = None) -> GridMap:
+               lang: str = "zh", simplified: gpd.GeoDataFrame | None = None,
+               level: str = "grid", unit_tolerance_m: float = 0.0) -> GridMap:
     """Work orders per grid, dispatch accuracy per grid and an event heat map.
 
     Layers: the number of work orders per grid (shown), dispatch accuracy
@@ -605,17 +697,27 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
     points_crs : ``--crs`` spec of the points (GCJ-02/BD-09 are converted).
     heat : the work orders binned already, chunk by chunk (instead of ``points``).
     count : the row column counted per grid (``events`` or ``located``).
+    level : ``grid``, or ``community`` with ``events`` rows of communities
+        (the overview of a layer split into district pages).
     Other parameters as :func:`grids_map`.
     """
+    if level not in ("grid", "community"):
+        raise InputError(f"an events map draws grids or communities, not {level!r}")
+    names = names_lookup(within=grids) if names is None else names
     display, notes = _base(grids, tolerance_m, metric_crs, names, lang, simplified)
-    rows = _rows(events)
-    shown, tooltip = _metric_source(display, rows, "grid", {}, lang)
+    rows = unit_rows(events)
+    units = _unit_layers(display, ["community", "street", "district"] if level == "community"
+                         else ["street", "district"],
+                         unit_tolerance_m if level == "community" else 0.0)
+    shown, tooltip = _metric_source(display, rows, level, names, lang, units)
     metrics = [count] + [m for m in ("dispatch_accuracy",) if m in rows.columns]
     missing = {"dispatch_accuracy": pick(lang, "无已转派工单", "no dispatched orders")}
     shown, themes = _metric_themes(shown, rows.fillna({count: 0}), metrics, tooltip, lang,
-                                   missing, GRID_OUTLINE_ZOOM)
+                                   missing, GRID_OUTLINE_ZOOM if level == "grid" else 0)
     sources: dict[str, gpd.GeoDataFrame] = {"units": shown}
-    themes += _outline_themes(sources, display, lang, ("street", "district"))
+    themes += _outline_themes(sources, display, lang, ("street", "district"), units)
+    if level != "grid":
+        notes.append(pick(lang, "按社区汇总", "rolled up by community"))
     if points is not None:
         heat = HeatBins(points_crs, metric_crs=metric_crs)
         heat.add(points["lon"].to_numpy(dtype=float), points["lat"].to_numpy(dtype=float))
@@ -627,8 +729,9 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
         notes.append(pick(lang, f"热力图：{side:.0f} m 方格汇总",
                           f"heat map binned on {side:.0f} m squares"))
     return GridMap(kind="events", title=pick(lang, "工单分布图", "Work orders"), lang=lang,
-                   sources=sources, themes=themes, tolerance_m=tolerance_m,
-                   features=len(shown), notes=notes)
+                   sources=sources, themes=themes,
+                   tolerance_m=max(tolerance_m, unit_tolerance_m if level != "grid" else 0),
+                   features=len(shown), level=level, notes=notes)
 
 
 def _change_codes(old: Sequence[str], new: Sequence[str]) -> str:

@@ -118,11 +118,13 @@ def _polygon_arcs(coords: np.ndarray, offsets: np.ndarray) -> tuple[list[str], l
     """
     q = np.rint(coords * COORD_SCALE).astype(np.int64)
     sizes = np.diff(offsets)
-    ring_id = np.repeat(np.arange(len(sizes)), sizes)
+    n_rings = len(sizes)
+    ring_id = np.repeat(np.arange(n_rings), sizes)
     repeated = np.zeros(len(q), bool)
     repeated[1:] = (q[1:] == q[:-1]).all(axis=1) & (ring_id[1:] == ring_id[:-1])
     q, ring_id = q[~repeated], ring_id[~repeated]
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(ring_id, minlength=len(sizes)))])
+    counts = np.bincount(ring_id, minlength=n_rings)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
     # Vertex ids; coordinates are below 2^25 in magnitude (1e-5 degree units).
     _, vid = np.unique((q[:, 0] + (1 << 25)) * (1 << 27) + (q[:, 1] + (1 << 25)),
                        return_inverse=True)
@@ -132,46 +134,67 @@ def _polygon_arcs(coords: np.ndarray, offsets: np.ndarray) -> tuple[list[str], l
     a, b = vid[:-1][same], vid[1:][same]
     segments = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
     node = (np.bincount(segments // n, minlength=n) + np.bincount(segments % n, minlength=n)) != 2
-    known: dict[bytes, int] = {}
-    pieces: list[np.ndarray] = []
-    refs: list[int] = []
-    ring_refs = np.zeros(len(sizes) + 1, np.int64)
-    for r in range(len(sizes)):
-        ring = vid[bounds[r]:bounds[r + 1] - 1]  # without the closing vertex
-        if len(ring):
-            cuts = np.flatnonzero(node[ring])
-            # A ring without nodes (an island, a hole) starts at its lowest vertex id, so
-            # that the same ring in two polygons (a hole and the grid filling it) matches.
-            start = int(cuts[0]) if len(cuts) else int(np.argmin(ring))
-            order = np.concatenate([np.arange(start, len(ring)), np.arange(0, start + 1)])
-            ring_v, ring_q = ring[order], q[bounds[r]:bounds[r + 1] - 1][order]
-            ends = np.flatnonzero(node[ring_v[:-1]]) if len(cuts) else np.array([0])
-            for c0, c1 in zip(ends.tolist(), [*ends[1:].tolist(), len(ring_v) - 1]):
-                arc = ring_v[c0:c1 + 1]
-                key = arc.tobytes()
-                if key in known:
-                    refs.append(2 * known[key])
-                elif (back := arc[::-1].tobytes()) in known:
-                    refs.append(2 * known[back] + 1)
-                else:
-                    known[key] = len(pieces)
-                    refs.append(2 * len(pieces))
-                    pieces.append(ring_q[c0:c1 + 1])
-        ring_refs[r + 1] = len(refs)
-    arc_sizes = np.array([len(p) for p in pieces], np.int64)
-    points = np.concatenate(pieces) if pieces else np.zeros((0, 2), np.int64)
+    # Each ring without its closing vertex, turned to start at its first node (a ring
+    # without nodes, an island or a hole, at its lowest vertex id, so that the same ring in
+    # two polygons (a hole and the grid filling it) matches), then closed again.
+    length = np.maximum(counts - 1, 0)
+    rings = np.flatnonzero(length)
+    length, base = length[rings], bounds[:-1][rings]
+    owner = np.repeat(np.arange(len(rings)), length)
+    position = np.arange(len(owner)) - np.repeat(np.cumsum(length) - length, length)
+    open_v = vid[base[owner] + position]
+    first = np.cumsum(length) - length
+    big = np.iinfo(np.int64).max
+    first_node = np.minimum.reduceat(np.where(node[open_v], position, big), first)
+    lowest = np.minimum.reduceat(open_v, first)
+    at_lowest = np.minimum.reduceat(np.where(open_v == lowest[owner], position, big), first)
+    has_nodes = first_node < big
+    start = np.where(has_nodes, first_node, at_lowest)
+    closed_len = length + 1
+    closed_owner = np.repeat(np.arange(len(rings)), closed_len)
+    closed_pos = np.arange(len(closed_owner)) - np.repeat(np.cumsum(closed_len) - closed_len,
+                                                          closed_len)
+    source = base[closed_owner] + (closed_pos + start[closed_owner]) % length[closed_owner]
+    ring_v, ring_q = vid[source], q[source]
+    # Arcs run from node to node (a ring without nodes is one arc): each vertex but a
+    # ring's closing one that is a node (a node-less ring's first) starts one, and an arc
+    # ends at the next arc's start, or at the closing vertex of its ring.
+    closing = np.cumsum(closed_len) - 1
+    starts_arc = np.where(has_nodes[closed_owner], node[ring_v], closed_pos == 0)
+    starts_arc[closing] = False
+    arc_start = np.flatnonzero(starts_arc)
+    following = np.append(arc_start[1:], len(ring_v))
+    arc_ring = closed_owner[arc_start]
+    arc_end = np.where(np.append(arc_ring[1:] == arc_ring[:-1], False), following + 1,
+                       following)
+    # Between nodes every vertex has two neighbours, so an arc's first two vertices fix
+    # it: the same arc drawn backwards has them as its last two.
+    forward = ring_v[arc_start] * n + ring_v[arc_start + 1]
+    backward = ring_v[arc_end - 1] * n + ring_v[arc_end - 2]
+    canonical = np.minimum(forward, backward)
+    _, first_seen, which = np.unique(canonical, return_index=True, return_inverse=True)
+    which = which.ravel()
+    number = np.empty(len(first_seen), np.int64)
+    number[np.argsort(first_seen, kind="stable")] = np.arange(len(first_seen))
+    refs = 2 * number[which] + (forward != forward[first_seen][which])
+    new_arcs = np.sort(first_seen)
+    arc_sizes = arc_end[new_arcs] - arc_start[new_arcs]
+    take = np.repeat(arc_start[new_arcs], arc_sizes) + (
+        np.arange(arc_sizes.sum()) - np.repeat(np.cumsum(arc_sizes) - arc_sizes, arc_sizes))
+    points = ring_q[take] if len(take) else np.zeros((0, 2), np.int64)
     delta = points.copy()
     delta[1:] -= points[:-1]
     text, chunks = varints(delta.ravel())
     arcs = _split_text(text, chunks.reshape(-1, 2).sum(axis=1),
-                       np.repeat(np.arange(len(pieces)), arc_sizes), len(pieces))
-    values = np.array(refs, np.int64)
-    steps = values.copy()
-    steps[1:] -= values[:-1]
+                       np.repeat(np.arange(len(new_arcs)), arc_sizes), len(new_arcs))
+    steps = refs.astype(np.int64)
+    steps[1:] -= refs[:-1]
     text, chunks = varints(steps)
-    rings = _split_text(text, chunks, np.repeat(np.arange(len(sizes)), np.diff(ring_refs)),
-                        len(sizes))
-    return arcs, rings
+    arcs_per_ring = np.zeros(n_rings, np.int64)
+    arcs_per_ring[rings] = np.bincount(arc_ring, minlength=len(rings))
+    rings_text = _split_text(text, chunks, np.repeat(np.arange(n_rings), arcs_per_ring),
+                             n_rings)
+    return arcs, rings_text
 
 
 def _nest(items: list, offsets: np.ndarray) -> list[list]:

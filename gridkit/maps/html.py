@@ -96,7 +96,8 @@ class _ThemeLayer(Layer):
             "k": None if theme.classes is None else keys[theme.classes],
             "pal": list(theme.palette), "stroke": theme.stroke, "w": theme.weight,
             "fo": theme.fill_opacity, "z": theme.outline_zoom, "d": theme.dashed,
-            "tip": [[keys[c], html.escape(label)] for c, label in theme.tooltip]})
+            "tip": [[keys[c], html.escape(label)] for c, label in theme.tooltip],
+            "href": None if theme.link is None else keys[theme.link]})
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,13 @@ class _Page(folium.MacroElement):
 {%- endfor %}
 </div>
 {%- endfor %}
+{%- if this.links %}
+<div class="gk-group gk-links"><div class="gk-group-title">{{ this.links_title }}</div>
+{%- for label, href in this.links %}
+<a href="{{ href }}" target="_top">{{ label }}</a>
+{%- endfor %}
+</div>
+{%- endif %}
 {%- if this.key %}
 <div class="gk-key">{% for style, label in this.key %}<span><i class="gk-sw" \
 style="{{ style }}"></i>{{ label }}</span>{% endfor %}</div>
@@ -166,7 +174,8 @@ gk.panel({{ this._parent.get_name() }}, {
 """)
 
     def __init__(self, title: str, footer: str, rows: list[_Row], lang: str,
-                 key: list[tuple[str, str]]) -> None:
+                 key: list[tuple[str, str]], links: list[tuple[str, str]] = (),
+                 links_title: str = "") -> None:
         super().__init__()
         self._name = "GkPage"
         self.css = _static_text("gridkit-map.css")
@@ -181,6 +190,8 @@ gk.panel({{ this._parent.get_name() }}, {
                 classes=tuple((c, html.escape(t)) for c, t in row.classes)))
         self.groups = [(html.escape(g), r) for g, r in groups.items()]
         self.key = [(style, html.escape(label)) for style, label in key]
+        self.links = [(html.escape(label), html.escape(href)) for label, href in links]
+        self.links_title = html.escape(links_title)
 
 
 def _swatch(theme: Theme) -> str:
@@ -310,7 +321,8 @@ def render_map(gmap: GridMap, *, basemap: str | None = None, offline: bool = Fal
         gdf = gmap.sources[key]
         columns = list(dict.fromkeys(
             c for t in gmap.themes if isinstance(t, Theme) and t.source == key
-            for c in ([t.classes] if t.classes else []) + [c for c, _ in t.tooltip]))
+            for c in ([t.classes] if t.classes else []) + [c for c, _ in t.tooltip]
+            + ([t.link] if t.link else [])))
         payload, keys = encode_source(gdf, columns, system)
         sources[key] = (_Source(payload).add_to(m), keys)
         if len(gdf):
@@ -334,7 +346,8 @@ def render_map(gmap: GridMap, *, basemap: str | None = None, offline: bool = Fal
                                        [b[:, 1].min(), b[:, 3].max()], "wgs84", system)
         m.fit_bounds(np.round([[lat[0], lon[0]], [lat[1], lon[1]]], 6).tolist())
     footer = " · ".join(html.escape(p) for p in footer_parts(gmap, basemap))
-    _Page(gmap.title, footer, rows, gmap.lang, _line_key(gmap)).add_to(m)
+    _Page(gmap.title, footer, rows, gmap.lang, _line_key(gmap), gmap.links,
+          gmap.links_title).add_to(m)
     _use_assets(m, offline)
     _number_elements(m)
     text = m.get_root().render()

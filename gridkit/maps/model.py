@@ -93,6 +93,9 @@ class Theme:
     dashed : dashed outline (a warning), else solid (an error, or any other layer).
     exclusive : one at a time among the exclusive layers of its group (the
         panel shows radio buttons): choropleths of one area hide each other.
+    link : column of the source holding a relative URL that a click on the
+        feature opens (the overview of a layer split into district pages);
+        ``None``: no link.
     """
 
     name: str
@@ -110,6 +113,7 @@ class Theme:
     count: int | None = None
     dashed: bool = False
     exclusive: bool = False
+    link: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,9 @@ class GridMap:
     features : number of grids (or units) drawn.
     level : what a feature is: ``grid``, ``community``, ``street`` or ``district``.
     notes : extra footer lines (plain text).
+    links : ``(label, relative URL)`` listed in the panel under ``links_title``
+        (plain text): an overview's district pages, a district page's overview.
+    links_title : heading of ``links``.
     """
 
     kind: str
@@ -148,11 +155,17 @@ class GridMap:
     features: int
     level: str = "grid"
     notes: list[str] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+    links_title: str = ""
 
 
 @dataclass(frozen=True)
 class MapOutput:
-    """A written map: the HTML path and size, the PNG path when asked for."""
+    """A written map: the HTML path and size, the PNG path when asked for.
+
+    ``pages``: the district pages of a layer too large for one page (the map
+    at ``path`` is then their overview, see :mod:`gridkit.maps.pages`).
+    """
 
     path: Path
     bytes: int
@@ -161,12 +174,14 @@ class MapOutput:
     basemap: str
     offline: bool
     png: Path | None = None
+    pages: tuple[Path, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form printed by ``gridkit map --format json``."""
         return {"path": str(self.path), "bytes": self.bytes, "features": self.features,
                 "tolerance_m": self.tolerance_m, "basemap": self.basemap,
-                "offline": self.offline, "png": None if self.png is None else str(self.png)}
+                "offline": self.offline, "png": None if self.png is None else str(self.png),
+                "pages": [str(p) for p in self.pages]}
 
 
 def resolve_basemap(basemap: str | None, offline: bool) -> str:

@@ -20,6 +20,8 @@ from __future__ import annotations
 __all__ = [
     "MapSettings",
     "coverage_map_from_files",
+    "grids_map_from_files",
+    "one_or_paged",
     "diff_map_from_files",
     "events_map_from_files",
     "findings_map_from_files",
@@ -29,12 +31,13 @@ __all__ = [
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 
 from gridkit.codes import load_divisions
 from gridkit.coverage import ROSTERS, compute_coverage
@@ -49,10 +52,15 @@ from gridkit.maps.builders import (
     diff_map,
     events_map,
     findings_map,
+    grids_map,
     names_lookup,
+    simplify_grids,
+    unit_rows,
 )
 from gridkit.maps.heat import HeatBins
 from gridkit.maps.model import DEFAULT_TOLERANCE_M, GridMap
+from gridkit.maps.pages import OVERVIEW_TOLERANCE_FACTOR, MapPages, paged_map, roll_up_rows
+from gridkit.rollup import layer_codes
 from gridkit.validate import load_rules, validate
 
 PathLike = str | os.PathLike
@@ -60,12 +68,29 @@ PathLike = str | os.PathLike
 
 @dataclass(frozen=True)
 class MapSettings:
-    """What every kind of map shares: unit names, simplification, metric CRS, language."""
+    """What every kind of map shares: unit names, simplification, metric CRS, language.
+
+    ``max_grids_per_page``: a grids, coverage or events map of more grids is
+    an overview of communities and one page per district
+    (:mod:`gridkit.maps.pages`), in the folder ``pages_folder`` next to it
+    (relative to the overview's folder); ``None``: always one page.
+    ``overview_href``: the overview as seen from a district page (a report
+    that embeds the overview: ``../../report.html``); default
+    ``../<pages_folder>.html``.
+    """
 
     names: Mapping[str, str] = field(default_factory=dict)
     tolerance_m: float = DEFAULT_TOLERANCE_M
     metric_crs: str = DEFAULT_METRIC_CRS
     lang: str = "zh"
+    max_grids_per_page: int | None = None
+    pages_folder: str = "map"
+    overview_href: str | None = None
+
+    def overview_options(self) -> dict[str, Any]:
+        """:meth:`builder_options` of an overview: communities, simplified more."""
+        return {**self.builder_options(), "level": "community",
+                "unit_tolerance_m": OVERVIEW_TOLERANCE_FACTOR * self.tolerance_m}
 
     def builder_options(self) -> dict[str, Any]:
         """Keyword arguments of the builders (:func:`~gridkit.maps.builders.grids_map` ...)."""
@@ -73,18 +98,51 @@ class MapSettings:
                 "metric_crs": self.metric_crs, "lang": self.lang}
 
 
+def one_or_paged(grids: gpd.GeoDataFrame, settings: MapSettings,
+                  overview: Callable[[gpd.GeoDataFrame], GridMap],
+                  page: Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame], GridMap],
+                  ) -> GridMap | MapPages:
+    """One grid-level map, or an overview and district pages above ``max_grids_per_page``.
+
+    ``overview(simplified)`` builds the community-level map (with
+    :meth:`MapSettings.overview_options`), ``page(grids, simplified)`` the
+    grid-level map of some grids; the layer is simplified once. A report
+    calls it for each of its maps and writes the district pages with
+    :func:`~gridkit.maps.pages.write_district_pages`.
+    """
+    simplified = simplify_grids(grids, settings.tolerance_m, settings.metric_crs)
+    limit = settings.max_grids_per_page
+    if limit is None or len(simplified) <= limit:
+        return page(grids, simplified)
+    return paged_map(grids, simplified, settings.pages_folder, lambda: overview(simplified),
+                     page, names=settings.names, lang=settings.lang,
+                     overview_href=settings.overview_href)
+
+
+def grids_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings) -> GridMap | MapPages:
+    """The grid layer coloured by district (communities and district pages when it is large)."""
+    options = settings.builder_options()
+    return one_or_paged(
+        grids, settings,
+        lambda drawn: grids_map(grids, simplified=drawn, **settings.overview_options()),
+        lambda part, drawn: grids_map(part, simplified=drawn, **options))
+
+
 def read_map_grids(path: PathLike, *, columns: Mapping[str, str] | None = None,
                    crs: str | None = None, communities: PathLike | None = None,
-                   codes: PathLike | None = None,
+                   codes: PathLike | None = None, every_name: bool = False,
                    ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, dict[str, str]]:
     """The grid layer, the communities layer (if given) and the unit names of a map.
 
-    Names come from the code list ``codes`` (default: the shipped one),
-    overridden by the communities' ``community_name``.
+    Names come from the code list ``codes`` (default: the shipped one), those
+    of the layer's units only unless ``every_name`` (a diff map also names the
+    units of a second layer), overridden by the communities' ``community_name``.
     """
     layer = read_layer(path, "grids", columns=columns, crs=crs)
     communities_layer = read_layer(communities, "communities") if communities else None
-    return layer, communities_layer, names_lookup(load_divisions(codes), communities_layer)
+    within = None if every_name else layer_codes(layer)
+    return layer, communities_layer, names_lookup(load_divisions(codes, within=within),
+                                                  communities_layer)
 
 
 def findings_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, *,
@@ -127,7 +185,7 @@ def coverage_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, *,
                             coverage: PathLike | None = None,
                             rosters: Mapping[str, PathLike | None] | None = None,
                             metrics: Sequence[str] | None = None,
-                            by: str | None = None) -> GridMap:
+                            by: str | None = None) -> GridMap | MapPages:
     """Coverage metrics over the grids: from a coverage JSON, or computed from roster files.
 
     Parameters
@@ -138,11 +196,25 @@ def coverage_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, *,
         file; used when ``coverage`` is ``None``.
     metrics : the metric layers (default: every coverage metric with data).
     by : ``grid`` (default for rosters) or a level to roll up to.
+
+    A grid-level map over ``settings.max_grids_per_page`` grids is an overview
+    of communities (rates of the communities from the rosters; from a JSON,
+    rolled up with :func:`~gridkit.maps.pages.roll_up_rows`) and district pages.
     """
+    options = settings.builder_options()
     if coverage is not None:
         result = _read_coverage_json(coverage)
         try:
-            return coverage_map(grids, result, metrics, level=by, **settings.builder_options())
+            level = by or result.get("by", "grid")
+            if level != "grid":
+                return coverage_map(grids, result, metrics, level=level, **options)
+            rows = unit_rows(result).reset_index()
+            return one_or_paged(
+                grids, settings,
+                lambda drawn: coverage_map(grids, roll_up_rows(rows, grids), metrics,
+                                           simplified=drawn, **settings.overview_options()),
+                lambda part, drawn: coverage_map(part, rows, metrics, level="grid",
+                                                 simplified=drawn, **options))
         except InputError as exc:
             if exc.path is not None:
                 raise
@@ -152,17 +224,27 @@ def coverage_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, *,
     if not tables:
         raise InputError("a coverage map needs a coverage JSON or roster files "
                          "(filings, party, cadres, workers)")
-    computed = compute_coverage(grids, **tables, by=by or "grid", names=settings.names,
-                                lang=settings.lang)
-    return coverage_map(grids, computed.rows, metrics, level=computed.by,
-                        **settings.builder_options())
+
+    def rows_by(level: str) -> pd.DataFrame:
+        return compute_coverage(grids, **tables, by=level, names=settings.names,
+                                lang=settings.lang).rows
+
+    if by not in (None, "grid"):
+        return coverage_map(grids, rows_by(by), metrics, level=by, **options)
+    rows = rows_by("grid")
+    return one_or_paged(
+        grids, settings,
+        lambda drawn: coverage_map(grids, rows_by("community"), metrics, simplified=drawn,
+                                   **settings.overview_options()),
+        lambda part, drawn: coverage_map(part, rows, metrics, level="grid", simplified=drawn,
+                                         **options))
 
 
 def events_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, events: PathLike, *,
                           events_crs: str = "wgs84",
                           dispatch_sla_hours: float = DEFAULT_SLA_HOURS,
                           period_end: str | dt.date | None = None,
-                          columns: Mapping[str, str] | None = None) -> GridMap:
+                          columns: Mapping[str, str] | None = None) -> GridMap | MapPages:
     """Work orders per grid, dispatch accuracy and a heat map, joined from an events file.
 
     Parameters
@@ -179,7 +261,14 @@ def events_map_from_files(grids: gpd.GeoDataFrame, settings: MapSettings, events
     result = join_events(grids, events, params, names=settings.names,
                          each_chunk=lambda chunk: heat.add(chunk["lon"], chunk["lat"])
                          ).in_language(settings.lang)
-    return events_map(grids, result.rows, heat=heat, **options)
+    # Over max_grids_per_page: the heat map is drawn on the overview only.
+    return one_or_paged(
+        grids, settings,
+        lambda drawn: events_map(grids, roll_up_rows(result.rows, grids), heat=heat,
+                                 simplified=drawn, **settings.overview_options()),
+        lambda part, drawn: events_map(part, result.rows,
+                                       heat=heat if len(part) == len(grids) else None,
+                                       simplified=drawn, **options))
 
 
 def diff_map_from_files(old: gpd.GeoDataFrame, new: PathLike, settings: MapSettings, *,

@@ -88,6 +88,12 @@ var gk = {
         }).join('') + '</table>';
       }, {sticky: true});
     }
+    if (spec.href) {  // a feature that opens a page (an overview's district pages)
+      layer.on('click', function (e) {
+        var href = e.layer.feature.properties[spec.href];
+        if (href) { window.open(href, '_top'); }
+      });
+    }
     var thin = null;
     function restyle() {
       if (layer._map && (layer._map.getZoom() < spec.z) !== thin) {
