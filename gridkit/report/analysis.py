@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = ["TABLE_LEVELS", "Analysis", "analyse", "project_maps"]
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -18,12 +19,14 @@ from gridkit.io import read_layer, read_table
 from gridkit.maps import (
     GridMap,
     HeatBins,
+    MapPages,
     coverage_map,
     diff_map,
     events_map,
     findings_map,
     grids_map,
     names_lookup,
+    pages,
     simplify_grids,
 )
 from gridkit.metrics import mapped_metrics
@@ -132,25 +135,62 @@ def _grid_changes(project: Project, grids: gpd.GeoDataFrame, rules: RuleConfig,
     return result
 
 
-def project_maps(analysis: Analysis, lang: str = "zh") -> dict[str, GridMap]:
+def project_maps(analysis: Analysis, lang: str = "zh", *,
+                 pages_folder: str | None = None,
+                 overview_href: str | None = None) -> dict[str, GridMap | MapPages]:
     """The report's maps: grids, validation findings, coverage, work orders, grid changes.
 
     The grids are simplified once (:func:`~gridkit.maps.simplify_grids`, the
     costliest step) and the simplified layer is shared by the maps of the layer.
+    A layer of more than :data:`~gridkit.maps.pages.MAX_GRIDS_PER_PAGE` grids
+    is too large for one browser page: its grids, coverage and work-order maps
+    are then overviews of communities, each with one grid-level page per
+    district (:class:`~gridkit.maps.pages.MapPages`) in
+    ``pages_folder/<kind>/`` (relative to the report; ``overview_href`` is the
+    report as seen from a page); without ``pages_folder`` only the overviews.
     """
     project = analysis.project
-    simplified = simplify_grids(analysis.grids, project.tolerance_m, project.metric_crs)
-    common = {"names": analysis.names, "tolerance_m": project.tolerance_m,
-              "metric_crs": project.metric_crs, "lang": lang, "simplified": simplified}
-    maps = {"grids": grids_map(analysis.grids, **common)}
+    grids = analysis.grids
+    simplified = simplify_grids(grids, project.tolerance_m, project.metric_crs)
+    options = {"names": analysis.names, "tolerance_m": project.tolerance_m,
+               "metric_crs": project.metric_crs, "lang": lang}
+    common = {**options, "simplified": simplified}
+    split = len(grids) > pages.MAX_GRIDS_PER_PAGE
+    overview = {**options, "level": "community",
+                "unit_tolerance_m": pages.OVERVIEW_TOLERANCE_FACTOR * project.tolerance_m}
+
+    def drawn(kind: str, whole: Callable[..., GridMap],
+              part: Callable[..., GridMap]) -> GridMap | MapPages:
+        """The grid-level map, or, for a large layer, the overview and district pages."""
+        if not split:
+            return part(grids, simplified)
+        if pages_folder is None:
+            return whole(simplified)
+        return pages.paged_map(grids, simplified, f"{pages_folder}/{kind}",
+                               lambda: whole(simplified), part, names=analysis.names,
+                               lang=lang, overview_href=overview_href)
+
+    maps: dict[str, GridMap | MapPages] = {"grids": drawn(
+        "grids", lambda d: grids_map(grids, simplified=d, **overview),
+        lambda g, d: grids_map(g, simplified=d, **options))}
     if analysis.validation is not None:
-        maps["findings"] = findings_map(analysis.grids, analysis.validation.findings, **common)
-    rows = analysis.coverage["grid"].rows
+        maps["findings"] = findings_map(grids, analysis.validation.findings, **common)
+    coverage = analysis.coverage["grid"]
+    rows = coverage.rows
     if any(m in rows and rows[m].notna().any() for m in mapped_metrics("coverage")):
-        maps["coverage"] = coverage_map(analysis.grids, rows, level="grid", **common)
+        maps["coverage"] = drawn(
+            "coverage",
+            lambda d: coverage_map(grids, coverage.rolled_up("community").rows,
+                                   simplified=d, **overview),
+            lambda g, d: coverage_map(g, rows, level="grid", simplified=d, **options))
     if analysis.events:
-        maps["events"] = events_map(analysis.grids, analysis.events["grid"].rows,
-                                    heat=analysis.event_heat, **common)
+        work = analysis.events["grid"]
+        maps["events"] = drawn(
+            "events",
+            lambda d: events_map(grids, work.rolled_up("community").rows,
+                                 heat=analysis.event_heat, simplified=d, **overview),
+            lambda g, d: events_map(g, work.rows, heat=None if split else analysis.event_heat,
+                                    simplified=d, **options))
     if analysis.diff is not None:
         maps["diff"] = diff_map(analysis.diff.changes, names=analysis.names,
                                 tolerance_m=project.tolerance_m,

@@ -6,13 +6,20 @@ __all__ = ["ReportOutput", "write_report"]
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gridkit.errors import InputError
 from gridkit.io import atomic_output, check_writable
-from gridkit.maps import MAP_KINDS, render_map, resolve_basemap, write_map
+from gridkit.maps import (
+    MAP_KINDS,
+    MapPages,
+    render_map,
+    resolve_basemap,
+    write_district_pages,
+    write_map,
+)
 from gridkit.report.analysis import Analysis, analyse, project_maps
 from gridkit.report.pdf import print_pdf, require_chromium
 from gridkit.report.project import Project, load_project
@@ -32,6 +39,8 @@ class ReportOutput:
     analysis: Analysis
     docx: Path | None = None
     pdf: Path | None = None
+    #: District pages of a layer too large for one page (:class:`~gridkit.maps.MapPages`).
+    district_pages: list[Path] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form printed by ``gridkit report/demo --format json``."""
@@ -39,7 +48,8 @@ class ReportOutput:
         result = {"path": None if self.path is None else str(self.path), "bytes": self.bytes,
                   "maps": self.maps, "map_files": {k: str(v) for k, v in self.map_files.items()},
                   "docx": None if self.docx is None else str(self.docx),
-                  "pdf": None if self.pdf is None else str(self.pdf)}
+                  "pdf": None if self.pdf is None else str(self.pdf),
+                  "district_pages": [str(p) for p in self.district_pages]}
         if validation is not None:
             result.update(errors=validation.errors, warnings=validation.warnings)
         if self.analysis.score is not None:
@@ -89,13 +99,24 @@ def write_report(project: str | os.PathLike | Project, out: str | os.PathLike | 
             check_writable(target, force, inputs=inputs, folder=False)
             if png:
                 check_writable(target.with_suffix(".png"), force, inputs=inputs, folder=False)
+    pages_folder = None if out is None else f"{Path(out).stem}-maps"
+    if pages_folder is not None and (Path(out).parent / pages_folder).is_file():
+        raise InputError("is a file, not a folder: the district pages of a large layer go "
+                         "there", path=Path(out).parent / pages_folder)
     analysis = analyse(project, lang)
-    maps = project_maps(analysis, lang)
+    drawn = project_maps(analysis, lang, pages_folder=pages_folder,
+                         overview_href=None if out is None else f"../../{Path(out).name}")
+    # a layer too large for one page: overviews here, their district pages beside the report
+    maps = {kind: m.overview if isinstance(m, MapPages) else m for kind, m in drawn.items()}
     pages = {kind: render_map(m, basemap=basemap, offline=offline) for kind, m in maps.items()}
     written = {kind: write_map(maps[kind], map_targets[kind], basemap=basemap, offline=offline,
                               png=png, force=force, page=pages[kind]).path
                for kind in maps if kind in map_targets}
     text = render_report(analysis, pages, lang).encode("utf-8")
+    district_files = [path for m in drawn.values() if isinstance(m, MapPages)
+                      for path in write_district_pages(m, Path(out).parent, basemap=basemap,
+                                                       offline=offline, force=force,
+                                                       inputs=inputs)]
     if out is not None:
         with atomic_output(out, force) as tmp:
             tmp.write_bytes(text)
@@ -108,4 +129,4 @@ def write_report(project: str | os.PathLike | Project, out: str | os.PathLike | 
             page.write_bytes(text)
             print_pdf(page, pdf, force=force, binary=browser)
     return ReportOutput(path=out, bytes=len(text), maps=list(maps), map_files=written,
-                        analysis=analysis, docx=docx, pdf=pdf)
+                        analysis=analysis, docx=docx, pdf=pdf, district_pages=district_files)
