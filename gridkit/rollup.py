@@ -44,6 +44,8 @@ def layer_codes(grids: pd.DataFrame) -> np.ndarray:
     array(['440104001001001', 'D7'], dtype=object)
     """
     columns = [grids[c] for c in UNIT_CODE_COLUMNS if c in grids]
+    if not columns:
+        return np.array([], dtype=object)
     return pd.unique(pd.concat(columns).dropna().astype(str).to_numpy(dtype=object))
 
 
