@@ -11,7 +11,9 @@ from __future__ import annotations
 __all__ = ["ALPHABET", "COORD_SCALE", "encode_geometries", "encode_source", "script_json",
            "varints"]
 
+import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -286,6 +288,30 @@ def _front_coded(texts: list[str | None]) -> list[str | None]:
     return out
 
 
+#: Geometry arrays encoded lately, by content (:func:`_encoded_polygons`).
+_ENCODED: OrderedDict[bytes, tuple[list, list[str]]] = OrderedDict()
+_ENCODED_KEPT = 4
+
+
+def _encoded_polygons(geoms: np.ndarray) -> tuple[list, list[str]]:
+    """:func:`encode_geometries` with shared arcs, once per distinct geometry array.
+
+    A report draws the same simplified grids and outlines in four maps: their
+    encoding (the costliest part of rendering a map) is done once and reused,
+    recognised by a digest of the geometries' WKB.
+    """
+    # WKB is self-delimiting; a missing geometry is 0xff, which no WKB starts with
+    wkb = b"".join(w if w is not None else b"\xff" for w in shapely.to_wkb(geoms).tolist())
+    key = hashlib.blake2b(wkb, digest_size=16).digest()
+    if key not in _ENCODED:
+        arcs: list[str] = []
+        _ENCODED[key] = (encode_geometries(geoms, arcs), arcs)
+        while len(_ENCODED) > _ENCODED_KEPT:
+            _ENCODED.popitem(last=False)
+    _ENCODED.move_to_end(key)
+    return _ENCODED[key]
+
+
 def _key(i: int) -> str:
     """Short property keys: a, b, ..., z, ba, bb, ..."""
     letters = "abcdefghijklmnopqrstuvwxyz"
@@ -337,8 +363,7 @@ def encode_source(gdf: gpd.GeoDataFrame, columns: Sequence[str], system: str = "
         else:
             fronts.append(keys[column])
             values.append(_front_coded([None if v is None else str(v) for v in plain]))
-    arcs: list[str] = []
-    encoded = encode_geometries(np.asarray(geoms), arcs)
+    encoded, arcs = _encoded_polygons(np.asarray(geoms))
     rows = zip(*values) if columns else ([] for _ in encoded)
     features = [(row, *g) for row, g in zip(rows, encoded)]
     return script_json({"scale": COORD_SCALE, "alphabet": ALPHABET.decode("ascii"),
