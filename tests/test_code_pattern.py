@@ -33,3 +33,23 @@ def test_the_documented_example_scheme_validates_without_false_alarms(tmp_path):
     found = validate(wrong, comm, None, config=config, lang="en").findings
     assert found.loc[found["rule"] == "code_community_mismatch", "grid_codes"].tolist() == [
         ["NW01-005"]]
+
+
+def test_default_code_list_judges_a_pattern_like_the_whole_list():
+    """With another code_pattern the community may sit anywhere in the code: the default
+    national list is then read whole (reading it within the layer's units missed them)."""
+    from gridkit.codes import load_divisions
+    from gridkit.data import SAMPLE_DIR
+    from gridkit.io import read_layer
+    from gridkit.validate import RuleConfig, validate
+
+    layer = read_layer(SAMPLE_DIR / "grids.gpkg")
+    layer["grid_code"] = "GZ" + layer["grid_code"].str.slice(0, 12) + "-" + \
+        layer["grid_code"].str.slice(12)
+    layer.loc[layer["community_code"] == layer["community_code"].iloc[0], "community_code"] = None
+    rules = RuleConfig(code_pattern=r"^GZ(?P<community>\d{12})-(?P<serial>\d{3})$")
+    default = validate(layer, config=rules).findings
+    whole = validate(layer, codes=load_divisions(), config=rules).findings
+    unknown = default[default["rule"] == "code_unknown_community"]
+    assert unknown["grid_codes"].tolist() == whole.loc[
+        whole["rule"] == "code_unknown_community", "grid_codes"].tolist()

@@ -43,3 +43,35 @@ def test_large_layer_report_embeds_overviews_linking_district_pages(tmp_path, mo
 def test_small_layer_report_writes_no_pages(tmp_path):
     result = write_report(SAMPLE / "project.yaml", tmp_path / "report.html")
     assert result.district_pages == [] and not (tmp_path / "report-maps").exists()
+
+
+def test_links_work_whatever_the_report_is_called(tmp_path, monkeypatch):
+    """'#', '?', '%', '&' and spaces in the report's name are percent-encoded in links."""
+    import html
+    import urllib.parse
+
+    monkeypatch.setattr(pages, "MAX_GRIDS_PER_PAGE", 10)
+    out = tmp_path / "年报#1 a&b%.html"
+    result = write_report(SAMPLE / "project.yaml", out)
+    assert result.district_pages
+    for page in result.district_pages:
+        (back,) = _HREF.findall(page.read_text(encoding="utf-8"))
+        assert (page.parent / urllib.parse.unquote(html.unescape(back))).resolve() == out
+    report = out.read_text(encoding="utf-8")
+    linked = {urllib.parse.unquote(html.unescape(h)) for h in _HREF.findall(report)}
+    assert linked and all((tmp_path / h).is_file() for h in linked)
+
+
+def test_grid_changes_name_the_communities_that_left_the_layer(tmp_path):
+    """A removed grid's community is named although no grid of the layer is in it."""
+    from gridkit.report import analyse, load_project
+
+    grids = read_layer(SAMPLE / "grids.gpkg")
+    gone = grids["community_code"].iloc[0]
+    grids[grids["community_code"] != gone].to_file(tmp_path / "grids.gpkg")
+    (tmp_path / "project.yaml").write_text(
+        f"grids: grids.gpkg\nprevious_grids: {SAMPLE / 'grids.gpkg'}\n"
+        f"codes: {data_path('guangzhou-divisions-2023.csv')}\nchanged_on: 2023-07-01\n",
+        encoding="utf-8")
+    analysis = analyse(load_project(tmp_path / "project.yaml"))
+    assert analysis.names.get(gone)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 import stat
@@ -129,10 +130,25 @@ def to_json(obj: Any) -> str:
       ]
     }
     """
-    return orjson.dumps(obj, default=_json_default, option=_JSON_OPTIONS).decode()
+    try:
+        return orjson.dumps(obj, default=_json_default, option=_JSON_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        # what orjson refuses and the standard library writes: a file name that is not
+        # UTF-8 (lone surrogates, e.g. GBK names unzipped from Windows), ints over 64 bits
+        return json.dumps(_finite_tree(obj), ensure_ascii=False, indent=2,
+                          default=_json_default)
 
 
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def _finite_tree(obj: Any) -> Any:
+    """``obj`` with NaN/inf floats as None at any depth (``json.dumps`` would write NaN)."""
+    if isinstance(obj, Mapping):
+        return {k: _finite_tree(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite_tree(v) for v in obj]
+    return _finite(obj)
 
 
 def _finite(value: Any) -> Any:

@@ -28,8 +28,10 @@ from __future__ import annotations
 __all__ = ["MAX_GRIDS_PER_PAGE", "OVERVIEW_TOLERANCE_FACTOR", "DistrictPage", "MapPages",
            "page_name", "paged_map", "roll_up_rows", "write_district_pages", "write_map_pages"]
 
+import html
 import os
 import re
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -116,7 +118,8 @@ def paged_map(grids: gpd.GeoDataFrame, simplified: gpd.GeoDataFrame, folder: str
     """
     names = names_lookup(within=grids) if names is None else names
     if overview_href is None:
-        overview_href = "../" * (folder.count("/") + 1) + f"{folder.rsplit('/', 1)[-1]}.html"
+        overview_href = "../" * (folder.count("/") + 1) + _url(
+            f"{folder.rsplit('/', 1)[-1]}.html")
     top = overview()
     drawn_codes = _unit_of(simplified, "district")
     layer_codes = _unit_of(grids, "district")
@@ -137,23 +140,33 @@ def paged_map(grids: gpd.GeoDataFrame, simplified: gpd.GeoDataFrame, folder: str
 def _link_overview(top: GridMap, pages: list[DistrictPage], drawn_codes: np.ndarray,
                    simplified: gpd.GeoDataFrame, lang: str) -> None:
     """Each community of the overview opens its district's page; the panel lists them all."""
-    href = {p.code: p.href for p in pages}
+    href = {p.code: _url(p.href) for p in pages}
     community_district = pd.Series(drawn_codes, index=_unit_of(simplified, "community"))
     community_district = community_district[~community_district.index.duplicated()]
     for key, source in top.sources.items():
         if "t_code" not in source.columns:
             continue
-        codes = pd.Series(source["t_code"].to_numpy(dtype=object))
-        # t_code is escaped text; community codes are digits and letters, so unchanged.
+        # t_code is escaped for the page: the raw code keys the districts
+        codes = pd.Series([None if c is None else html.unescape(c)
+                           for c in source["t_code"].to_numpy(dtype=object)], dtype=object)
         source["href"] = codes.map(community_district).map(href).to_numpy(dtype=object)
         top.themes = [replace(t, link="href") if isinstance(t, Theme) and t.source == key
                       else t for t in top.themes]
     top.links = [(f"{p.name}（{p.grids:,} 个网格）" if lang == "zh" else
-                  f"{p.name} ({p.grids:,} grids)", p.href) for p in pages]
+                  f"{p.name} ({p.grids:,} grids)", _url(p.href)) for p in pages]
     top.links_title = pick(lang, "各区网格图", "District grid maps")
     top.notes.append(pick(lang, "网格过多，逐区分页绘制：点击社区打开所在区的网格图",
                           "too many grids for one page: click a community to open its "
                           "district's grid map"))
+
+
+def _url(path: str) -> str:
+    """A relative file path as a link: ``#``, ``?``, ``%`` and spaces percent-encoded.
+
+    >>> _url("年报#1 a-maps/grids/440104.html")
+    '%E5%B9%B4%E6%8A%A5%231%20a-maps/grids/440104.html'
+    """
+    return urllib.parse.quote(path)
 
 
 def roll_up_rows(rows: pd.DataFrame, grids: gpd.GeoDataFrame,

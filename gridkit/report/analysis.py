@@ -71,11 +71,15 @@ def analyse(project: Project, lang: str = "zh") -> Analysis:
     layers = {k: read_layer(inputs[k], k) for k in ("communities", "reference") if k in inputs}
     tables = {k: read_table(inputs[k], k) for k in ROSTERS if k in inputs}
     records = {"grids": len(grids), **{k: len(v) for k, v in (layers | tables).items()}}
-    units = layer_codes(grids)
     if divisions is not None:
         records["codes"] = len(divisions)
-    names = names_lookup(load_divisions(within=units) if divisions is None else
-                         select_divisions(divisions, units), layers.get("communities"))
+    # a diff also names last year's units, which may have left the layer: every name then
+    units = None if "previous_grids" in inputs else layer_codes(grids)
+    if divisions is None:
+        named = load_divisions(within=units)
+    else:
+        named = divisions if units is None else select_divisions(divisions, units)
+    names = names_lookup(named, layers.get("communities"))
     rules = load_rules(inputs.get("validation"))
     validation = validate(grids, layers.get("communities"), layers.get("reference"),
                           divisions, rules, lang, metric_crs=project.metric_crs)

@@ -6,6 +6,7 @@ __all__ = ["ReportOutput", "write_report"]
 
 import os
 import tempfile
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,8 @@ def write_report(project: str | os.PathLike | Project, out: str | os.PathLike | 
                          "there", path=Path(out).parent / pages_folder)
     analysis = analyse(project, lang)
     drawn = project_maps(analysis, lang, pages_folder=pages_folder,
-                         overview_href=None if out is None else f"../../{Path(out).name}")
+                         overview_href=None if out is None else
+                         f"../../{urllib.parse.quote(Path(out).name)}")
     # a layer too large for one page: overviews here, their district pages beside the report
     maps = {kind: m.overview if isinstance(m, MapPages) else m for kind, m in drawn.items()}
     pages = {kind: render_map(m, basemap=basemap, offline=offline) for kind, m in maps.items()}

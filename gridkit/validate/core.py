@@ -52,7 +52,7 @@ from gridkit.io.findings import write_findings
 from gridkit.rollup import layer_codes
 from gridkit.validate import coding, division, geometry, publication
 from gridkit.validate.base import Context, Skipped, make_findings, text_column
-from gridkit.validate.config import RULES, RuleConfig
+from gridkit.validate.config import DEFAULT_CODE_PATTERN, RULES, RuleConfig
 
 __all__ = ["COLUMNS", "EXTRA_KEYS", "RULE_EXTRAS", "validate", "ValidationResult"]
 
@@ -227,16 +227,23 @@ def _has_crs(layer: gpd.GeoDataFrame) -> None:
                          option=("crs", None))
 
 
-def _default_codes(grids: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, str]:
+def _default_codes(grids: pd.DataFrame, config: RuleConfig, lang: str
+                   ) -> tuple[pd.DataFrame, str]:
     """The packaged national 2023 code list, and the note saying it was used.
 
-    Only the rows of the layer's units are read (``within``), unless none of them
-    is a community: the rules then see the whole list, as they would (a layer
-    of another scheme, or of unknown communities only, is told apart by it).
+    With the national code pattern, only the rows of the layer's units are read
+    (``within``: a community is its grid code's first 12 digits), unless none
+    of them is a community: the rules then see the whole list, as they would
+    (a layer of unknown communities only is told apart by it). Another
+    ``code_pattern`` may put the community anywhere in the code: whole list.
     """
-    units = load_divisions(within=layer_codes(grids))
-    has_community = units["level"].astype(str).str.strip().str.lower().eq("community").any()
-    return units if has_community else load_divisions(), pick(
+    if config.code_pattern != DEFAULT_CODE_PATTERN:
+        units = load_divisions()
+    else:
+        units = load_divisions(within=layer_codes(grids))
+        community = units["level"].astype(str).str.strip().str.lower().eq("community")
+        units = units if community.any() else load_divisions()
+    return units, pick(
         lang,
         zh="未提供 --codes：使用随附的全国 2023 年统计用区划代码表",
         en="no --codes given: used the packaged national 2023 statistical division codes",
@@ -314,7 +321,7 @@ def validate(
         jobs["reference"] = pool.submit(_metric, reference, metric_crs, (grids, jobs["grids"]))
     pool.shutdown(wait=False)
     # Read while the layers are reprojected (the note comes in its place below).
-    codes, codes_note = (codes, None) if codes is not None else _default_codes(grids, lang)
+    codes, codes_note = (codes, None) if codes is not None else _default_codes(grids, config, lang)
     metric, original, repaired, valid = jobs["grids"].result()
     if repaired:
         notes.append(pick(lang, zh=f"{repaired} 个无效几何已用 make_valid 修复后参与其他规则",
