@@ -39,3 +39,12 @@ def test_map_events_streams_the_file_and_draws_every_order(orders):
     (theme,) = [t for t in result.themes if isinstance(t, HeatTheme)]
     expected = heat_points(orders["lon"].to_numpy(float), orders["lat"].to_numpy(float))
     pd.testing.assert_frame_equal(theme.points, expected)
+
+
+def test_points_and_heat_together_are_refused(orders):
+    from gridkit.maps import events_map
+
+    grids = read_layer(SAMPLE_DIR / "grids.gpkg")
+    with pytest.raises(ValueError, match="not both"):
+        events_map(grids, pd.DataFrame({"code": [], "events": []}), points=orders,
+                   heat=HeatBins())

@@ -719,6 +719,8 @@ def events_map(grids: gpd.GeoDataFrame, events: Mapping[str, Any] | pd.DataFrame
     if level != "grid":
         notes.append(pick(lang, "按社区汇总", "rolled up by community"))
     if points is not None:
+        if heat is not None:
+            raise ValueError("give the work orders as points or as heat, not both")
         heat = HeatBins(points_crs, metric_crs=metric_crs)
         heat.add(points["lon"].to_numpy(dtype=float), points["lat"].to_numpy(dtype=float))
     if heat is not None:
